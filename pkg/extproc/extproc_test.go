@@ -1,0 +1,258 @@
+package extproc_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+
+	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/tidwall/gjson"
+	"google.golang.org/grpc"
+
+	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/extproc"
+	"github.com/sluice-gw/sluice/pkg/extproc/extproctest"
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+const cfgYAML = `
+limits: {max_request_body_bytes: 64}
+backends:
+  - {name: local, provider: openai_compatible}
+models:
+  - {name: m, backend: local}
+`
+
+// stages is a scripted pipeline: each hook is optional.
+type stages struct {
+	headers  func(*pipeline.Exchange) error
+	request  func(*pipeline.Exchange) error
+	respHdr  func(*pipeline.Exchange) error
+	respBody func(*pipeline.Exchange, []byte, bool) ([]byte, error)
+}
+
+func (s *stages) Name() string { return "scripted" }
+func (s *stages) OnRequestHeaders(_ context.Context, x *pipeline.Exchange) error {
+	if s.headers == nil {
+		return nil
+	}
+	return s.headers(x)
+}
+func (s *stages) OnRequest(_ context.Context, x *pipeline.Exchange) error {
+	if s.request == nil {
+		return nil
+	}
+	return s.request(x)
+}
+func (s *stages) OnResponseHeaders(_ context.Context, x *pipeline.Exchange) error {
+	if s.respHdr == nil {
+		return nil
+	}
+	return s.respHdr(x)
+}
+func (s *stages) OnResponseBody(_ context.Context, x *pipeline.Exchange, b []byte, end bool) ([]byte, error) {
+	if s.respBody == nil {
+		return b, nil
+	}
+	return s.respBody(x, b, end)
+}
+
+func client(t *testing.T, s *stages) extprocv3.ExternalProcessorClient {
+	t.Helper()
+	snap, err := config.Parse("test.yaml", []byte(cfgYAML), config.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.New(pipeline.Stages{
+		Headers:  []pipeline.HeaderStage{s},
+		Request:  []pipeline.RequestStage{s},
+		Response: []pipeline.ResponseStage{s},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	extprocv3.RegisterExternalProcessorServer(srv, extproc.New(p, func() *config.Snapshot { return snap },
+		slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return extproctest.Dial(t, srv)
+}
+
+func wantImmediate(t *testing.T, resp *extprocv3.ProcessingResponse, status int, code string) {
+	t.Helper()
+	ir := resp.GetImmediateResponse()
+	if ir == nil {
+		t.Fatalf("want immediate response %d, got %v", status, resp)
+	}
+	if got := int(ir.GetStatus().GetCode()); got != status {
+		t.Errorf("status = %d, want %d", got, status)
+	}
+	if got := gjson.GetBytes(ir.GetBody(), "error.code").String(); got != code {
+		t.Errorf("error.code = %q, want %q (body %s)", got, code, ir.GetBody())
+	}
+	if cl, _ := extproctest.SetHeader(ir.GetHeaders(), "content-length"); cl != strconv.Itoa(len(ir.GetBody())) {
+		t.Errorf("content-length %q does not match body of %d bytes", cl, len(ir.GetBody()))
+	}
+	if ct, _ := extproctest.SetHeader(ir.GetHeaders(), "content-type"); ct != "application/json" {
+		t.Errorf("content-type = %q", ct)
+	}
+}
+
+func TestRequestRewriteAndReroute(t *testing.T) {
+	c := client(t, &stages{request: func(x *pipeline.Exchange) error {
+		if string(x.Request.Body) != `{"a":1}` {
+			t.Errorf("stage saw body %q", x.Request.Body)
+		}
+		x.Out.Set("x-sluice-backend", "local")
+		x.Out.Set(":path", "/v1/chat/completions")
+		x.Out.Remove("authorization")
+		x.Out.Body, x.Out.ReplaceBody, x.Out.ClearRouteCache = []byte(`{"b":2}`), true, true
+		return nil
+	}})
+	st := extproctest.Open(t, c)
+	r := st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false, "x-request-id", "req-1"))
+	if r.GetRequestHeaders() == nil || r.GetRequestHeaders().GetResponse().GetHeaderMutation() != nil {
+		t.Fatalf("headers phase: want a bare CONTINUE, got %v", r)
+	}
+	r = st.Send(extproctest.RequestBody([]byte(`{"a":1}`), true))
+	common := r.GetRequestBody().GetResponse()
+	if common == nil {
+		t.Fatalf("want request_body response, got %v", r)
+	}
+	if !common.GetClearRouteCache() {
+		t.Error("clear_route_cache not set")
+	}
+	if v, _ := extproctest.SetHeader(common.GetHeaderMutation(), "x-sluice-backend"); v != "local" {
+		t.Errorf("x-sluice-backend = %q", v)
+	}
+	if !extproctest.Removes(common.GetHeaderMutation(), "authorization") {
+		t.Error("client authorization not removed")
+	}
+	if got := string(common.GetBodyMutation().GetBody()); got != `{"b":2}` {
+		t.Errorf("body = %q", got)
+	}
+}
+
+func TestLocalReplyOnHeaders(t *testing.T) {
+	c := client(t, &stages{headers: func(x *pipeline.Exchange) error {
+		x.Reply = &pipeline.Reply{Status: 200, Body: []byte(`{"object":"list"}`)}
+		return nil
+	}})
+	st := extproctest.Open(t, c)
+	r := st.Send(extproctest.RequestHeaders("GET", "/v1/models", true, "x-request-id", "abc"))
+	ir := r.GetImmediateResponse()
+	if ir == nil || ir.GetStatus().GetCode() != 200 || string(ir.GetBody()) != `{"object":"list"}` {
+		t.Fatalf("got %v", r)
+	}
+	if id, _ := extproctest.SetHeader(ir.GetHeaders(), "x-request-id"); id != "abc" {
+		t.Errorf("x-request-id = %q", id)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		s      *stages
+		body   string
+		eos    bool
+		status int
+		code   string
+	}{
+		{"stage error keeps its status", &stages{request: func(*pipeline.Exchange) error {
+			return gwerror.Param(gwerror.ModelNotFound, "model", "no such model")
+		}}, `{}`, true, 404, "model_not_found"},
+		{"internal error hides its cause", &stages{request: func(*pipeline.Exchange) error {
+			return errors.New("secret internals")
+		}}, `{}`, true, 500, "internal_error"},
+		{"body over the limit", &stages{}, strings.Repeat("x", 65), true, 413, "request_too_large"},
+		{"streamed request body refused", &stages{}, `{}`, false, 500, "internal_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := extproctest.Open(t, client(t, tt.s))
+			st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false))
+			r := st.Send(extproctest.RequestBody([]byte(tt.body), tt.eos))
+			wantImmediate(t, r, tt.status, tt.code)
+			if strings.Contains(string(r.GetImmediateResponse().GetBody()), "secret") {
+				t.Error("internal cause leaked to the client")
+			}
+		})
+	}
+}
+
+func TestStreamedResponse(t *testing.T) {
+	c := client(t, &stages{
+		respHdr: func(x *pipeline.Exchange) error {
+			x.Streaming = true
+			x.Out.StreamBody = true
+			x.Out.Set("content-type", "text/event-stream")
+			return nil
+		},
+		respBody: func(_ *pipeline.Exchange, b []byte, end bool) ([]byte, error) {
+			out := strings.ToUpper(string(b))
+			if end {
+				out += "|END"
+			}
+			return []byte(out), nil
+		},
+	})
+	st := extproctest.Open(t, c)
+	st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false))
+	st.Send(extproctest.RequestBody([]byte(`{}`), true))
+	r := st.Send(extproctest.ResponseHeaders(200, "text/event-stream", false))
+	mo := r.GetModeOverride()
+	if mo.GetResponseBodyMode() != filterv3.ProcessingMode_STREAMED {
+		t.Fatalf("mode_override = %v, want response body STREAMED", mo)
+	}
+	if mo.GetRequestBodyMode() != filterv3.ProcessingMode_BUFFERED || mo.GetResponseHeaderMode() != filterv3.ProcessingMode_SEND {
+		t.Errorf("mode_override must state every mode explicitly: %v", mo)
+	}
+	for i, chunk := range []string{"ab", "cd"} {
+		r := st.Send(extproctest.ResponseBody([]byte(chunk), i == 1))
+		want := strings.ToUpper(chunk)
+		if i == 1 {
+			want += "|END"
+		}
+		if got := string(r.GetResponseBody().GetResponse().GetBodyMutation().GetBody()); got != want {
+			t.Errorf("chunk %d = %q, want %q", i, got, want)
+		}
+		if r.GetResponseBody().GetResponse().GetHeaderMutation() != nil {
+			t.Errorf("chunk %d: header mutations are ignored by Envoy in STREAMED mode; do not send them", i)
+		}
+	}
+}
+
+func TestBufferedResponseSetsContentLength(t *testing.T) {
+	c := client(t, &stages{respBody: func(_ *pipeline.Exchange, _ []byte, _ bool) ([]byte, error) {
+		return []byte(`{"translated":true}`), nil
+	}})
+	st := extproctest.Open(t, c)
+	st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false))
+	st.Send(extproctest.RequestBody([]byte(`{}`), true))
+	st.Send(extproctest.ResponseHeaders(200, "application/json", false, "content-length", "2"))
+	r := st.Send(extproctest.ResponseBody([]byte(`{}`), true))
+	common := r.GetResponseBody().GetResponse()
+	body := common.GetBodyMutation().GetBody()
+	if cl, _ := extproctest.SetHeader(common.GetHeaderMutation(), "content-length"); cl != strconv.Itoa(len(body)) {
+		t.Errorf("content-length %q, body %d bytes: Envoy fails the request on a mismatch", cl, len(body))
+	}
+}
+
+func TestHalfCloseIsClean(t *testing.T) {
+	c := client(t, &stages{})
+	s, err := c.Process(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Recv(); !errors.Is(err, io.EOF) {
+		t.Fatalf("server should end the stream cleanly, got %v", err)
+	}
+}

@@ -1,0 +1,135 @@
+package extproc
+
+import (
+	"context"
+	"strconv"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) *extprocv3.ProcessingResponse {
+	x := st.x
+	x.Header = readHeaders(x.Header[:0], h.GetHeaders())
+	x.Method, x.Path = x.Header.Get(":method"), x.Header.Get(":path")
+	x.RequestID = x.Header.Get("x-request-id")
+	if x.RequestID == "" {
+		x.RequestID = "sluice-" + strconv.FormatUint(st.srv.ids.Add(1), 36)
+	}
+	if x.Config == nil {
+		return st.fail(gwerror.New(gwerror.UpstreamUnavailable, "gateway has no configuration loaded"))
+	}
+	if err := st.srv.pipeline.RequestHeaders(ctx, x); err != nil {
+		return st.fail(err)
+	}
+	if x.Reply != nil {
+		return reply(x)
+	}
+	if h.GetEndOfStream() {
+		// No body follows (GET, or a POST with an empty body): run the
+		// request stages now, on the headers response.
+		return st.runRequest(ctx, nil, true)
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
+		RequestHeaders: &extprocv3.HeadersResponse{}}}
+}
+
+func (st *streamState) requestBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
+	if !b.GetEndOfStream() {
+		// Sluice rewrites the whole body and must see it before anything
+		// goes upstream; a streamed request body would leak unrewritten
+		// chunks. Refuse rather than forward.
+		return st.fail(gwerror.New(gwerror.Internal,
+			"Envoy must send the request body BUFFERED to Sluice (processing_mode.request_body_mode)"))
+	}
+	return st.runRequest(ctx, b.GetBody(), false)
+}
+
+func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bool) *extprocv3.ProcessingResponse {
+	x := st.x
+	if limit := x.Config.Server.MaxRequestBodyBytes; limit > 0 && int64(len(body)) > limit {
+		return st.fail(gwerror.New(gwerror.BodyTooLarge,
+			"request body of %d bytes exceeds the limit of %d bytes", len(body), limit))
+	}
+	x.Request.Body = body
+	x.Out = pipeline.Mutation{}
+	if err := st.srv.pipeline.Request(ctx, x); err != nil {
+		return st.fail(err)
+	}
+	if x.Reply != nil {
+		return reply(x)
+	}
+	common := commonResponse(&x.Out)
+	if x.Out.ReplaceBody && onHeaders {
+		// A body produced for a request that had none must be sent with
+		// CONTINUE_AND_REPLACE from the headers phase.
+		common.Status = extprocv3.CommonResponse_CONTINUE_AND_REPLACE
+	}
+	if onHeaders {
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
+			RequestHeaders: &extprocv3.HeadersResponse{Response: common}}}
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{
+		RequestBody: &extprocv3.BodyResponse{Response: common}}}
+}
+
+func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) *extprocv3.ProcessingResponse {
+	x := st.x
+	x.RespHeader = readHeaders(x.RespHeader[:0], h.GetHeaders())
+	x.Status, _ = strconv.Atoi(x.RespHeader.Get(":status"))
+	x.ContentType = x.RespHeader.Get("content-type")
+	x.Out = pipeline.Mutation{}
+	if err := st.srv.pipeline.ResponseHeaders(ctx, x); err != nil {
+		return st.fail(err)
+	}
+	if h.GetEndOfStream() {
+		// No body will follow: let the stages finish on an empty body now.
+		out, err := st.srv.pipeline.ResponseBody(ctx, x, nil, true)
+		if err != nil {
+			return st.fail(err)
+		}
+		if len(out) > 0 {
+			x.Out.Body, x.Out.ReplaceBody = out, true
+		}
+	}
+	resp := &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{
+		ResponseHeaders: &extprocv3.HeadersResponse{Response: commonResponse(&x.Out)}}}
+	if x.Out.StreamBody {
+		resp.ModeOverride = streamedResponseMode()
+	}
+	return resp
+}
+
+func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
+	x := st.x
+	if st.finished {
+		return bodyResponse(nil, false)
+	}
+	end := b.GetEndOfStream()
+	out, err := st.srv.pipeline.ResponseBody(ctx, x, b.GetBody(), end)
+	if err != nil {
+		if x.Streaming {
+			// Headers are already downstream: a local reply is no longer
+			// possible. Stages finish the stream with an SSE error event
+			// themselves; anything reaching here is logged and the bytes
+			// produced so far still go out.
+			st.srv.log.Error("stream stage failed", "request_id", x.RequestID, "err", err)
+			st.finished = true
+			return bodyResponse(out, true)
+		}
+		return st.fail(err)
+	}
+	if x.Streaming {
+		return bodyResponse(out, true)
+	}
+	resp := bodyResponse(out, true)
+	// Buffered: Envoy still holds the headers, so content-length must
+	// match the replaced body.
+	resp.GetResponseBody().Response.HeaderMutation = &extprocv3.HeaderMutation{
+		SetHeaders: []*corev3.HeaderValueOption{header("content-length", strconv.Itoa(len(out)))},
+	}
+	return resp
+}

@@ -1,0 +1,106 @@
+// Package extproc speaks Envoy's external-processing protocol. It turns the
+// ext_proc stream's phases into pipeline calls and turns the pipeline's
+// mutations, local replies and errors back into ProcessingResponses. It
+// knows nothing about providers or policy; that lives in the stages.
+package extproc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+// Server implements envoy.service.ext_proc.v3.ExternalProcessor.
+type Server struct {
+	extprocv3.UnimplementedExternalProcessorServer
+
+	pipeline *pipeline.Pipeline
+	config   func() *config.Snapshot
+	log      *slog.Logger
+	ids      atomic.Uint64
+	inflight atomic.Int64
+}
+
+// New returns a server that runs p for every stream, reading the current
+// config snapshot from cfg at the start of each stream.
+func New(p *pipeline.Pipeline, cfg func() *config.Snapshot, log *slog.Logger) *Server {
+	return &Server{pipeline: p, config: cfg, log: log}
+}
+
+// InFlight is the number of open streams; used for draining on shutdown.
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
+
+// Process handles one HTTP request's stream. Envoy opens one per request.
+func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	ctx := stream.Context()
+	st := &streamState{srv: s, x: &pipeline.Exchange{Start: time.Now(), Config: s.config()}}
+	for {
+		req, err := stream.Recv()
+		if err != nil {
+			// Envoy half-closes or cancels once it has every answer it
+			// expects; both are normal ends of a stream.
+			if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+				return nil
+			}
+			return err
+		}
+		resp := st.handle(ctx, req)
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+		if resp.GetImmediateResponse() != nil {
+			return nil
+		}
+	}
+}
+
+// streamState is the per-stream phase machine.
+type streamState struct {
+	srv      *Server
+	x        *pipeline.Exchange
+	reqBody  []byte // request chunks, when Envoy is misconfigured to stream them
+	finished bool
+}
+
+func (st *streamState) handle(ctx context.Context, req *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
+	switch r := req.GetRequest().(type) {
+	case *extprocv3.ProcessingRequest_RequestHeaders:
+		return st.requestHeaders(ctx, r.RequestHeaders)
+	case *extprocv3.ProcessingRequest_RequestBody:
+		return st.requestBody(ctx, r.RequestBody)
+	case *extprocv3.ProcessingRequest_ResponseHeaders:
+		return st.responseHeaders(ctx, r.ResponseHeaders)
+	case *extprocv3.ProcessingRequest_ResponseBody:
+		return st.responseBody(ctx, r.ResponseBody)
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{
+			RequestTrailers: &extprocv3.TrailersResponse{}}}
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{
+			ResponseTrailers: &extprocv3.TrailersResponse{}}}
+	}
+	return st.fail(gwerror.New(gwerror.Internal, "unsupported ext_proc message"))
+}
+
+// fail answers the client with an OpenAI-shaped error. Internal errors are
+// logged with their cause and shown to the client without it.
+func (st *streamState) fail(err error) *extprocv3.ProcessingResponse {
+	e := gwerror.From(err)
+	if e.HTTPStatus() >= 500 {
+		st.srv.log.Error("request failed", "request_id", st.x.RequestID, "code", e.Code, "err", err)
+	}
+	return immediate(st.x, e.HTTPStatus(), errorHeaders(e), e.Body(), "sluice_"+string(e.Code))
+}

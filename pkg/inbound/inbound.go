@@ -1,0 +1,62 @@
+// Package inbound is the API adapter layer: it identifies which API a
+// client called from :method and :path, and reads the body once, with
+// gjson, into the request summary every later stage shares. Stages after it
+// never parse the body again.
+package inbound
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+// Identify is the header stage that maps :path to an API and answers
+// GET /v1/models locally.
+type Identify struct{}
+
+// Name implements pipeline.HeaderStage.
+func (Identify) Name() string { return "identify" }
+
+type endpoint struct {
+	path   string
+	method string
+	api    pipeline.API
+}
+
+var endpoints = []endpoint{
+	{"/v1/chat/completions", "POST", pipeline.APIChat},
+	{"/v1/embeddings", "POST", pipeline.APIEmbeddings},
+	{"/v1/messages", "POST", pipeline.APIMessages},
+	{"/v1/models", "GET", pipeline.APIModels},
+}
+
+// OnRequestHeaders implements pipeline.HeaderStage.
+func (Identify) OnRequestHeaders(_ context.Context, x *pipeline.Exchange) error {
+	path := x.Path
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if strings.HasPrefix(path, "/v1/models/") {
+		x.API = pipeline.APIModels
+		if x.Method != "GET" {
+			return gwerror.New(gwerror.MethodNotAllowed, "method %s is not allowed on %s", x.Method, path)
+		}
+		return modelReply(x, strings.TrimPrefix(path, "/v1/models/"))
+	}
+	for _, e := range endpoints {
+		if e.path != path {
+			continue
+		}
+		if e.method != x.Method {
+			return gwerror.New(gwerror.MethodNotAllowed, "method %s is not allowed on %s", x.Method, path)
+		}
+		x.API = e.api
+		if e.api == pipeline.APIModels {
+			return modelsReply(x)
+		}
+		return nil
+	}
+	return gwerror.New(gwerror.NotFound, "no API at %s %s", x.Method, path)
+}

@@ -1,0 +1,47 @@
+package inbound
+
+import (
+	"strconv"
+
+	"github.com/tidwall/sjson"
+
+	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+var jsonHeader = []pipeline.Header{{Key: "content-type", Value: "application/json"}}
+
+// modelsReply answers GET /v1/models from config: public names and aliases,
+// never upstream names or backends, which are deployment details.
+func modelsReply(x *pipeline.Exchange) error {
+	body := []byte(`{"object":"list","data":[]}`)
+	i := 0
+	for _, m := range x.Config.Models {
+		for _, name := range append([]string{m.Name}, m.Aliases...) {
+			var err error
+			if body, err = sjson.SetRawBytes(body, "data."+strconv.Itoa(i), modelObject(m, name)); err != nil {
+				return gwerror.Wrap(gwerror.Internal, err, "building model list")
+			}
+			i++
+		}
+	}
+	x.Reply = &pipeline.Reply{Status: 200, Headers: jsonHeader, Body: body}
+	return nil
+}
+
+func modelReply(x *pipeline.Exchange, name string) error {
+	m, ok := x.Config.Model(name)
+	if !ok {
+		return gwerror.Param(gwerror.ModelNotFound, "model", "The model '%s' does not exist", name)
+	}
+	x.Reply = &pipeline.Reply{Status: 200, Headers: jsonHeader, Body: modelObject(m, name)}
+	return nil
+}
+
+func modelObject(m *config.Model, name string) []byte {
+	b := []byte(`{"id":"","object":"model","created":0,"owned_by":""}`)
+	b, _ = sjson.SetBytes(b, "id", name)
+	b, _ = sjson.SetBytes(b, "owned_by", m.OwnedBy)
+	return b
+}

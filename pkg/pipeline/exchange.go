@@ -1,0 +1,123 @@
+// Package pipeline defines the per-request state (Exchange), the stage
+// contract, and the one fixed order in which Sluice's stages run. The
+// ext_proc layer feeds it Envoy's phases; stages never see Envoy types and
+// never re-parse a body an earlier stage already parsed.
+package pipeline
+
+import (
+	"time"
+
+	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/translate"
+)
+
+// API is the inbound API a client called, identified from :method and :path.
+type API int
+
+// The inbound APIs Sluice serves.
+const (
+	APIUnknown API = iota
+	APIChat        // POST /v1/chat/completions
+	APIEmbeddings  // POST /v1/embeddings
+	APIModels      // GET /v1/models
+	APIMessages    // POST /v1/messages (Anthropic-native clients)
+)
+
+func (a API) String() string {
+	switch a {
+	case APIChat:
+		return "chat_completions"
+	case APIEmbeddings:
+		return "embeddings"
+	case APIModels:
+		return "models"
+	case APIMessages:
+		return "anthropic_messages"
+	}
+	return "unknown"
+}
+
+// Header is one header as Envoy sent it (key lower-cased).
+type Header struct{ Key, Value string }
+
+// Headers is a small ordered header list; linear lookup beats a map at the
+// dozen or so headers a request carries.
+type Headers []Header
+
+// Get returns the first value of key (lower-case).
+func (h Headers) Get(key string) string {
+	for _, kv := range h {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+// Exchange is everything Sluice knows about one request. One is created per
+// ext_proc stream and dropped when the stream ends.
+type Exchange struct {
+	RequestID string
+	Start     time.Time
+	Config    *config.Snapshot // pinned for the request, so a reload never changes it mid-flight
+
+	// Request side, from Envoy's request headers.
+	Method, Path string
+	Header       Headers
+
+	API API
+	// Request is the OpenAI-shaped request (Anthropic-native bodies are
+	// converted when the provider is not Anthropic).
+	Request translate.Request
+	// Model is the public model name the client asked for.
+	Model      string
+	Route      *config.Model
+	Target     translate.Target
+	Translator translate.Translator
+	// Native is true when the client's format is the provider's own
+	// (Anthropic client to Anthropic backend): bodies pass through.
+	Native bool
+
+	// Out collects what the request phase sends back to Envoy.
+	Out Mutation
+	// Reply, when set by a stage, answers the client locally and skips the
+	// provider (models list, later cache hits).
+	Reply *Reply
+
+	// Response side.
+	Status      int
+	RespHeader  Headers
+	ContentType string
+	Streaming   bool
+	Stream      translate.StreamTranslator
+	Usage       translate.Usage
+	// RespBody accumulates a buffered response when a stage needs it whole.
+	RespBody []byte
+}
+
+// Mutation is what a phase asks Envoy to change.
+type Mutation struct {
+	SetHeaders    []Header
+	RemoveHeaders []string
+	// Body replaces the body when ReplaceBody is set.
+	Body        []byte
+	ReplaceBody bool
+	// ClearRouteCache makes Envoy re-match the route after the header
+	// mutation (how x-sluice-backend picks the provider cluster).
+	ClearRouteCache bool
+	// StreamBody switches the response body to STREAMED (SSE).
+	StreamBody bool
+}
+
+// Set appends a header to set.
+func (m *Mutation) Set(k, v string) { m.SetHeaders = append(m.SetHeaders, Header{k, v}) }
+
+// Remove appends a header to remove.
+func (m *Mutation) Remove(k string) { m.RemoveHeaders = append(m.RemoveHeaders, k) }
+
+// Reply is a locally generated response.
+type Reply struct {
+	Status  int
+	Headers []Header
+	Body    []byte
+}

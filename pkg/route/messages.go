@@ -1,0 +1,88 @@
+package route
+
+import (
+	"github.com/tidwall/sjson"
+
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
+)
+
+// defaultAnthropicVersion is sent when the backend sets no api_version.
+const defaultAnthropicVersion = "2023-06-01"
+
+// messagesUpstream serves Anthropic-native clients. To an Anthropic backend
+// the body passes through untouched but for the model, keeping features
+// the OpenAI shape cannot carry (cache_control, thinking). To any other
+// provider it is converted to the OpenAI shape and translated as usual.
+func (s *Stage) messagesUpstream(x *pipeline.Exchange) (*translate.Upstream, error) {
+	if x.Target.Provider == translate.Anthropic {
+		x.Native = true
+		body, err := sjson.SetBytes(x.Request.Body, "model", x.Target.Model)
+		if err != nil {
+			return nil, gwerror.Wrap(gwerror.Internal, err, "rewriting model")
+		}
+		version := x.Target.APIVersion
+		if version == "" {
+			version = defaultAnthropicVersion
+		}
+		hs := []translate.Header{
+			{Key: "content-type", Value: "application/json"},
+			{Key: "anthropic-version", Value: version},
+		}
+		if k := x.Target.Credential.APIKey; k != "" {
+			hs = append(hs, translate.Header{Key: "x-api-key", Value: k})
+		}
+		if beta := x.Header.Get("anthropic-beta"); beta != "" {
+			hs = append(hs, translate.Header{Key: "anthropic-beta", Value: beta})
+		}
+		return &translate.Upstream{Path: x.Target.BasePath + "/v1/messages", Body: body, Headers: hs}, nil
+	}
+	body, err := anthropic.FromMessages(x.Request.Body)
+	if err != nil {
+		return nil, err
+	}
+	x.Request.Body = body
+	return x.Translator.Request(&x.Request, &x.Target)
+}
+
+// nativeBody passes an Anthropic reply through to an Anthropic client.
+func nativeBody(x *pipeline.Exchange, body []byte) ([]byte, error) {
+	x.Usage = anthropic.MessageUsage(body)
+	return body, nil
+}
+
+// nativeStream passes Anthropic events through, reading usage on the way.
+func nativeStream(_ *pipeline.Exchange) translate.StreamTranslator {
+	return anthropic.NewPassthroughStream()
+}
+
+func messagesBody(openaiBody []byte) ([]byte, error) {
+	return anthropic.ToMessagesResponse(openaiBody)
+}
+
+// messagesStream chains the provider's translator (provider → OpenAI
+// chunks) with the OpenAI → Anthropic event converter.
+func messagesStream(_ *pipeline.Exchange, st translate.StreamTranslator) translate.StreamTranslator {
+	return &chain{first: st, second: anthropic.NewMessagesStream()}
+}
+
+// chain feeds one stream translator's output into another.
+type chain struct {
+	first  translate.StreamTranslator
+	second interface {
+		Feed(chunk []byte, end bool) ([]byte, error)
+	}
+}
+
+func (c *chain) Feed(chunk []byte, end bool) ([]byte, error) {
+	mid, err1 := c.first.Feed(chunk, end)
+	out, err2 := c.second.Feed(mid, end)
+	if err1 != nil {
+		return out, err1
+	}
+	return out, err2
+}
+
+func (c *chain) Usage() translate.Usage { return c.first.Usage() }

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"github.com/sluice-gw/sluice/pkg/inbound"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+	"github.com/sluice-gw/sluice/pkg/route"
+	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
+	"github.com/sluice-gw/sluice/pkg/translate/bedrock"
+	"github.com/sluice-gw/sluice/pkg/translate/gemini"
+	"github.com/sluice-gw/sluice/pkg/translate/openai"
+)
+
+// Translators registers every provider translator Sluice ships.
+func Translators() (route.Translators, error) {
+	ts := route.Translators{}
+	for _, r := range []struct {
+		p translate.Provider
+		t translate.Translator
+	}{
+		{translate.OpenAI, openai.New(translate.OpenAI)},
+		{translate.AzureOpenAI, openai.New(translate.AzureOpenAI)},
+		{translate.OpenAICompatible, openai.New(translate.OpenAICompatible)},
+		{translate.Anthropic, anthropic.New()},
+		{translate.Gemini, gemini.New()},
+		{translate.Bedrock, bedrock.New()},
+	} {
+		if err := ts.Register(r.p, r.t); err != nil {
+			return nil, err
+		}
+	}
+	return ts, nil
+}
+
+// Pipeline builds Sluice's stage chain. This is the one place the stage
+// order is written down; configuration can switch stages' behaviour but
+// never reorder them.
+func Pipeline() (*pipeline.Pipeline, error) {
+	ts, err := Translators()
+	if err != nil {
+		return nil, err
+	}
+	rt := route.New(ts)
+	return pipeline.New(pipeline.Stages{
+		Headers: []pipeline.HeaderStage{
+			inbound.Identify{}, // API from :path; GET /v1/models answered here
+		},
+		Request: []pipeline.RequestStage{
+			inbound.Parse{}, // the one read of the body
+			rt,              // translate, set x-sluice-backend and credentials
+		},
+		Response: []pipeline.ResponseStage{
+			rt, // provider format back to the client's format
+		},
+	})
+}
