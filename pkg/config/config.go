@@ -1,0 +1,84 @@
+// Package config loads Sluice's configuration: a YAML file decoded strictly
+// against the protobuf schema in api/sluice/config/v1, so that every
+// unknown key, wrong type or bad reference is reported with its exact path
+// and line. Loading applies defaults, resolves backend credentials from the
+// environment or files, and produces an immutable Snapshot. Store and Watch
+// swap snapshots atomically when the file changes, keeping the last good
+// config when the new one is rejected.
+//
+// See README.md in this directory for the reference of every field.
+package config
+
+import (
+	"time"
+
+	configv1 "github.com/sluice-gw/sluice/api/sluice/config/v1"
+	"github.com/sluice-gw/sluice/pkg/translate"
+)
+
+// Snapshot is one loaded config. It is never modified after Load returns, so
+// a request can hold on to the snapshot it started with while a reload
+// swaps in another.
+type Snapshot struct {
+	// Proto is the decoded config with defaults filled in.
+	Proto *configv1.Config
+	// Version is the first 12 hex digits of the SHA-256 of the source bytes.
+	Version  string
+	Server   Server
+	Backends map[string]*Backend
+	// Models are in config order, as GET /v1/models lists them.
+	Models []*Model
+	// Warnings are problems that do not stop Sluice from serving, such as a
+	// backend whose credential is missing or that no model uses. Each is
+	// prefixed with the file, line and path like an error.
+	Warnings []string
+
+	byName map[string]*Model
+}
+
+// Server holds the effective server settings and limits.
+type Server struct {
+	GRPCAddress          string
+	AdminAddress         string
+	ShutdownGrace        time.Duration
+	MaxRequestBodyBytes  int64
+	MaxResponseBodyBytes int64
+}
+
+// Backend is one provider deployment.
+type Backend struct {
+	Name     string
+	Provider translate.Provider
+	// Target has everything but Model and Deployment, which come from the
+	// model being served.
+	Target translate.Target
+	// Unavailable is set, wrapping ErrCredential, when the backend's
+	// credential could not be read at load time. Sluice still starts (so a
+	// developer can run the example config with only some keys set);
+	// requests routed here should fail with 503 and this message.
+	Unavailable error
+}
+
+// Model is a public model name and how to serve it.
+type Model struct {
+	Name          string
+	Aliases       []string
+	Backend       *Backend
+	UpstreamModel string
+	Deployment    string
+	OwnedBy       string
+}
+
+// Model finds a model by its name or one of its aliases.
+func (s *Snapshot) Model(name string) (*Model, bool) {
+	m, ok := s.byName[name]
+	return m, ok
+}
+
+// Target is the backend's target for this model.
+func (m *Model) Target() translate.Target {
+	t := m.Backend.Target
+	t.Model = m.UpstreamModel
+	t.Deployment = m.Deployment
+	return t
+}
