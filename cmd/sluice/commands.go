@@ -51,6 +51,9 @@ func runServe(args []string) int {
 		log.Error("invalid config", "path", *path, "err", err)
 		return 1
 	}
+	for _, w := range snap.Warnings {
+		log.Warn("config warning", "warning", w)
+	}
 	p, err := server.Pipeline()
 	if err != nil {
 		log.Error("building pipeline", "err", err)

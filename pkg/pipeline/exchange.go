@@ -16,11 +16,11 @@ type API int
 
 // The inbound APIs Sluice serves.
 const (
-	APIUnknown API = iota
-	APIChat        // POST /v1/chat/completions
-	APIEmbeddings  // POST /v1/embeddings
-	APIModels      // GET /v1/models
-	APIMessages    // POST /v1/messages (Anthropic-native clients)
+	APIUnknown    API = iota
+	APIChat           // POST /v1/chat/completions
+	APIEmbeddings     // POST /v1/embeddings
+	APIModels         // GET /v1/models
+	APIMessages       // POST /v1/messages (Anthropic-native clients)
 )
 
 func (a API) String() string {

@@ -1,16 +1,10 @@
 package route
 
 import (
-	"github.com/tidwall/sjson"
-
-	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
 )
-
-// defaultAnthropicVersion is sent when the backend sets no api_version.
-const defaultAnthropicVersion = "2023-06-01"
 
 // messagesUpstream serves Anthropic-native clients. To an Anthropic backend
 // the body passes through untouched but for the model, keeping features
@@ -19,25 +13,15 @@ const defaultAnthropicVersion = "2023-06-01"
 func (s *Stage) messagesUpstream(x *pipeline.Exchange) (*translate.Upstream, error) {
 	if x.Target.Provider == translate.Anthropic {
 		x.Native = true
-		body, err := sjson.SetBytes(x.Request.Body, "model", x.Target.Model)
+		up, err := anthropic.PassthroughRequest(x.Request.Body, &x.Target)
 		if err != nil {
-			return nil, gwerror.Wrap(gwerror.Internal, err, "rewriting model")
+			return nil, err
 		}
-		version := x.Target.APIVersion
-		if version == "" {
-			version = defaultAnthropicVersion
-		}
-		hs := []translate.Header{
-			{Key: "content-type", Value: "application/json"},
-			{Key: "anthropic-version", Value: version},
-		}
-		if k := x.Target.Credential.APIKey; k != "" {
-			hs = append(hs, translate.Header{Key: "x-api-key", Value: k})
-		}
+		// Beta features are opted into per request by the client.
 		if beta := x.Header.Get("anthropic-beta"); beta != "" {
-			hs = append(hs, translate.Header{Key: "anthropic-beta", Value: beta})
+			up.Headers = append(up.Headers, translate.Header{Key: "anthropic-beta", Value: beta})
 		}
-		return &translate.Upstream{Path: x.Target.BasePath + "/v1/messages", Body: body, Headers: hs}, nil
+		return up, nil
 	}
 	body, err := anthropic.FromMessages(x.Request.Body)
 	if err != nil {
@@ -49,8 +33,12 @@ func (s *Stage) messagesUpstream(x *pipeline.Exchange) (*translate.Upstream, err
 
 // nativeBody passes an Anthropic reply through to an Anthropic client.
 func nativeBody(x *pipeline.Exchange, body []byte) ([]byte, error) {
-	x.Usage = anthropic.MessageUsage(body)
-	return body, nil
+	resp, err := anthropic.PassthroughResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	x.Usage = resp.Usage
+	return resp.Body, nil
 }
 
 // nativeStream passes Anthropic events through, reading usage on the way.

@@ -54,7 +54,10 @@ func (s *Stage) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 		return gwerror.Param(gwerror.ModelNotFound, "model", "The model '%s' does not exist or you do not have access to it.", x.Model)
 	}
 	if m.Backend.Unavailable != nil {
-		return gwerror.New(gwerror.UpstreamUnavailable, "model '%s' is unavailable: %v", x.Model, m.Backend.Unavailable)
+		// The cause (which variable or file is missing) is for operators:
+		// it is logged, not shown to the caller.
+		return gwerror.Wrap(gwerror.UpstreamUnavailable, m.Backend.Unavailable,
+			"model '%s' is unavailable: backend %q has no usable credential", x.Model, m.Backend.Name)
 	}
 	tr, ok := s.translators[m.Backend.Provider]
 	if !ok {

@@ -130,6 +130,9 @@ func (s *Server) watch(ctx context.Context) {
 		func(snap *config.Snapshot) {
 			s.store.Swap(snap)
 			s.log.Info("config reloaded", "version", snap.Version)
+			for _, w := range snap.Warnings {
+				s.log.Warn("config warning", "warning", w)
+			}
 		},
 		func(err error) {
 			s.log.Error("config reload rejected; keeping the last good config", "err", err)

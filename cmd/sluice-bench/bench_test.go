@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-gw/sluice/pkg/loadgen"
+)
+
+// TestBenchRuns drives every case against both servers for about a second
+// in all, so the driver and the report keep working as Sluice changes.
+func TestBenchRuns(t *testing.T) {
+	o := &options{
+		duration: 120 * time.Millisecond, warmup: 30 * time.Millisecond, rounds: 2,
+		concurrency: []int{1, 16}, cases: loadgen.Cases(), conns: 2, format: "markdown",
+	}
+	rep, err := run(context.Background(), o, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors != 0 {
+		t.Fatalf("%d requests failed:\n%s", rep.Errors, rep.Markdown())
+	}
+	if got, want := len(rep.Cells), len(o.cases)*len(o.concurrency); got != want {
+		t.Fatalf("%d cells, want %d", got, want)
+	}
+	for _, c := range rep.Cells {
+		for name, r := range map[string]Run{"sluice": c.Sluice, "do-nothing": c.Baseline} {
+			if r.Requests == 0 || r.Total.P50 <= 0 || r.Phases["response_body"].P99 <= 0 {
+				t.Errorf("%s c=%d %s: nothing measured: %+v", c.Case, c.Concurrency, name, r)
+			}
+		}
+		if c.Sluice.ProcessAllocsPerRequest <= 0 || c.Baseline.ProcessAllocsPerRequest <= 0 {
+			t.Errorf("%s c=%d: allocations not measured", c.Case, c.Concurrency)
+		}
+	}
+	md := rep.Markdown()
+	for _, want := range []string{"### Targets", "| OpenAI → Anthropic, streaming | 16 |", "p99 added at c=16", "not measured (-rss-requests 0)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	js, err := rep.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js, &back); err != nil || len(back.Cells) != len(rep.Cells) {
+		t.Errorf("JSON does not round-trip (%v): %s", err, js)
+	}
+}
+
+func TestRSSMix(t *testing.T) {
+	mix := rssMix(loadgen.Cases())
+	got := map[string]int{}
+	for _, c := range mix {
+		got[c.Name]++
+	}
+	if len(mix) != 10 || got["openai-openai"] != 8 || got["openai-anthropic-stream"] != 1 || got["openai-openai-stream"] != 1 {
+		t.Errorf("mix = %v, want 8 plain and one of each stream in 10", got)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+		check   func(*options) bool
+	}{
+		{args: nil, check: func(o *options) bool { return o.duration == 5*time.Second && len(o.concurrency) == 3 && len(o.cases) == 3 }},
+		{args: []string{"-quick"}, check: func(o *options) bool { return o.duration < time.Second && len(o.concurrency) == 2 }},
+		{args: []string{"-quick", "-concurrency", "8"}, check: func(o *options) bool { return len(o.concurrency) == 1 && o.concurrency[0] == 8 }},
+		{args: []string{"-cases", "openai-anthropic-stream"}, check: func(o *options) bool { return len(o.cases) == 1 && o.cases[0].Stream }},
+		{args: []string{"-cases", "nope"}, wantErr: `unknown case "nope"`},
+		{args: []string{"-concurrency", "0"}, wantErr: "not a positive integer"},
+		{args: []string{"-format", "xml"}, wantErr: "want markdown or json"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			o, err := parseFlags(tt.args)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(o) {
+				t.Fatalf("parseFlags(%q) = %+v, %v", tt.args, o, err)
+			}
+		})
+	}
+}

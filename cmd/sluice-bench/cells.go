@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/sluice-gw/sluice/pkg/loadgen"
+)
+
+// measured is one server's runs of one cell, with the process-wide
+// allocation counters summed over exactly those runs.
+type measured struct {
+	res     *loadgen.Result
+	mallocs uint64
+	bytes   uint64
+}
+
+// measureOnce collects garbage so every run starts from the same heap
+// state, then runs the load between two MemStats reads. Everything in this
+// process allocates into those counters: the driver, the gRPC client and
+// server, and the processor. Only the processor differs between the two
+// servers of a cell.
+func measureOnce(ctx context.Context, t *target, l loadgen.Load) measured {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := t.client.Run(ctx, l)
+	runtime.ReadMemStats(&after)
+	return measured{res: res, mallocs: after.Mallocs - before.Mallocs, bytes: after.TotalAlloc - before.TotalAlloc}
+}
+
+// measureCell warms both servers up, then alternates between them in
+// o.rounds slices of the cell's time (or requests) and merges each
+// server's slices. Alternating spreads any outside noise over both.
+func measureCell(ctx context.Context, o *options, l loadgen.Load, base, sl *target) (b, s measured) {
+	if o.warmup > 0 {
+		w := l
+		w.Duration, w.Requests = o.warmup, 0
+		base.client.Run(ctx, w)
+		sl.client.Run(ctx, w)
+	}
+	rounds := max(o.rounds, 1)
+	l.Duration /= time.Duration(rounds)
+	l.Requests = (l.Requests + rounds - 1) / rounds
+	var bs, ss []*loadgen.Result
+	for range rounds {
+		for _, m := range []struct {
+			t   *target
+			acc *measured
+			rs  *[]*loadgen.Result
+		}{{base, &b, &bs}, {sl, &s, &ss}} {
+			r := measureOnce(ctx, m.t, l)
+			m.acc.mallocs += r.mallocs
+			m.acc.bytes += r.bytes
+			*m.rs = append(*m.rs, r.res)
+		}
+	}
+	b.res, s.res = loadgen.Merge(bs...), loadgen.Merge(ss...)
+	return b, s
+}
+
+// runCells runs every case at every concurrency against both servers.
+func runCells(ctx context.Context, o *options, base, sl *target, log io.Writer) ([]Cell, error) {
+	var cells []Cell
+	for _, c := range o.cases {
+		for _, n := range o.concurrency {
+			l := loadgen.Load{Cases: []*loadgen.Case{c}, Concurrency: n, Duration: o.duration, Requests: o.requests}
+			b, s := measureCell(ctx, o, l, base, sl)
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("interrupted: %w", err)
+			}
+			cell := newCell(c, n, s, b)
+			_, _ = fmt.Fprintf(log, "%-24s c=%-3d sluice %8.0f req/s  do-nothing %8.0f req/s  ratio %.2f  p99 added %7.0fµs  allocs/req %6.0f  errors %d\n",
+				c.Name, n, cell.Sluice.PerSecond, cell.Baseline.PerSecond, cell.Ratio, cell.P99AddedMicros,
+				cell.AllocsPerRequest, cell.Sluice.Errors+cell.Baseline.Errors)
+			cells = append(cells, cell)
+		}
+	}
+	return cells, nil
+}
+
+func perRequest(total uint64, res *loadgen.Result) float64 {
+	n := res.Requests + res.Errors
+	if n == 0 {
+		return 0
+	}
+	return float64(total) / float64(n)
+}

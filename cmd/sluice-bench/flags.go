@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-gw/sluice/pkg/loadgen"
+)
+
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	requests    int
+	rounds      int
+	concurrency []int
+	cases       []*loadgen.Case
+	conns       int
+
+	rssRequests    int
+	rssConcurrency int
+	sluiceBin      string
+
+	cpuProfile string
+	memProfile string
+
+	format string // markdown or json
+	out    string // file, or "" for stdout
+	args   []string
+}
+
+func parseFlags(args []string) (*options, error) {
+	fs := flag.NewFlagSet("sluice-bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := &options{args: args}
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per cell and server")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured run before each cell")
+	fs.IntVar(&o.requests, "requests", 0, "requests per cell and server instead of -duration")
+	fs.IntVar(&o.rounds, "rounds", 5, "slices each cell's time is cut into, alternating between the two servers")
+	conc := fs.String("concurrency", "1,16,64", "comma-separated concurrent requests (streams) per cell")
+	cases := fs.String("cases", "openai-openai,openai-anthropic-stream,openai-openai-stream", "comma-separated cases")
+	fs.IntVar(&o.conns, "conns", 2, "HTTP/2 connections per server, as Envoy opens one per worker thread")
+	fs.IntVar(&o.rssRequests, "rss-requests", 100_000, "requests to drive through `sluice serve` before reading its RSS; 0 skips")
+	fs.IntVar(&o.rssConcurrency, "rss-concurrency", 64, "concurrency of the RSS run")
+	fs.StringVar(&o.sluiceBin, "sluice-bin", "", "prebuilt sluice binary for the RSS run (default: go build ./cmd/sluice)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process cells (driver and both servers) to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the in-process cells to this file")
+	fs.StringVar(&o.format, "format", "markdown", "report format: markdown or json")
+	fs.StringVar(&o.out, "o", "", "write the report to this file instead of stdout")
+	quick := fs.Bool("quick", false, "smoke run: 300ms cells, concurrency 1,16, 5k-request RSS run")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(nil)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	if *quick {
+		o.duration, o.warmup, o.rounds, o.rssRequests = 300*time.Millisecond, 100*time.Millisecond, 2, 5_000
+		if !isSet(fs, "concurrency") {
+			*conc = "1,16"
+		}
+	}
+	var err error
+	if o.concurrency, err = parseInts(*conc); err != nil {
+		return nil, fmt.Errorf("-concurrency: %w", err)
+	}
+	if o.cases, err = loadgen.SelectCases(splitList(*cases)); err != nil {
+		return nil, fmt.Errorf("-cases: %w", err)
+	}
+	if o.format != "markdown" && o.format != "json" {
+		return nil, fmt.Errorf("-format: want markdown or json, got %q", o.format)
+	}
+	if o.duration <= 0 && o.requests <= 0 {
+		return nil, errors.New("one of -duration and -requests must be positive")
+	}
+	return o, nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty list")
+	}
+	return out, nil
+}

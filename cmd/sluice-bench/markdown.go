@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/sluice-gw/sluice/pkg/loadgen"
+)
+
+// Markdown renders the report so it can be pasted into BENCHMARKS.md.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	r.errorBanner(&b)
+	m := r.Machine
+	fmt.Fprintf(&b, "Machine: %d CPUs, %s, %s/%s, %s, GOMAXPROCS %d; load average before the run %s  \n",
+		m.CPUs, m.CPUModel, m.OS, m.Arch, m.Go, m.GOMAXPROCS, m.LoadBefore)
+	fmt.Fprintf(&b, "Command: `%s`  \n", r.Command)
+	s := r.Settings
+	per := s.Duration + " per server per cell"
+	if s.Requests > 0 {
+		per = fmt.Sprintf("%d requests per server per cell", s.Requests)
+	}
+	fmt.Fprintf(&b, "Cells: %s in %d alternating slices, after a %s warm-up; %d HTTP/2 connections per server; "+
+		"driver, Sluice and the do-nothing server in one process. Run took %.0f s.\n\n",
+		per, s.Rounds, s.Warmup, s.Conns, r.ElapsedSeconds)
+
+	b.WriteString("### Targets\n\n| target | want | got | verdict |\n|---|---|---|---|\n")
+	for _, t := range r.Targets {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, verdict(t))
+	}
+
+	b.WriteString("\n### Throughput and overhead\n\n")
+	b.WriteString("| case | conc | sluice req/s | do-nothing req/s | ratio | target | p99 added | sluice allocs/req | sluice KB/req | errors |\n")
+	b.WriteString("|---|--:|--:|--:|--:|---|--:|--:|--:|--:|\n")
+	for _, c := range r.Cells {
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.2f× | %s | %+.0f µs | %.0f | %.1f | %d |\n",
+			c.Title, c.Concurrency, c.Sluice.PerSecond, c.Baseline.PerSecond, c.Ratio, cellTarget(c),
+			c.P99AddedMicros, c.AllocsPerRequest, c.BytesPerRequest/1024, c.Sluice.Errors+c.Baseline.Errors)
+	}
+
+	b.WriteString("\n### Latency per phase, µs (p50 / p99)\n\n")
+	b.WriteString("| case | conc | server | request_headers | request_body | response_headers | response_body (all chunks) | whole request |\n")
+	b.WriteString("|---|--:|---|--:|--:|--:|--:|--:|\n")
+	for _, c := range r.Cells {
+		for _, run := range []struct {
+			name string
+			r    Run
+		}{{"sluice", c.Sluice}, {"do-nothing", c.Baseline}} {
+			fmt.Fprintf(&b, "| %s | %d | %s |", c.Title, c.Concurrency, run.name)
+			for p := range loadgen.NumPhases {
+				l := run.r.Phases[p.String()]
+				fmt.Fprintf(&b, " %.0f / %.0f |", l.P50, l.P99)
+			}
+			fmt.Fprintf(&b, " %.0f / %.0f |\n", run.r.Total.P50, run.r.Total.P99)
+		}
+	}
+	r.memoryTable(&b)
+	return b.String()
+}
+
+func cellTarget(c Cell) string {
+	if c.ThroughputTarget == 0 {
+		return "—"
+	}
+	v := "PASS"
+	if c.Ratio < c.ThroughputTarget {
+		v = "**FAIL**"
+	}
+	return fmt.Sprintf("≥ %.1f× %s", c.ThroughputTarget, v)
+}
+
+func (r *Report) memoryTable(b *strings.Builder) {
+	m := r.Memory
+	if m == nil {
+		return
+	}
+	b.WriteString("\n### Memory of `sluice serve` (child process, VmRSS from /proc)\n\n")
+	if !m.Measured {
+		fmt.Fprintf(b, "**Not measured:** %s\n", strings.ReplaceAll(m.Err, "\n", "  \n"))
+		return
+	}
+	b.WriteString("| requests | mix | conc | req/s | RSS before | RSS after | peak RSS | errors |\n|--:|---|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(b, "| %d | %s | %d | %.0f | %.1f MB | %.1f MB | %.1f MB | %d |\n",
+		m.Requests, mixSummary(m.Mix), m.Concurrency, m.PerSecond, m.RSSStartMB, m.RSSMB, m.HWMMB, m.Errors)
+}
+
+func mixSummary(names []string) string {
+	counts := map[string]int{}
+	for _, n := range names {
+		counts[n]++
+	}
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%d/%d %s", counts[n], len(names), n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// errorBanner makes a run with failures impossible to miss.
+func (r *Report) errorBanner(b *strings.Builder) {
+	if r.Errors == 0 {
+		return
+	}
+	fmt.Fprintf(b, "> **ERRORS: %d requests failed. These numbers are NOT a valid measurement; no target passes.**\n>\n", r.Errors)
+	kinds := map[string]int{}
+	add := func(prefix string, ks map[string]int) {
+		for k, n := range ks {
+			kinds[prefix+k] += n
+		}
+	}
+	for _, c := range r.Cells {
+		add(c.Case+" sluice: ", c.Sluice.ErrorKinds)
+		add(c.Case+" do-nothing: ", c.Baseline.ErrorKinds)
+	}
+	if r.Memory != nil {
+		add("sluice serve: ", r.Memory.ErrorKinds)
+	}
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		fmt.Fprintf(b, "> - %d × %s\n", kinds[k], strings.ReplaceAll(k, "\n", " "))
+	}
+	b.WriteString("\n")
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/loadgen"
+	"github.com/sluice-gw/sluice/pkg/server"
+)
+
+// benchSecrets are the provider keys the bench config reads. They are set
+// to dummies unconditionally: nothing leaves the machine, and a real key in
+// the caller's environment is never carried into a benchmark.
+var benchSecrets = map[string]string{
+	"OPENAI_API_KEY":    "sk-bench-openai-not-a-real-key",
+	"ANTHROPIC_API_KEY": "sk-ant-bench-not-a-real-key",
+}
+
+func setBenchSecrets() error {
+	for k, v := range benchSecrets {
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("setting %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// target is one ext_proc server under test, with its client connections.
+type target struct {
+	name   string
+	addr   string
+	client *loadgen.Client
+	stop   func()
+}
+
+func (t *target) close() {
+	if t.client != nil {
+		_ = t.client.Close()
+	}
+	if t.stop != nil {
+		t.stop()
+	}
+}
+
+func listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listening on loopback: %w", err)
+	}
+	return ln, nil
+}
+
+// startBaseline serves the do-nothing processor on loopback TCP.
+func startBaseline(conns int) (*target, error) {
+	ln, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	srv := loadgen.NewBaselineServer()
+	go func() { _ = srv.Serve(ln) }()
+	t := &target{name: "do-nothing", addr: ln.Addr().String(), stop: srv.Stop}
+	if t.client, err = loadgen.Dial(t.addr, conns); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// startSluice runs Sluice's real server (the one `sluice serve` runs) in
+// this process, so its allocations show in this process's MemStats.
+func startSluice(ctx context.Context, conns int) (*target, error) {
+	p, err := server.Pipeline()
+	if err != nil {
+		return nil, fmt.Errorf("building pipeline: %w", err)
+	}
+	gl, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	al, err := listen()
+	if err != nil {
+		_ = gl.Close()
+		return nil, err
+	}
+	src := loadgen.BenchConfig(gl.Addr().String(), al.Addr().String())
+	snap, err := config.Parse("bench.yaml", []byte(src), config.LoadOptions{RequireSecrets: true})
+	if err != nil {
+		_, _ = gl.Close(), al.Close()
+		return nil, fmt.Errorf("bench config: %w", err)
+	}
+	// Logs are dropped: failures reach the driver as immediate responses
+	// and are reported from there, and logging would cost time in the
+	// measured path that a production log sink would not charge here.
+	srv := server.New(snap, "", p, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx, gl, al) }()
+	t := &target{name: "sluice", addr: gl.Addr().String(), stop: func() { cancel(); <-done }}
+	if t.client, err = loadgen.Dial(t.addr, conns); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}

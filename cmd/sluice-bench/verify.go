@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/sluice-gw/sluice/pkg/loadgen"
+)
+
+// verify runs one request of each case through Sluice and checks that it
+// really routed and translated, so a benchmark can never be measuring a
+// path that quietly does nothing.
+func verify(ctx context.Context, sl *target, cases []*loadgen.Case) error {
+	for _, c := range cases {
+		tr, err := sl.client.Check(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s: sluice failed the check request: %w", c.Name, err)
+		}
+		if err := checkTrace(c, tr); err != nil {
+			return fmt.Errorf("%s: sluice answered the check request wrongly: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+func checkTrace(c *loadgen.Case, tr *loadgen.Trace) error {
+	if len(tr.Responses) < 4 {
+		return fmt.Errorf("only %d responses", len(tr.Responses))
+	}
+	rb := tr.Responses[1].GetRequestBody().GetResponse()
+	backend := ""
+	for _, h := range rb.GetHeaderMutation().GetSetHeaders() {
+		if h.GetHeader().GetKey() == "x-sluice-backend" {
+			backend = string(h.GetHeader().GetRawValue())
+		}
+	}
+	if backend != c.Backend {
+		return fmt.Errorf("request body answer sets x-sluice-backend %q, want %q", backend, c.Backend)
+	}
+	if rb.GetBodyMutation().GetBody() == nil || !rb.GetClearRouteCache() {
+		return fmt.Errorf("request body answer does not replace the body and clear the route cache")
+	}
+	if c.Stream != tr.Streamed {
+		return fmt.Errorf("response body streamed=%v, want %v", tr.Streamed, c.Stream)
+	}
+	var out []byte
+	for _, r := range tr.Responses[3:] {
+		out = append(out, r.GetResponseBody().GetResponse().GetBodyMutation().GetBody()...)
+	}
+	want := [][]byte{[]byte(`"chat.completion"`), []byte(`"total_tokens"`)}
+	if c.Stream {
+		want = [][]byte{[]byte(`"chat.completion.chunk"`), []byte("data: [DONE]\n\n")}
+	}
+	for _, w := range want {
+		if !bytes.Contains(out, w) {
+			return fmt.Errorf("client-bound body lacks %s: %.300s", w, out)
+		}
+	}
+	return nil
+}
