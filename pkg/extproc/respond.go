@@ -90,6 +90,9 @@ func errorHeaders(e *gwerror.Error) []pipeline.Header {
 }
 
 func immediate(x *pipeline.Exchange, status int, hs []pipeline.Header, body []byte, details string) *extprocv3.ProcessingResponse {
+	if status < 200 || status > 599 {
+		status = 500 // statuses come from gwerror or stages; never send Envoy a nonsense one
+	}
 	hm := &extprocv3.HeaderMutation{}
 	for _, h := range hs {
 		hm.SetHeaders = append(hm.SetHeaders, header(h.Key, h.Value))
@@ -100,7 +103,7 @@ func immediate(x *pipeline.Exchange, status int, hs []pipeline.Header, body []by
 	hm.SetHeaders = append(hm.SetHeaders, header("content-length", strconv.Itoa(len(body))))
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
 		ImmediateResponse: &extprocv3.ImmediateResponse{
-			Status:  &typev3.HttpStatus{Code: typev3.StatusCode(status)},
+			Status:  &typev3.HttpStatus{Code: typev3.StatusCode(int32(status))}, //nolint:gosec // bounded to 200..599 above,
 			Headers: hm,
 			Body:    body,
 			Details: details,

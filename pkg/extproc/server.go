@@ -71,7 +71,6 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 type streamState struct {
 	srv      *Server
 	x        *pipeline.Exchange
-	reqBody  []byte // request chunks, when Envoy is misconfigured to stream them
 	finished bool
 }
 

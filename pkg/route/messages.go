@@ -1,6 +1,8 @@
 package route
 
 import (
+	"github.com/tidwall/gjson"
+
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
@@ -28,6 +30,10 @@ func (s *Stage) messagesUpstream(x *pipeline.Exchange) (*translate.Upstream, err
 		return nil, err
 	}
 	x.Request.Body = body
+	// The converted body asks for usage itself (Anthropic clients always
+	// get it in message_delta), so the provider's usage chunk must reach
+	// the Messages converter rather than be stripped.
+	x.Request.IncludeUsage = gjson.GetBytes(body, "stream_options.include_usage").Type == gjson.True
 	return x.Translator.Request(&x.Request, &x.Target)
 }
 

@@ -43,18 +43,24 @@ func (p *Parser) Feed(chunk []byte, fn func(Event) error) error {
 		p.skipLF = false
 	}
 	buf := chunk
+	// The buffered tail holds no line break (it would have been consumed),
+	// so scanning resumes where it ended: a long line arriving in many
+	// small chunks costs linear, not quadratic, time.
+	scan := 0
 	if len(p.tail) > 0 {
+		scan = len(p.tail)
 		p.tail = append(p.tail, chunk...)
 		buf = p.tail
 	}
 	consumed := 0
 	for {
-		i := bytes.IndexAny(buf[consumed:], "\r\n")
+		from := max(consumed, scan)
+		i := bytes.IndexAny(buf[from:], "\r\n")
 		if i < 0 {
 			break
 		}
-		line := buf[consumed : consumed+i]
-		consumed += i + 1
+		line := buf[consumed : from+i]
+		consumed = from + i + 1
 		if buf[consumed-1] == '\r' {
 			if consumed < len(buf) {
 				if buf[consumed] == '\n' {

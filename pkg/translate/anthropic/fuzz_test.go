@@ -1,0 +1,116 @@
+package anthropic
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
+)
+
+// TestSeedCorpora keeps the committed fuzz seeds in step with the fixtures.
+func TestSeedCorpora(t *testing.T) {
+	for _, c := range translatetest.LoadRequestCases(t, "testdata/request") {
+		translatetest.SeedCorpus(t, "FuzzRequest", c.Name, c.Request.Body)
+	}
+	for _, c := range translatetest.LoadResponseCases(t, "testdata/response") {
+		translatetest.SeedCorpus(t, "FuzzResponse", c.Name, c.Response, forcedToolName(c.Request.Body) != "")
+	}
+	for _, c := range translatetest.LoadStreamCases(t, "testdata/stream") {
+		translatetest.SeedCorpus(t, "FuzzStream", c.Name, c.Input, c.Request.IncludeUsage, forcedToolName(c.Request.Body) != "")
+	}
+	seedFiles(t, "FuzzFromMessages", "testdata/messages/request/*.json")
+	seedFiles(t, "FuzzToMessagesResponse", "testdata/messages/response/*.json")
+	seedFiles(t, "FuzzMessagesStream", "testdata/messages/stream/*.sse")
+}
+
+func seedFiles(t *testing.T, fuzzName, pattern string) {
+	for _, path := range translatetest.Glob(t, pattern) {
+		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		translatetest.SeedCorpus(t, fuzzName, name, translatetest.ReadFile(t, path))
+	}
+}
+
+// jsonModeRequest asks for a JSON answer through the forced tool "person".
+var jsonModeRequest = []byte(`{"stream":true,"response_format":{"type":"json_schema","json_schema":{"name":"person"}}}`)
+
+func FuzzRequest(f *testing.F) {
+	f.Add([]byte(`{"messages":[{"role":"user","content":"hi"}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := translatetest.NewRequest(translate.Chat, body)
+		up, err := New().Request(&req, &translate.Target{Model: "claude"})
+		if err == nil && !gjson.ValidBytes(up.Body) {
+			t.Fatalf("request %q produced invalid JSON %q", body, up.Body)
+		}
+	})
+}
+
+func FuzzResponse(f *testing.F) {
+	f.Add([]byte(`{"content":[{"type":"text","text":"x"}]}`), false)
+	f.Fuzz(func(t *testing.T, body []byte, jsonMode bool) {
+		req := &translate.Request{Op: translate.Chat, Body: []byte(`{}`)}
+		if jsonMode {
+			req.Body = jsonModeRequest
+		}
+		resp, err := fixed.Response(req, body)
+		if err == nil && !gjson.ValidBytes(resp.Body) {
+			t.Fatalf("response %q produced invalid JSON %q", body, resp.Body)
+		}
+	})
+}
+
+func FuzzStream(f *testing.F) {
+	f.Add([]byte("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"), false, false)
+	f.Fuzz(func(t *testing.T, input []byte, includeUsage, jsonMode bool) {
+		req := &translate.Request{Op: translate.Chat, Stream: true, IncludeUsage: includeUsage, Body: []byte(`{}`)}
+		if jsonMode {
+			req.Body = jsonModeRequest
+		}
+		checkStream(t, func() translate.StreamTranslator { return fixed.Stream(req) }, input)
+	})
+}
+
+func FuzzFromMessages(f *testing.F) {
+	f.Add([]byte(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, err := FromMessages(body)
+		if err == nil && !gjson.ValidBytes(out) {
+			t.Fatalf("request %q produced invalid JSON %q", body, out)
+		}
+	})
+}
+
+func FuzzToMessagesResponse(f *testing.F) {
+	f.Add([]byte(`{"choices":[{"message":{"content":"x"}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, err := ToMessagesResponse(body)
+		if err == nil && !gjson.ValidBytes(out) {
+			t.Fatalf("response %q produced invalid JSON %q", body, out)
+		}
+	})
+}
+
+func FuzzMessagesStream(f *testing.F) {
+	f.Add([]byte("data: [DONE]\n\n"))
+	f.Fuzz(func(t *testing.T, input []byte) {
+		checkStream(t, func() translate.StreamTranslator { return NewMessagesStream() }, input)
+		checkStream(t, func() translate.StreamTranslator { return NewPassthroughStream() }, input)
+	})
+}
+
+// checkStream fails unless the output is well-formed and the same for the
+// whole input, byte by byte and in random cuts.
+func checkStream(t *testing.T, newStream func() translate.StreamTranslator, input []byte) {
+	whole := translatetest.Feed(newStream(), [][]byte{input})
+	translatetest.CheckEvents(t, whole.Out)
+	for _, sp := range translatetest.QuickSplits(input, 1) {
+		got := translatetest.Feed(newStream(), sp.Chunks)
+		if string(got.Out) != string(whole.Out) || fmt.Sprint(got.Err) != fmt.Sprint(whole.Err) || got.Usage != whole.Usage {
+			t.Fatalf("split %s:\n%q\n!=\n%q", sp.Name, got.Out, whole.Out)
+		}
+	}
+}

@@ -1,0 +1,308 @@
+package anthropic
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/sse"
+	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/openai"
+)
+
+type blockKind uint8
+
+const (
+	blockOther blockKind = iota // thinking, server tools: not part of a chat completion
+	blockText
+	blockTool
+	blockJSON // the forced response_format tool: its input is the answer text
+)
+
+// block is one Anthropic content block being streamed.
+type block struct {
+	index   int64
+	kind    blockKind
+	tool    int    // the OpenAI tool_calls index
+	pending []byte // an incomplete UTF-8 sequence held for the next delta
+}
+
+// stream turns Anthropic stream events into OpenAI chat.completion.chunk
+// events. Each event is translated as soon as it is complete; nothing is
+// buffered beyond the SSE parser's unfinished tail and a split rune.
+type stream struct {
+	forced       string // the response_format tool, or ""
+	includeUsage bool
+	created      int64
+
+	parser     sse.Parser
+	out        []byte
+	head       []byte // `{"id":...,"choices":[` shared by every chunk
+	started    bool
+	blocks     []block
+	tools      int
+	sawForced  bool
+	finishSent bool
+	stopReason string
+	counts     counts
+	done       bool
+	err        error
+}
+
+func newStream(req *translate.Request, now time.Time) *stream {
+	s := &stream{created: now.Unix()}
+	if req != nil {
+		s.forced = forcedToolName(req.Body)
+		s.includeUsage = req.IncludeUsage
+	}
+	s.parser.MaxEventBytes = openai.MaxStreamEventBytes
+	return s
+}
+
+func (s *stream) Usage() translate.Usage { return s.counts.usage() }
+
+func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.out = nil
+	if !s.done {
+		if err := s.parser.Feed(chunk, s.event); err != nil && !errors.Is(err, errStop) {
+			return s.fail(streamError(err))
+		}
+	}
+	if end && !s.done {
+		return s.fail(gwerror.New(gwerror.UpstreamError, openai.MsgStreamEnded))
+	}
+	return s.out, nil
+}
+
+func (s *stream) fail(e *gwerror.Error) ([]byte, error) {
+	s.out = sse.AppendData(s.out, e.Body())
+	s.err = e
+	return s.out, e
+}
+
+func (s *stream) event(ev sse.Event) error {
+	data := bytes.TrimSpace(ev.Data)
+	if len(data) == 0 {
+		return nil
+	}
+	if !gjson.ValidBytes(data) {
+		return errMalformed
+	}
+	root := gjson.ParseBytes(data)
+	typ := root.Get("type").Str
+	if typ == "" {
+		typ = string(ev.Name)
+	}
+	switch typ {
+	case "message_start":
+		s.messageStart(root.Get("message"))
+	case "content_block_start":
+		s.blockStart(root.Get("index").Int(), root.Get("content_block"))
+	case "content_block_delta":
+		s.blockDelta(root.Get("index").Int(), root.Get("delta"))
+	case "content_block_stop":
+		if blk := s.block(root.Get("index").Int()); blk != nil {
+			s.flush(blk)
+		}
+	case "message_delta":
+		s.messageDelta(root)
+	case "message_stop":
+		s.messageStop()
+		return errStop
+	case "error":
+		return &eventError{typ: root.Get("error.type").Str, msg: root.Get("error.message").Str}
+	}
+	// ping, and event types added after this code was written, carry
+	// nothing a chat completion can show.
+	return nil
+}
+
+func (s *stream) messageStart(msg gjson.Result) {
+	s.counts.update(msg.Get("usage"))
+	s.start(msg.Get("id").String(), msg.Get("model").String())
+}
+
+// start emits the first chunk, which carries the assistant role.
+func (s *stream) start(id, model string) {
+	if s.started {
+		return
+	}
+	s.started = true
+	h := append(s.head[:0], '{')
+	h = str(h, "id", id)
+	h = str(h, "object", "chat.completion.chunk")
+	h = num(h, "created", s.created)
+	h = str(h, "model", model)
+	s.head = append(key(h, "choices"), '[')
+	s.chunk(`{"role":"assistant","content":""}`, "")
+}
+
+// chunk appends one choice chunk with the given delta object.
+func (s *stream) chunk(delta string, finish string) {
+	s.beginChunk()
+	s.out = append(s.out, delta...)
+	s.endChunk(finish)
+}
+
+func (s *stream) beginChunk() {
+	s.start("", "")
+	s.out = append(s.out, "data: "...)
+	s.out = append(s.out, s.head...)
+	s.out = append(s.out, `{"index":0,"delta":`...)
+}
+
+func (s *stream) endChunk(finish string) {
+	s.out = append(s.out, `,"logprobs":null,"finish_reason":`...)
+	if finish == "" {
+		s.out = append(s.out, "null"...)
+	} else {
+		s.out = appendString(s.out, finish)
+	}
+	s.out = append(s.out, "}]}\n\n"...)
+}
+
+func (s *stream) block(index int64) *block {
+	for i := range s.blocks {
+		if s.blocks[i].index == index {
+			return &s.blocks[i]
+		}
+	}
+	return nil
+}
+
+func (s *stream) blockStart(index int64, cb gjson.Result) {
+	blk := block{index: index}
+	switch cb.Get("type").Str {
+	case "text":
+		blk.kind = blockText
+	case "tool_use":
+		name := cb.Get("name").Str
+		if s.forced != "" && name == s.forced {
+			blk.kind, s.sawForced = blockJSON, true
+			break
+		}
+		blk.kind, blk.tool = blockTool, s.tools
+		s.tools++
+		s.beginChunk()
+		s.out = append(s.out, `{"tool_calls":[{"index":`...)
+		s.out = strconv.AppendInt(s.out, int64(blk.tool), 10)
+		s.out = str(s.out, "id", cb.Get("id").Str)
+		s.out = str(s.out, "type", "function")
+		s.out = append(key(s.out, "function"), '{')
+		s.out = str(s.out, "name", name)
+		s.out = append(str(s.out, "arguments", ""), "}}]}"...)
+		s.endChunk("")
+	}
+	if old := s.block(index); old != nil {
+		*old = blk
+	} else {
+		s.blocks = append(s.blocks, blk)
+	}
+	if blk.kind == blockText {
+		s.text(s.block(index), cb.Get("text").Str)
+	}
+}
+
+func (s *stream) blockDelta(index int64, d gjson.Result) {
+	blk := s.block(index)
+	switch d.Get("type").Str {
+	case "text_delta":
+		if blk == nil { // a delta without its start: treat it as text
+			s.blocks = append(s.blocks, block{index: index, kind: blockText})
+			blk = &s.blocks[len(s.blocks)-1]
+		}
+		if blk.kind == blockText {
+			s.text(blk, d.Get("text").Str)
+		}
+	case "input_json_delta":
+		if blk != nil && (blk.kind == blockTool || blk.kind == blockJSON) {
+			s.text(blk, d.Get("partial_json").Str)
+		}
+	}
+	// thinking_delta, signature_delta, citations_delta: OpenAI chat has no
+	// field for them.
+}
+
+// text emits a text or argument fragment, holding back a trailing
+// incomplete UTF-8 sequence until the next fragment completes it.
+func (s *stream) text(blk *block, frag string) {
+	if len(blk.pending) > 0 {
+		frag = string(blk.pending) + frag
+		blk.pending = blk.pending[:0]
+	}
+	head, tail := splitRune(frag)
+	if len(tail) > 0 {
+		blk.pending = append(blk.pending, tail...)
+	}
+	s.emit(blk, head)
+}
+
+// flush ends a block. A held-back sequence that no delta completed is a
+// single broken character: it becomes one U+FFFD.
+func (s *stream) flush(blk *block) {
+	if len(blk.pending) > 0 {
+		blk.pending = blk.pending[:0]
+		s.emit(blk, "\uFFFD")
+	}
+}
+
+func (s *stream) emit(blk *block, text string) {
+	if text == "" {
+		return
+	}
+	s.beginChunk()
+	switch blk.kind {
+	case blockTool:
+		s.out = append(s.out, `{"tool_calls":[{"index":`...)
+		s.out = strconv.AppendInt(s.out, int64(blk.tool), 10)
+		s.out = append(key(s.out, "function"), '{')
+		s.out = append(str(s.out, "arguments", text), "}}]}"...)
+	default:
+		s.out = append(str(append(s.out, '{'), "content", text), '}')
+	}
+	s.endChunk("")
+}
+
+func (s *stream) flushAll() {
+	for i := range s.blocks {
+		s.flush(&s.blocks[i])
+	}
+}
+
+// messageDelta carries the stop reason and cumulative usage; newer API
+// versions repeat the input counts there, which then win.
+func (s *stream) messageDelta(root gjson.Result) {
+	if r := root.Get("delta.stop_reason"); r.Type == gjson.String {
+		s.stopReason = r.Str
+	}
+	s.counts.update(root.Get("usage"))
+	s.finish()
+}
+
+func (s *stream) finish() {
+	if s.finishSent {
+		return
+	}
+	s.flushAll()
+	s.finishSent = true
+	s.chunk("{}", finishReason(s.stopReason, s.sawForced && s.tools == 0))
+}
+
+func (s *stream) messageStop() {
+	s.finish()
+	if s.includeUsage {
+		s.out = append(s.out, "data: "...)
+		s.out = append(s.out, s.head...)
+		s.out = appendUsage(append(s.out, ']'), s.counts.usage())
+		s.out = append(s.out, "}\n\n"...)
+	}
+	s.out = append(s.out, sse.Done...)
+	s.done = true
+}

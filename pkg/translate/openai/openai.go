@@ -1,0 +1,52 @@
+// Package openai translates requests for the OpenAI API family: OpenAI
+// itself, Azure OpenAI and OpenAI-compatible servers such as vLLM, Ollama or
+// LM Studio. Sluice's front door already speaks OpenAI, so translation is
+// mostly path and auth: the body is forwarded byte-for-byte except for the
+// model name and, on streams, stream_options.include_usage so that every
+// stream can be metered.
+//
+// The package also holds the provider-error mapping (ProviderError) and the
+// usage reader (ParseUsage) that other translators reuse, because every
+// translator answers the client in OpenAI's shape.
+package openai
+
+import (
+	"net/http"
+
+	"github.com/sluice-gw/sluice/pkg/translate"
+)
+
+// Paths and defaults.
+const (
+	defaultBasePath        = "/v1"
+	defaultAzureBasePath   = "/openai"
+	DefaultAzureAPIVersion = "2024-10-21" // GA, and the first GA version with stream_options
+	streamContentType      = "text/event-stream"
+)
+
+// translator is stateless; one value serves all requests of a provider kind.
+type translator struct {
+	provider translate.Provider
+}
+
+// New returns the translator for p, which should be translate.OpenAI,
+// translate.AzureOpenAI or translate.OpenAICompatible. Any other value is
+// treated as an OpenAI-compatible server.
+func New(p translate.Provider) translate.Translator {
+	switch p {
+	case translate.OpenAI, translate.AzureOpenAI:
+	default:
+		p = translate.OpenAICompatible
+	}
+	return &translator{provider: p}
+}
+
+func (tr *translator) StreamContentType() string { return streamContentType }
+
+func (tr *translator) Error(status int, header http.Header, body []byte) error {
+	return ProviderError(tr.provider, status, header, body)
+}
+
+func (tr *translator) Stream(req *translate.Request) translate.StreamTranslator {
+	return newStream(tr.provider, req)
+}

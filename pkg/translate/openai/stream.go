@@ -1,0 +1,149 @@
+package openai
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/sse"
+	"github.com/sluice-gw/sluice/pkg/translate"
+)
+
+// MaxStreamEventBytes bounds one provider stream event. Real chunks are a
+// few hundred bytes; the bound only stops a broken upstream from growing the
+// parser's buffer without limit.
+const MaxStreamEventBytes = 8 << 20
+
+// MsgStreamEnded is the message of the error event sent when a provider
+// stream stops before its terminator.
+const MsgStreamEnded = "upstream stream ended unexpectedly"
+
+// errStop ends parsing after the terminator; it never leaves the package.
+var errStop = errors.New("stream complete")
+
+var doneData = []byte("[DONE]")
+
+// stream re-emits an OpenAI chunk stream event by event. Chunks pass
+// through untouched unless Sluice injected include_usage: then the final
+// usage-only chunk is recorded but withheld and the `"usage":null` field
+// OpenAI adds to every other chunk is removed, so the client sees the stream
+// it asked for.
+type stream struct {
+	provider  translate.Provider
+	hideUsage bool
+	parser    sse.Parser
+	usage     translate.Usage
+	out       []byte
+	done      bool  // [DONE] seen
+	err       error // terminal failure, reported once with its error event
+}
+
+func newStream(p translate.Provider, req *translate.Request) *stream {
+	s := &stream{provider: p, hideUsage: req == nil || !req.IncludeUsage}
+	s.parser.MaxEventBytes = MaxStreamEventBytes
+	return s
+}
+
+func (s *stream) Usage() translate.Usage { return s.usage }
+
+func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.out = nil
+	if !s.done {
+		if err := s.parser.Feed(chunk, s.event); err != nil && !errors.Is(err, errStop) {
+			var ue *upstreamEventError
+			if errors.As(err, &ue) {
+				// The provider's own error event has been forwarded already.
+				s.err = streamError(s.provider, err)
+				return s.out, s.err
+			}
+			return s.fail(streamError(s.provider, err))
+		}
+	}
+	if end && !s.done {
+		return s.fail(gwerror.New(gwerror.UpstreamError, MsgStreamEnded))
+	}
+	return s.out, nil
+}
+
+// fail appends the error event in OpenAI's shape and remembers the error.
+func (s *stream) fail(e *gwerror.Error) ([]byte, error) {
+	if s.err == nil {
+		s.out = sse.AppendData(s.out, e.Body())
+		s.err = e
+	}
+	return s.out, s.err
+}
+
+func (s *stream) event(ev sse.Event) error {
+	data := bytes.TrimSpace(ev.Data)
+	if len(data) == 0 {
+		return nil // an event without data (a bare `event:` line) carries nothing
+	}
+	if bytes.Equal(data, doneData) {
+		s.out = append(s.out, sse.Done...)
+		s.done = true
+		return errStop
+	}
+	if !gjson.ValidBytes(data) {
+		return errMalformed
+	}
+	if bytes.Contains(data, []byte(`"error"`)) {
+		if e := gjson.GetBytes(data, "error"); e.IsObject() {
+			// Already in OpenAI's shape: forward it and stop.
+			s.out = sse.AppendData(s.out, data)
+			return &upstreamEventError{msg: e.Get("message").String()}
+		}
+	}
+	u := gjson.GetBytes(data, "usage")
+	if u.IsObject() {
+		s.usage = ParseUsage(u)
+	}
+	if s.hideUsage {
+		if u.IsObject() && !hasChoices(data) {
+			return nil // the usage chunk Sluice asked for on the client's behalf
+		}
+		if u.Type == gjson.Null && u.Exists() {
+			if d, err := sjson.DeleteBytes(data, "usage"); err == nil {
+				data = d
+			}
+		}
+	}
+	s.out = sse.AppendData(s.out, data)
+	return nil
+}
+
+// hasChoices reports whether the chunk has a non-empty choices array.
+// vLLM sends the usage chunk with "choices":null or without the key.
+func hasChoices(data []byte) bool {
+	return gjson.GetBytes(data, "choices.0").Exists()
+}
+
+var errMalformed = errors.New("malformed stream event")
+
+// upstreamEventError is an error event the provider sent in the stream.
+type upstreamEventError struct{ msg string }
+
+func (e *upstreamEventError) Error() string { return e.msg }
+
+// streamError turns a parse failure into the client's error.
+func streamError(p translate.Provider, err error) *gwerror.Error {
+	var ue *upstreamEventError
+	switch {
+	case errors.As(err, &ue):
+		msg := ue.msg
+		if msg == "" {
+			msg = "provider " + string(p) + " reported a stream error"
+		}
+		return gwerror.New(gwerror.UpstreamError, "%s", msg)
+	case errors.Is(err, sse.ErrTooLarge):
+		return gwerror.Wrap(gwerror.UpstreamError, err, "provider %s sent a stream event larger than %d bytes", p, MaxStreamEventBytes)
+	default:
+		return gwerror.Wrap(gwerror.UpstreamError, err, "provider %s sent a malformed stream event", p)
+	}
+}
