@@ -49,6 +49,9 @@ func Open(t testing.TB, c extprocv3.ExternalProcessorClient) *Stream {
 	return &Stream{t: t, s: s}
 }
 
+// CloseSend half-closes the stream, as Envoy does once it has every answer.
+func (st *Stream) CloseSend() error { return st.s.CloseSend() }
+
 // Send sends one message and waits for its single answer, as Envoy does in
 // BUFFERED and STREAMED modes.
 func (st *Stream) Send(req *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {

@@ -1,0 +1,95 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+type rec struct {
+	name  string
+	log   *[]string
+	err   error
+	reply bool
+}
+
+func (r rec) Name() string { return r.name }
+func (r rec) OnRequest(_ context.Context, x *pipeline.Exchange) error {
+	*r.log = append(*r.log, r.name)
+	if r.reply {
+		x.Reply = &pipeline.Reply{Status: 200}
+	}
+	return r.err
+}
+func (r rec) OnResponseHeaders(context.Context, *pipeline.Exchange) error { return nil }
+func (r rec) OnResponseBody(_ context.Context, _ *pipeline.Exchange, b []byte, _ bool) ([]byte, error) {
+	return append(b, r.name...), nil
+}
+
+func TestOrderAndShortCircuit(t *testing.T) {
+	var log []string
+	boom := gwerror.New(gwerror.PermissionDenied, "no")
+	tests := []struct {
+		name    string
+		stages  []pipeline.RequestStage
+		want    string
+		wantErr error
+	}{
+		{"runs in order", []pipeline.RequestStage{rec{name: "a", log: &log}, rec{name: "b", log: &log}}, "a,b", nil},
+		{"local reply stops the chain", []pipeline.RequestStage{rec{name: "a", log: &log, reply: true}, rec{name: "b", log: &log}}, "a", nil},
+		{"error stops the chain", []pipeline.RequestStage{rec{name: "a", log: &log, err: boom}, rec{name: "b", log: &log}}, "a", boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log = nil
+			p, err := pipeline.New(pipeline.Stages{Request: tt.stages})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = p.Request(context.Background(), &pipeline.Exchange{})
+			if got := strings.Join(log, ","); got != tt.want {
+				t.Errorf("ran %q, want %q", got, tt.want)
+			}
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestInternalErrorsNameTheStage(t *testing.T) {
+	var log []string
+	p, _ := pipeline.New(pipeline.Stages{Request: []pipeline.RequestStage{rec{name: "limits", log: &log, err: errors.New("redis down")}}})
+	err := p.Request(context.Background(), &pipeline.Exchange{})
+	if err == nil || !strings.HasPrefix(err.Error(), "limits: ") {
+		t.Errorf("err = %v, want it prefixed with the stage name", err)
+	}
+}
+
+func TestResponseChain(t *testing.T) {
+	var log []string
+	p, _ := pipeline.New(pipeline.Stages{Response: []pipeline.ResponseStage{rec{name: "1", log: &log}, rec{name: "2", log: &log}}})
+	out, err := p.ResponseBody(context.Background(), &pipeline.Exchange{}, []byte("x"), true)
+	if err != nil || string(out) != "x12" {
+		t.Errorf("got %q %v, want each stage to see the previous one's output", out, err)
+	}
+}
+
+func TestDuplicateStageRejected(t *testing.T) {
+	var log []string
+	_, err := pipeline.New(pipeline.Stages{Request: []pipeline.RequestStage{rec{name: "a", log: &log}, rec{name: "a", log: &log}}})
+	if err == nil {
+		t.Fatal("duplicate stage names must fail at startup")
+	}
+}
+
+func TestHeadersGet(t *testing.T) {
+	h := pipeline.Headers{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}, {Key: "a", Value: "3"}}
+	if h.Get("a") != "1" || h.Get("b") != "2" || h.Get("c") != "" {
+		t.Errorf("Get misbehaves: %v", h)
+	}
+}
