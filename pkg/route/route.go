@@ -81,6 +81,12 @@ func (s *Stage) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 			out.Remove(h)
 		}
 	}
+	// Sluice must read what the provider sends back; a client's gzip
+	// preference would hand it compressed bytes it cannot translate.
+	// Envoy's compressor can still compress toward the client.
+	if !set["accept-encoding"] {
+		out.Set("accept-encoding", "identity")
+	}
 	out.Set("content-length", strconv.Itoa(len(up.Body)))
 	out.Body, out.ReplaceBody = up.Body, true
 	out.ClearRouteCache = true
