@@ -56,7 +56,7 @@ func (b *bedrock) authenticate(r *http.Request, body []byte) *apiError {
 var (
 	bedrockFields = setOf("messages", "system", "inferenceConfig", "toolConfig", "guardrailConfig",
 		"additionalModelRequestFields", "additionalModelResponseFieldPaths", "promptVariables",
-		"requestMetadata", "performanceConfig")
+		"requestMetadata", "performanceConfig", "outputConfig")
 	bedrockInferenceFields = setOf("maxTokens", "temperature", "topP", "stopSequences")
 	bedrockBlockFields     = setOf("text", "image", "document", "video", "toolUse", "toolResult",
 		"guardContent", "cachePoint", "reasoningContent", "citationsContent")

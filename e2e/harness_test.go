@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	fp "github.com/sluice-gw/sluice/e2e/fakeprovider"
+	"github.com/sluice-gw/sluice/pkg/envoystandin"
+)
+
+// clientKey is the gateway key clients send. Every fake forbids it, so a
+// request that forwards it to a provider fails.
+const clientKey = "sk-sluice-client-key"
+
+// Paths set up by TestMain.
+var (
+	repoRoot  string
+	sluiceBin string
+)
+
+func TestMain(m *testing.M) { os.Exit(runMain(m)) }
+
+func runMain(m *testing.M) int {
+	root, err := findRepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	repoRoot = root
+	dir, err := os.MkdirTemp("", "sluice-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	sluiceBin = filepath.Join(dir, "sluice")
+	args := []string{"build", "-o", sluiceBin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/sluice")...)
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building the sluice binary: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// findRepoRoot walks up from the working directory to the module root.
+func findRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// env is one running gateway: the fakes, a sluice process and a front
+// proxy (the Envoy stand-in, or Envoy itself).
+type env struct {
+	fakes   *fp.Set
+	sluice  *sluiceProc
+	baseURL string // the front proxy, "http://127.0.0.1:port"
+	client  openai.Client
+	http    *http.Client
+
+	mu      sync.Mutex
+	records []envoystandin.RequestRecord
+}
+
+type envOptions struct {
+	config configOptions
+	// realEnvoy fronts sluice with the envoy binary instead of the stand-in.
+	realEnvoy bool
+	// extProcAddr, when set, replaces the sluice process: the front proxy
+	// calls this address for ext_proc and no sluice is started.
+	extProcAddr string
+}
+
+type envOption func(*envOptions)
+
+func withMaxRequestBody(limit string) envOption {
+	return func(o *envOptions) { o.config.maxRequestBody = limit }
+}
+
+func withRealEnvoy() envOption { return func(o *envOptions) { o.realEnvoy = true } }
+
+func withExtProcAt(addr string) envOption { return func(o *envOptions) { o.extProcAddr = addr } }
+
+// newEnv starts fakes, sluice and the front proxy for t; everything stops
+// when t ends. Fakes cut their responses awkwardly, with a seed derived
+// from the test name so a failure replays.
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	var o envOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	seed := seedFor(t.Name())
+	t.Logf("fakes split responses with fakeprovider.Awkward(%d)", seed)
+	e := &env{fakes: fp.StartAll(t, fp.WithSplit(fp.Awkward(seed)))}
+	e.fakes.Forbid(clientKey)
+	extProc := o.extProcAddr
+	if extProc == "" {
+		e.sluice = startSluice(t, e.fakes, o.config)
+		extProc = e.sluice.grpcAddr
+	}
+	overrides := e.fakes.Addrs()
+	overrides["sluice_ext_proc"] = extProc
+	if o.realEnvoy {
+		e.baseURL = startEnvoy(t, overrides)
+	} else {
+		e.baseURL = e.startStandin(t, overrides)
+	}
+	e.http = &http.Client{Timeout: 30 * time.Second}
+	e.client = openai.NewClient(
+		option.WithBaseURL(e.baseURL+"/v1/"),
+		option.WithAPIKey(clientKey),
+		option.WithMaxRetries(0),
+		option.WithHTTPClient(e.http),
+	)
+	return e
+}
+
+func seedFor(name string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name)) // hash writes never fail
+	return h.Sum64()%1000 + 1
+}
+
+// markers makes every request's text unique, so a test finds its own
+// request among those a shared fake recorded.
+var markers atomic.Int64
+
+func newMarker() string { return fmt.Sprintf("e2e-marker-%d", markers.Add(1)) }
+
+// upstream returns the request backend's fake received carrying marker.
+func (e *env) upstream(t *testing.T, backend, marker string) fp.Request {
+	t.Helper()
+	for _, r := range e.fakes.Fake(backend).Requests() {
+		if bytes.Contains(r.Body, []byte(marker)) {
+			return r
+		}
+	}
+	t.Fatalf("the %s fake received no request carrying %q", backend, marker)
+	return fp.Request{}
+}
+
+// noUpstream fails when any fake received a request carrying marker.
+func (e *env) noUpstream(t *testing.T, marker string) {
+	t.Helper()
+	for _, b := range e.fakes.Backends() {
+		for _, r := range e.fakes.Fake(b).Requests() {
+			if bytes.Contains(r.Body, []byte(marker)) {
+				t.Errorf("the %s fake received %s %s, want no upstream request", b, r.Method, r.Path)
+			}
+		}
+	}
+}
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
