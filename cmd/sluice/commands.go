@@ -21,12 +21,13 @@ type command struct {
 	run     func(args []string) int
 }
 
-var commandOrder = []string{"serve", "dev", "validate", "version"}
+var commandOrder = []string{"serve", "dev", "validate", "keys", "version"}
 
 var commands = map[string]command{
 	"serve":    {"run the ext_proc gRPC server and the admin HTTP server", runServe},
 	"dev":      {"run Sluice, the Envoy stand-in and the mock model locally", runDev},
 	"validate": {"check a config file offline", runValidate},
+	"keys":     {"create API keys and print the hashes config holds", runKeys},
 	"version":  {"print the version", func([]string) int { fmt.Println("sluice", version); return 0 }},
 }
 
@@ -54,7 +55,7 @@ func runServe(args []string) int {
 	for _, w := range snap.Warnings {
 		log.Warn("config warning", "warning", w)
 	}
-	p, err := server.Pipeline()
+	p, err := server.Pipelines()
 	if err != nil {
 		log.Error("building pipeline", "err", err)
 		return 1

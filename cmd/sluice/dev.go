@@ -41,7 +41,7 @@ func runDev(args []string) int {
 		log.Error("invalid Envoy config", "path", *envoyPath, "err", err)
 		return 1
 	}
-	p, err := server.Pipeline()
+	p, err := server.Pipelines()
 	if err != nil {
 		log.Error("building pipeline", "err", err)
 		return 1

@@ -78,7 +78,7 @@ func client(t *testing.T, s *stages) extprocv3.ExternalProcessorClient {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(srv, extproc.New(p, func() *config.Snapshot { return snap },
+	extprocv3.RegisterExternalProcessorServer(srv, extproc.New(extproc.Pipelines{Main: p}, func() *config.Snapshot { return snap },
 		slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return extproctest.Dial(t, srv)
 }

@@ -22,7 +22,10 @@ func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHead
 	if x.Config == nil {
 		return st.fail(gwerror.New(gwerror.UpstreamUnavailable, "gateway has no configuration loaded"))
 	}
-	if err := st.srv.pipeline.RequestHeaders(ctx, x); err != nil {
+	if st.p == nil {
+		return st.fail(gwerror.New(gwerror.Internal, "upstream ext_proc streams are not enabled"))
+	}
+	if err := st.p.RequestHeaders(ctx, x); err != nil {
 		return st.fail(err)
 	}
 	if x.Reply != nil {
@@ -56,7 +59,7 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 	}
 	x.Request.Body = body
 	x.Out = pipeline.Mutation{}
-	if err := st.srv.pipeline.Request(ctx, x); err != nil {
+	if err := st.p.Request(ctx, x); err != nil {
 		return st.fail(err)
 	}
 	if x.Reply != nil {
@@ -82,12 +85,12 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 	x.Status, _ = strconv.Atoi(x.RespHeader.Get(":status"))
 	x.ContentType = x.RespHeader.Get("content-type")
 	x.Out = pipeline.Mutation{}
-	if err := st.srv.pipeline.ResponseHeaders(ctx, x); err != nil {
+	if err := st.p.ResponseHeaders(ctx, x); err != nil {
 		return st.fail(err)
 	}
 	if h.GetEndOfStream() {
 		// No body will follow: let the stages finish on an empty body now.
-		out, err := st.srv.pipeline.ResponseBody(ctx, x, nil, true)
+		out, err := st.p.ResponseBody(ctx, x, nil, true)
 		if err != nil {
 			return st.fail(err)
 		}
@@ -109,7 +112,7 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 		return bodyResponse(nil, false)
 	}
 	end := b.GetEndOfStream()
-	out, err := st.srv.pipeline.ResponseBody(ctx, x, b.GetBody(), end)
+	out, err := st.p.ResponseBody(ctx, x, b.GetBody(), end)
 	if err != nil {
 		if x.Streaming {
 			// Headers are already downstream: a local reply is no longer

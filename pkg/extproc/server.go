@@ -14,6 +14,7 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/sluice-gw/sluice/pkg/config"
@@ -25,17 +26,31 @@ import (
 type Server struct {
 	extprocv3.UnimplementedExternalProcessorServer
 
-	pipeline *pipeline.Pipeline
-	config   func() *config.Snapshot
+	pipelines Pipelines
+	config    func() *config.Snapshot
 	log      *slog.Logger
 	ids      atomic.Uint64
 	inflight atomic.Int64
 }
 
-// New returns a server that runs p for every stream, reading the current
+// AttemptMetadata is the gRPC metadata key that the ext_proc filter in a
+// provider cluster's upstream filter chain sends (its grpc_service
+// initial_metadata), naming the backend of that attempt.
+const AttemptMetadata = "x-sluice-upstream-backend"
+
+// Pipelines are the stage chains a server runs.
+type Pipelines struct {
+	// Main serves the ext_proc filter in the HTTP connection manager.
+	Main *pipeline.Pipeline
+	// Attempt serves the upstream filter of fallback-chain clusters, once
+	// per attempt. Nil refuses such streams.
+	Attempt *pipeline.Pipeline
+}
+
+// New returns a server that runs ps for every stream, reading the current
 // config snapshot from cfg at the start of each stream.
-func New(p *pipeline.Pipeline, cfg func() *config.Snapshot, log *slog.Logger) *Server {
-	return &Server{pipeline: p, config: cfg, log: log}
+func New(ps Pipelines, cfg func() *config.Snapshot, log *slog.Logger) *Server {
+	return &Server{pipelines: ps, config: cfg, log: log}
 }
 
 // InFlight is the number of open streams; used for draining on shutdown.
@@ -46,7 +61,12 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	ctx := stream.Context()
-	st := &streamState{srv: s, x: &pipeline.Exchange{Start: time.Now(), Config: s.config()}}
+	st := &streamState{srv: s, p: s.pipelines.Main, x: &pipeline.Exchange{Start: time.Now(), Config: s.config()}}
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(AttemptMetadata); len(v) > 0 && v[0] != "" {
+			st.x.Attempt, st.p = v[0], s.pipelines.Attempt
+		}
+	}
 	for {
 		req, err := stream.Recv()
 		if err != nil {
@@ -70,6 +90,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 // streamState is the per-stream phase machine.
 type streamState struct {
 	srv      *Server
+	p        *pipeline.Pipeline
 	x        *pipeline.Exchange
 	finished bool
 }

@@ -77,6 +77,16 @@ type Exchange struct {
 	// Native is true when the client's format is the provider's own
 	// (Anthropic client to Anthropic backend): bodies pass through.
 	Native bool
+	// Plan is where policy wants the request to go; the zero value means
+	// the requested model on its own backend.
+	Plan Plan
+	// Chain names the fallback chain (an Envoy aggregate cluster) serving
+	// the request, when the plan has fallbacks that a chain covers.
+	Chain string
+	// Attempt is set on streams opened by the ext_proc filter in a
+	// provider cluster's upstream filter chain: one stream per attempt,
+	// naming the backend that attempt goes to.
+	Attempt string
 
 	// Out collects what the request phase sends back to Envoy.
 	Out Mutation
@@ -94,6 +104,16 @@ type Exchange struct {
 	// RespBody accumulates a buffered response when a stage needs it whole.
 	RespBody []byte
 }
+
+// Plan is a routing decision.
+type Plan struct {
+	Model    string   // public model to serve instead of the requested one
+	Backend  string   // backend to serve it from instead of the model's own
+	Fallback []Target // tried in order when the first answers 429, 5xx or times out
+}
+
+// Target is one model (and optionally backend) a plan may use.
+type Target struct{ Model, Backend string }
 
 // Mutation is what a phase asks Envoy to change.
 type Mutation struct {

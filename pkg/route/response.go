@@ -12,10 +12,13 @@ import (
 // OnResponseHeaders implements pipeline.ResponseStage. It decides between
 // buffered translation (JSON and every error) and event-by-event streaming.
 func (s *Stage) OnResponseHeaders(_ context.Context, x *pipeline.Exchange) error {
+	if x.Chain != "" {
+		s.chainResponse(x)
+	}
 	if x.Translator == nil {
 		return nil // answered before routing; nothing to translate
 	}
-	if x.Status < 200 || x.Status > 299 {
+	if !success(x.Status) {
 		return nil // errors are buffered and rewritten whole
 	}
 	if x.Request.Stream && s.isStream(x) {
@@ -54,7 +57,7 @@ func (s *Stage) OnResponseBody(_ context.Context, x *pipeline.Exchange, chunk []
 		_ = err
 		return out, nil
 	}
-	if x.Status < 200 || x.Status > 299 {
+	if !success(x.Status) {
 		return nil, s.providerError(x, chunk)
 	}
 	return s.translateBody(x, chunk)

@@ -10,13 +10,14 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/translate"
 )
 
 // BackendHeader is the header Envoy's routes match to pick a provider
-// cluster.
+// cluster (or a fallback chain's aggregate cluster).
 const BackendHeader = "x-sluice-backend"
 
 // clientCredentials are stripped from every upstream request so a gateway
@@ -47,49 +48,66 @@ func New(ts Translators) *Stage { return &Stage{translators: ts} }
 // Name implements pipeline.RequestStage and pipeline.ResponseStage.
 func (*Stage) Name() string { return "route" }
 
-// OnRequest implements pipeline.RequestStage.
-func (s *Stage) OnRequest(_ context.Context, x *pipeline.Exchange) error {
-	m, ok := x.Config.Model(x.Model)
+// candidate is one concrete place a request can be served.
+type candidate struct {
+	model   *config.Model
+	backend *config.Backend
+	tr      translate.Translator
+	target  translate.Target
+}
+
+// resolve finds where a public model is served, honouring a backend
+// override from policy.
+func (s *Stage) resolve(cfg *config.Snapshot, name, backend string) (candidate, error) {
+	m, ok := cfg.Model(name)
 	if !ok {
-		return gwerror.Param(gwerror.ModelNotFound, "model", "The model '%s' does not exist or you do not have access to it.", x.Model)
+		return candidate{}, gwerror.Param(gwerror.ModelNotFound, "model",
+			"The model '%s' does not exist or you do not have access to it.", name)
 	}
-	if m.Backend.Unavailable != nil {
+	c := candidate{model: m, backend: m.Backend, target: m.Target()}
+	if backend != "" && backend != m.Backend.Name {
+		b, ok := cfg.Backends[backend]
+		if !ok {
+			return candidate{}, gwerror.New(gwerror.Internal, "policy routed model '%s' to unknown backend %q", name, backend)
+		}
+		c.backend, c.target = b, b.Target
+		c.target.Model, c.target.Deployment = m.UpstreamModel, m.Deployment
+	}
+	if c.backend.Unavailable != nil {
 		// The cause (which variable or file is missing) is for operators:
 		// it is logged, not shown to the caller.
-		return gwerror.Wrap(gwerror.UpstreamUnavailable, m.Backend.Unavailable,
-			"model '%s' is unavailable: backend %q has no usable credential", x.Model, m.Backend.Name)
+		return candidate{}, gwerror.Wrap(gwerror.UpstreamUnavailable, c.backend.Unavailable,
+			"model '%s' is unavailable: backend %q has no usable credential", name, c.backend.Name)
 	}
-	tr, ok := s.translators[m.Backend.Provider]
-	if !ok {
-		return gwerror.New(gwerror.Internal, "no translator for provider %q", m.Backend.Provider)
+	if c.tr, ok = s.translators[c.backend.Provider]; !ok {
+		return candidate{}, gwerror.New(gwerror.Internal, "no translator for provider %q", c.backend.Provider)
 	}
-	x.Route, x.Target, x.Translator = m, m.Target(), tr
+	return c, nil
+}
+
+// OnRequest implements pipeline.RequestStage.
+func (s *Stage) OnRequest(_ context.Context, x *pipeline.Exchange) error {
+	name := x.Model
+	if x.Plan.Model != "" {
+		name = x.Plan.Model
+	}
+	c, err := s.resolve(x.Config, name, x.Plan.Backend)
+	if err != nil {
+		return err
+	}
+	x.Route, x.Target, x.Translator = c.model, c.target, c.tr
+	if len(x.Plan.Fallback) > 0 {
+		if chain := s.chain(x, c); chain != nil {
+			return s.routeChain(x, chain)
+		}
+	}
 	up, err := s.upstream(x)
 	if err != nil {
 		return err
 	}
-	out := &x.Out
-	out.Set(BackendHeader, m.Backend.Name)
-	out.Set(":path", up.Path)
-	set := map[string]bool{}
-	for _, h := range up.Headers {
-		out.Set(h.Key, h.Value)
-		set[h.Key] = true
-	}
-	for _, h := range clientCredentials {
-		if !set[h] && x.Header.Get(h) != "" {
-			out.Remove(h)
-		}
-	}
-	// Sluice must read what the provider sends back; a client's gzip
-	// preference would hand it compressed bytes it cannot translate.
-	// Envoy's compressor can still compress toward the client.
-	if !set["accept-encoding"] {
-		out.Set("accept-encoding", "identity")
-	}
-	out.Set("content-length", strconv.Itoa(len(up.Body)))
-	out.Body, out.ReplaceBody = up.Body, true
-	out.ClearRouteCache = true
+	setUpstream(x, up)
+	x.Out.Set(BackendHeader, c.backend.Name)
+	x.Out.ClearRouteCache = true
 	return nil
 }
 
@@ -98,4 +116,33 @@ func (s *Stage) upstream(x *pipeline.Exchange) (*translate.Upstream, error) {
 		return s.messagesUpstream(x)
 	}
 	return x.Translator.Request(&x.Request, &x.Target)
+}
+
+// setUpstream writes a translated request into the mutation: path,
+// provider headers, the client's credentials removed, and the new body.
+func setUpstream(x *pipeline.Exchange, up *translate.Upstream) {
+	out := &x.Out
+	out.Set(":path", up.Path)
+	set := make(map[string]bool, len(up.Headers))
+	for _, h := range up.Headers {
+		out.Set(h.Key, h.Value)
+		set[h.Key] = true
+	}
+	removeClientCredentials(x, set)
+	// Sluice must read what the provider sends back; a client's gzip
+	// preference would hand it compressed bytes it cannot translate.
+	// Envoy's compressor can still compress toward the client.
+	if !set["accept-encoding"] {
+		out.Set("accept-encoding", "identity")
+	}
+	out.Set("content-length", strconv.Itoa(len(up.Body)))
+	out.Body, out.ReplaceBody = up.Body, true
+}
+
+func removeClientCredentials(x *pipeline.Exchange, keep map[string]bool) {
+	for _, h := range clientCredentials {
+		if !keep[h] && x.Header.Get(h) != "" {
+			x.Out.Remove(h)
+		}
+	}
 }

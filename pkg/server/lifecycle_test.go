@@ -42,7 +42,7 @@ func start(t *testing.T, path string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := server.Pipeline()
+	p, err := server.Pipelines()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/extproc"
-	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
 // grpcOverhead is the room above the body limit that an ext_proc message
@@ -40,11 +39,11 @@ type Server struct {
 
 // New builds a server from a loaded config. path, when set, is watched for
 // changes.
-func New(snap *config.Snapshot, path string, p *pipeline.Pipeline, log *slog.Logger) *Server {
+func New(snap *config.Snapshot, path string, ps extproc.Pipelines, log *slog.Logger) *Server {
 	store := &config.Store{}
 	store.Swap(snap)
 	s := &Server{store: store, log: log, path: path, health: health.NewServer()}
-	s.extproc = extproc.New(p, store.Load, log)
+	s.extproc = extproc.New(ps, store.Load, log)
 	msg := int(max(snap.Server.MaxRequestBodyBytes, snap.Server.MaxResponseBodyBytes)) + grpcOverhead
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(msg),

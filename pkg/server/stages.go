@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/sluice-gw/sluice/pkg/extproc"
 	"github.com/sluice-gw/sluice/pkg/inbound"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/route"
@@ -32,16 +33,16 @@ func Translators() (route.Translators, error) {
 	return ts, nil
 }
 
-// Pipeline builds Sluice's stage chain. This is the one place the stage
+// Pipelines builds Sluice's stage chains. This is the one place the stage
 // order is written down; configuration can switch stages' behaviour but
 // never reorder them.
-func Pipeline() (*pipeline.Pipeline, error) {
+func Pipelines() (extproc.Pipelines, error) {
 	ts, err := Translators()
 	if err != nil {
-		return nil, err
+		return extproc.Pipelines{}, err
 	}
 	rt := route.New(ts)
-	return pipeline.New(pipeline.Stages{
+	main, err := pipeline.New(pipeline.Stages{
 		Headers: []pipeline.HeaderStage{
 			inbound.Identify{}, // API from :path; GET /v1/models answered here
 		},
@@ -53,4 +54,20 @@ func Pipeline() (*pipeline.Pipeline, error) {
 			rt, // provider format back to the client's format
 		},
 	})
+	if err != nil {
+		return extproc.Pipelines{}, err
+	}
+	// One fallback attempt: the request arrives already checked and
+	// decided by the main chain; only translation for this attempt's
+	// provider is left.
+	at := route.NewAttempt(rt)
+	attempt, err := pipeline.New(pipeline.Stages{
+		Headers:  []pipeline.HeaderStage{inbound.Identify{}},
+		Request:  []pipeline.RequestStage{inbound.Parse{}, at},
+		Response: []pipeline.ResponseStage{at},
+	})
+	if err != nil {
+		return extproc.Pipelines{}, err
+	}
+	return extproc.Pipelines{Main: main, Attempt: attempt}, nil
 }

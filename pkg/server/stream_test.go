@@ -36,7 +36,7 @@ func newClient(t *testing.T) extprocv3.ExternalProcessorClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := server.Pipeline()
+	p, err := server.Pipelines()
 	if err != nil {
 		t.Fatal(err)
 	}
