@@ -28,9 +28,9 @@ type Server struct {
 
 	pipelines Pipelines
 	config    func() *config.Snapshot
-	log      *slog.Logger
-	ids      atomic.Uint64
-	inflight atomic.Int64
+	log       *slog.Logger
+	ids       atomic.Uint64
+	inflight  atomic.Int64
 }
 
 // AttemptMetadata is the gRPC metadata key that the ext_proc filter in a
@@ -98,6 +98,9 @@ type streamState struct {
 func (st *streamState) handle(ctx context.Context, req *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
 	switch r := req.GetRequest().(type) {
 	case *extprocv3.ProcessingRequest_RequestHeaders:
+		// Attributes and forwarded metadata come with the first message.
+		st.x.FilterMetadata = req.GetMetadataContext().GetFilterMetadata()
+		st.x.Attributes = req.GetAttributes()
 		return st.requestHeaders(ctx, r.RequestHeaders)
 	case *extprocv3.ProcessingRequest_RequestBody:
 		return st.requestBody(ctx, r.RequestBody)

@@ -12,8 +12,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
-// Identify is the header stage that maps :path to an API and answers
-// GET /v1/models locally.
+// Identify is the header stage that maps :path to an API.
 type Identify struct{}
 
 // Name implements pipeline.HeaderStage.
@@ -43,7 +42,8 @@ func (Identify) OnRequestHeaders(_ context.Context, x *pipeline.Exchange) error 
 		if x.Method != "GET" {
 			return gwerror.New(gwerror.MethodNotAllowed, "method %s is not allowed on %s", x.Method, path)
 		}
-		return modelReply(x, strings.TrimPrefix(path, "/v1/models/"))
+		x.Model = strings.TrimPrefix(path, "/v1/models/")
+		return nil
 	}
 	for _, e := range endpoints {
 		if e.path != path {
@@ -53,9 +53,6 @@ func (Identify) OnRequestHeaders(_ context.Context, x *pipeline.Exchange) error 
 			return gwerror.New(gwerror.MethodNotAllowed, "method %s is not allowed on %s", x.Method, path)
 		}
 		x.API = e.api
-		if e.api == pipeline.APIModels {
-			return modelsReply(x)
-		}
 		return nil
 	}
 	return gwerror.New(gwerror.NotFound, "no API at %s %s", x.Method, path)

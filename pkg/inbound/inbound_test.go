@@ -2,7 +2,9 @@ package inbound_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -36,19 +38,17 @@ func TestIdentify(t *testing.T) {
 		method, path string
 		api          pipeline.API
 		code         gwerror.Code
-		reply        bool
 	}{
-		{"POST", "/v1/chat/completions", pipeline.APIChat, "", false},
-		{"POST", "/v1/chat/completions?x=1", pipeline.APIChat, "", false},
-		{"POST", "/v1/embeddings", pipeline.APIEmbeddings, "", false},
-		{"POST", "/v1/messages", pipeline.APIMessages, "", false},
-		{"GET", "/v1/models", pipeline.APIModels, "", true},
-		{"GET", "/v1/models/m1-alias", pipeline.APIModels, "", true},
-		{"GET", "/v1/models/nope", pipeline.APIModels, gwerror.ModelNotFound, false},
-		{"GET", "/v1/chat/completions", pipeline.APIUnknown, gwerror.MethodNotAllowed, false},
-		{"DELETE", "/v1/models/m1", pipeline.APIModels, gwerror.MethodNotAllowed, false},
-		{"POST", "/v1/completions", pipeline.APIUnknown, gwerror.NotFound, false},
-		{"POST", "/", pipeline.APIUnknown, gwerror.NotFound, false},
+		{"POST", "/v1/chat/completions", pipeline.APIChat, ""},
+		{"POST", "/v1/chat/completions?x=1", pipeline.APIChat, ""},
+		{"POST", "/v1/embeddings", pipeline.APIEmbeddings, ""},
+		{"POST", "/v1/messages", pipeline.APIMessages, ""},
+		{"GET", "/v1/models", pipeline.APIModels, ""},
+		{"GET", "/v1/models/m1-alias", pipeline.APIModels, ""},
+		{"GET", "/v1/chat/completions", pipeline.APIUnknown, gwerror.MethodNotAllowed},
+		{"DELETE", "/v1/models/m1", pipeline.APIModels, gwerror.MethodNotAllowed},
+		{"POST", "/v1/completions", pipeline.APIUnknown, gwerror.NotFound},
+		{"POST", "/", pipeline.APIUnknown, gwerror.NotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -60,22 +60,49 @@ func TestIdentify(t *testing.T) {
 			if x.API != tt.api {
 				t.Errorf("api = %v, want %v", x.API, tt.api)
 			}
-			if (x.Reply != nil) != tt.reply {
-				t.Errorf("reply = %v, want %v", x.Reply != nil, tt.reply)
-			}
 		})
 	}
 }
 
-func TestModelList(t *testing.T) {
-	x := &pipeline.Exchange{Method: "GET", Path: "/v1/models", Config: snapshot(t)}
+func models(t *testing.T, path string, allow []string) (*pipeline.Exchange, error) {
+	t.Helper()
+	x := &pipeline.Exchange{Method: "GET", Path: path, Config: snapshot(t), ModelAllowlist: allow}
 	if err := (inbound.Identify{}).OnRequestHeaders(context.Background(), x); err != nil {
 		t.Fatal(err)
 	}
-	body := x.Reply.Body
-	if got := gjson.GetBytes(body, "data.#.id").Raw; got != `["m1","m1-alias","m2"]` {
-		t.Errorf("ids = %s", got)
+	return x, inbound.Models{}.OnRequest(context.Background(), x)
+}
+
+func TestModelList(t *testing.T) {
+	tests := []struct {
+		name, path string
+		allow      []string
+		want       string
+		code       gwerror.Code
+	}{
+		{"all without policy", "/v1/models", nil, `["m1","m1-alias","m2"]`, ""},
+		{"only what policy allows", "/v1/models", []string{"m2"}, `["m2"]`, ""},
+		{"nothing allowed", "/v1/models", []string{}, `[]`, ""},
+		{"one by alias", "/v1/models/m1-alias", nil, "", ""},
+		{"hidden model is not found", "/v1/models/m1", []string{"m2"}, "", gwerror.ModelNotFound},
+		{"unknown model", "/v1/models/nope", nil, "", gwerror.ModelNotFound},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x, err := models(t, tt.path, tt.allow)
+			if codeOf(err) != tt.code {
+				t.Fatalf("err = %v, want %q", err, tt.code)
+			}
+			if err != nil || tt.want == "" {
+				return
+			}
+			if got := gjson.GetBytes(x.Reply.Body, "data.#.id").Raw; got != tt.want {
+				t.Errorf("ids = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	x, _ := models(t, "/v1/models", nil)
+	body := x.Reply.Body
 	if got := gjson.GetBytes(body, "data.2.owned_by").String(); got != "acme" {
 		t.Errorf("owned_by = %q", got)
 	}
@@ -148,4 +175,52 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name, api, body string
+		check           func(t *testing.T, s pipeline.Summary)
+	}{
+		{"openai chat", "chat", `{"model":"m1","max_tokens":50,"temperature":0.2,"response_format":{"type":"json_object"},
+			"tools":[{"type":"function","function":{"name":"search"}}],
+			"messages":[{"role":"system","content":"sys"},{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:x"}}]},{"role":"assistant","content":"ok"},{"role":"user","content":"last one"}]}`,
+			func(t *testing.T, s pipeline.Summary) {
+				if s.MaxTokens != 50 || s.MessageCount != 4 || s.Images != 1 || s.LastUserMessage != "last one" {
+					t.Errorf("summary %+v", s)
+				}
+				if len(s.ToolNames) != 1 || s.ToolNames[0] != "search" {
+					t.Errorf("tools %v", s.ToolNames)
+				}
+				if s.Parameters["temperature"] != 0.2 || s.Parameters["response_format"] != "json_object" {
+					t.Errorf("parameters %v", s.Parameters)
+				}
+			}},
+		{"anthropic messages", "messages", `{"model":"m1","max_tokens":9,"tools":[{"name":"calc","input_schema":{}}],
+			"messages":[{"role":"user","content":[{"type":"image","source":{}},{"type":"text","text":"what is this"}]}]}`,
+			func(t *testing.T, s pipeline.Summary) {
+				if s.MaxTokens != 9 || s.Images != 1 || s.LastUserMessage != "what is this" || s.ToolNames[0] != "calc" {
+					t.Errorf("summary %+v", s)
+				}
+			}},
+		{"excerpt is bounded on a rune boundary", "chat", `{"model":"m1","messages":[{"role":"user","content":"` + strings.Repeat("é", 600) + `"}]}`,
+			func(t *testing.T, s pipeline.Summary) {
+				if len(s.LastUserMessage) > pipeline.LastUserMessageMax || !utf8.ValidString(s.LastUserMessage) {
+					t.Errorf("excerpt of %d bytes, valid=%v", len(s.LastUserMessage), utf8.ValidString(s.LastUserMessage))
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &pipeline.Exchange{API: pipeline.APIChat}
+			if tt.api == "messages" {
+				x.API = pipeline.APIMessages
+			}
+			x.Request.Body = []byte(tt.body)
+			if err := (inbound.Parse{}).OnRequest(context.Background(), x); err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, x.Summary)
+		})
+	}
 }

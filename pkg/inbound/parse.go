@@ -19,6 +19,9 @@ func (Parse) Name() string { return "parse" }
 
 // OnRequest implements pipeline.RequestStage.
 func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
+	if x.API == pipeline.APIModels {
+		return nil // GET: no body
+	}
 	body := x.Request.Body
 	if len(body) == 0 {
 		return gwerror.New(gwerror.InvalidJSON, "request body is empty; expected a JSON object")
@@ -38,7 +41,7 @@ func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 	switch x.API {
 	case pipeline.APIChat, pipeline.APIMessages:
 		x.Request.Op = translate.Chat
-		if msgs := root.Get("messages"); !msgs.IsArray() || len(msgs.Array()) == 0 {
+		if msgs := root.Get("messages"); !msgs.IsArray() || !msgs.Get("0").Exists() {
 			return gwerror.Param(gwerror.MissingField, "messages", "'messages' is required and must be a non-empty array")
 		}
 	case pipeline.APIEmbeddings:
@@ -53,5 +56,6 @@ func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 	}
 	x.Request.Stream = stream.Type == gjson.True
 	x.Request.IncludeUsage = root.Get("stream_options.include_usage").Type == gjson.True
+	summarize(x, root)
 	return nil
 }

@@ -7,7 +7,11 @@ package pipeline
 import (
 	"time"
 
+	"google.golang.org/protobuf/types/known/structpb"
+
 	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/identity"
+	"github.com/sluice-gw/sluice/pkg/policy"
 	"github.com/sluice-gw/sluice/pkg/translate"
 )
 
@@ -64,11 +68,19 @@ type Exchange struct {
 	// Request side, from Envoy's request headers.
 	Method, Path string
 	Header       Headers
+	// FilterMetadata is the metadata_context Envoy forwarded (for example
+	// jwt_authn's verified payload); Attributes are the ext_proc request
+	// attributes (source.address, the mTLS peer's URI SAN, the route name).
+	FilterMetadata map[string]*structpb.Struct
+	Attributes     map[string]*structpb.Struct
 
 	API API
 	// Request is the OpenAI-shaped request (Anthropic-native bodies are
 	// converted when the provider is not Anthropic).
 	Request translate.Request
+	// Summary is what policy and later stages need to know about the
+	// request body, read once by the parse stage.
+	Summary Summary
 	// Model is the public model name the client asked for.
 	Model      string
 	Route      *config.Model
@@ -77,6 +89,13 @@ type Exchange struct {
 	// Native is true when the client's format is the provider's own
 	// (Anthropic client to Anthropic backend): bodies pass through.
 	Native bool
+	// Identity is who is calling, once authenticated.
+	Identity *identity.Identity
+	// Decision is the policy decision, once made.
+	Decision *policy.Decision
+	// ModelAllowlist, when non-nil, is every model the caller may use;
+	// GET /v1/models lists only these.
+	ModelAllowlist []string
 	// Plan is where policy wants the request to go; the zero value means
 	// the requested model on its own backend.
 	Plan Plan
@@ -104,6 +123,23 @@ type Exchange struct {
 	// RespBody accumulates a buffered response when a stage needs it whole.
 	RespBody []byte
 }
+
+// Summary describes a request body without holding it parsed.
+type Summary struct {
+	MaxTokens    int
+	MessageCount int
+	Images       int
+	ToolNames    []string
+	// Parameters holds the scalar sampling parameters present, and the
+	// response_format type.
+	Parameters map[string]any
+	// LastUserMessage is the text of the last user message, cut to
+	// LastUserMessageMax bytes on a rune boundary.
+	LastUserMessage string
+}
+
+// LastUserMessageMax bounds the excerpt policies see.
+const LastUserMessageMax = 1024
 
 // Plan is a routing decision.
 type Plan struct {

@@ -44,11 +44,12 @@ func Pipelines() (extproc.Pipelines, error) {
 	rt := route.New(ts)
 	main, err := pipeline.New(pipeline.Stages{
 		Headers: []pipeline.HeaderStage{
-			inbound.Identify{}, // API from :path; GET /v1/models answered here
+			inbound.Identify{}, // API from :path
 		},
 		Request: []pipeline.RequestStage{
-			inbound.Parse{}, // the one read of the body
-			rt,              // translate, set x-sluice-backend and credentials
+			inbound.Parse{},  // the one read of the body
+			inbound.Models{}, // GET /v1/models, filtered by policy
+			rt,               // translate, set x-sluice-backend and credentials
 		},
 		Response: []pipeline.ResponseStage{
 			rt, // provider format back to the client's format
