@@ -134,6 +134,10 @@ func sluiceConfig(grpcAddr, adminAddr string, o configOptions) map[string]any {
 			"shutdown_grace": "2s",
 		},
 		"limits": limits,
+		"identity": map[string]any{
+			"api_keys": []map[string]any{{"id": clientKeyID, "hash": clientKeyHash, "name": "e2e", "tenant": "e2e"}},
+		},
+		"tenants": []map[string]any{{"name": "e2e"}},
 		"backends": []map[string]any{
 			{"name": fp.BackendOpenAI, "provider": "openai", "credential": map[string]any{"env": "OPENAI_API_KEY"}},
 			{"name": fp.BackendAzure, "provider": "azure_openai", "host": "YOUR-RESOURCE.openai.azure.com",

@@ -20,11 +20,24 @@ import (
 
 	fp "github.com/sluice-gw/sluice/e2e/fakeprovider"
 	"github.com/sluice-gw/sluice/pkg/envoystandin"
+	"github.com/sluice-gw/sluice/pkg/identity/apikey"
 )
 
-// clientKey is the gateway key clients send. Every fake forbids it, so a
-// request that forwards it to a provider fails.
-const clientKey = "sk-sluice-client-key"
+// clientKey is the gateway key clients send: a real Sluice key, whose hash
+// is in the config. Every fake forbids it, so a request that forwards it
+// to a provider fails.
+var clientKey, clientKeyID, clientKeyHash = mustKey()
+
+func mustKey() (key, id, hash string) {
+	key, id, err := apikey.Generate()
+	if err == nil {
+		hash, err = apikey.Hash(key)
+	}
+	if err != nil {
+		panic(err)
+	}
+	return key, id, hash
+}
 
 // Paths set up by TestMain.
 var (

@@ -13,10 +13,10 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	earlyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/early_header_mutation/header_mutation/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/sluice-gw/sluice/envoy"
 )
 
@@ -154,6 +154,7 @@ func checkBootstrap(t *testing.T, b *bootstrapv3.Bootstrap) {
 		clusters[c.GetName()] = c
 	}
 	checkRoutes(t, hcm.GetRouteConfig(), clusters)
+	checkFallback(t, hcm.GetRouteConfig().GetVirtualHosts()[0].GetRoutes(), clusters, extProcOf(t, hcm))
 	if _, ok := clusters["sluice_ext_proc"]; !ok {
 		t.Error("no sluice_ext_proc cluster")
 	}
@@ -188,29 +189,7 @@ func extProcOf(t *testing.T, hcm *hcmv3.HttpConnectionManager) *extprocv3.Extern
 
 func checkExtProc(t *testing.T, cfg *extprocv3.ExternalProcessor) {
 	t.Helper()
-	if cfg.GetFailureModeAllow() {
-		t.Error("failure_mode_allow is true: requests would bypass Sluice when it is down")
-	}
-	if !cfg.GetAllowModeOverride() {
-		t.Error("allow_mode_override is false: Sluice cannot stream SSE responses")
-	}
-	if got := cfg.GetGrpcService().GetEnvoyGrpc().GetClusterName(); got != "sluice_ext_proc" {
-		t.Errorf("grpc cluster = %q", got)
-	}
-	m := cfg.GetProcessingMode()
-	if m.GetRequestHeaderMode() != extprocv3.ProcessingMode_SEND || m.GetResponseHeaderMode() != extprocv3.ProcessingMode_SEND ||
-		m.GetRequestBodyMode() != extprocv3.ProcessingMode_BUFFERED || m.GetResponseBodyMode() != extprocv3.ProcessingMode_BUFFERED ||
-		m.GetRequestTrailerMode() != extprocv3.ProcessingMode_SKIP || m.GetResponseTrailerMode() != extprocv3.ProcessingMode_SKIP {
-		t.Errorf("processing_mode = %v", m)
-	}
-	streamed := proto.Clone(m).(*extprocv3.ProcessingMode)
-	streamed.ResponseBodyMode = extprocv3.ProcessingMode_STREAMED
-	if !slices.ContainsFunc(cfg.GetAllowedOverrideModes(), func(p *extprocv3.ProcessingMode) bool { return proto.Equal(p, streamed) }) {
-		t.Errorf("allowed_override_modes %v lacks the STREAMED response mode Sluice asks for", cfg.GetAllowedOverrideModes())
-	}
-	if d := cfg.GetMessageTimeout().AsDuration(); d < time.Second {
-		t.Errorf("message_timeout = %v, want >= 1s", d)
-	}
+	checkExtProcCore(t, "downstream", cfg)
 	if got := cfg.GetMetadataOptions().GetReceivingNamespaces().GetUntyped(); !slices.Equal(got, []string{"sluice"}) {
 		t.Errorf("receiving namespaces = %v, want [sluice]", got)
 	}
@@ -221,6 +200,35 @@ func checkExtProc(t *testing.T, cfg *extprocv3.ExternalProcessor) {
 		if !slices.Contains(cfg.GetRequestAttributes(), a) {
 			t.Errorf("request_attributes lack %s", a)
 		}
+	}
+}
+
+// checkExtProcCore holds for Sluice's ext_proc filter wherever it runs: in
+// the connection manager, or upstream in a fallback cluster (where).
+func checkExtProcCore(t *testing.T, where string, cfg *extprocv3.ExternalProcessor) {
+	t.Helper()
+	if cfg.GetFailureModeAllow() {
+		t.Errorf("%s: failure_mode_allow is true: requests would bypass Sluice when it is down", where)
+	}
+	if !cfg.GetAllowModeOverride() {
+		t.Errorf("%s: allow_mode_override is false: Sluice cannot stream SSE responses", where)
+	}
+	if got := cfg.GetGrpcService().GetEnvoyGrpc().GetClusterName(); got != "sluice_ext_proc" {
+		t.Errorf("%s: grpc cluster = %q", where, got)
+	}
+	m := cfg.GetProcessingMode()
+	if m.GetRequestHeaderMode() != extprocv3.ProcessingMode_SEND || m.GetResponseHeaderMode() != extprocv3.ProcessingMode_SEND ||
+		m.GetRequestBodyMode() != extprocv3.ProcessingMode_BUFFERED || m.GetResponseBodyMode() != extprocv3.ProcessingMode_BUFFERED ||
+		m.GetRequestTrailerMode() != extprocv3.ProcessingMode_SKIP || m.GetResponseTrailerMode() != extprocv3.ProcessingMode_SKIP {
+		t.Errorf("%s: processing_mode = %v", where, m)
+	}
+	streamed := proto.Clone(m).(*extprocv3.ProcessingMode)
+	streamed.ResponseBodyMode = extprocv3.ProcessingMode_STREAMED
+	if !slices.ContainsFunc(cfg.GetAllowedOverrideModes(), func(p *extprocv3.ProcessingMode) bool { return proto.Equal(p, streamed) }) {
+		t.Errorf("%s: allowed_override_modes %v lack the STREAMED response mode Sluice asks for", where, cfg.GetAllowedOverrideModes())
+	}
+	if d := cfg.GetMessageTimeout().AsDuration(); d < time.Second {
+		t.Errorf("%s: message_timeout = %v, want >= 1s", where, d)
 	}
 	checkMutationRules(t, cfg)
 }
@@ -234,7 +242,8 @@ func checkMutationRules(t *testing.T, cfg *extprocv3.ExternalProcessor) {
 	allow := regexp.MustCompile("^(?:" + r.GetAllowExpression().GetRegex() + ")$")
 	for _, h := range []string{"x-sluice-backend", ":path", "authorization", "x-api-key", "api-key", "x-goog-api-key",
 		"anthropic-version", "content-type", "content-length", "x-amz-date", "x-amz-security-token",
-		"x-amz-content-sha256", "x-request-id", "x-sluice-decision-id"} {
+		"x-amz-content-sha256", "x-request-id", "x-sluice-decision-id",
+		"x-sluice-fallback", "x-sluice-upstream-backend", "x-sluice-translated"} {
 		if !allow.MatchString(h) {
 			t.Errorf("Sluice may not set %q", h)
 		}
@@ -246,18 +255,22 @@ func checkMutationRules(t *testing.T, cfg *extprocv3.ExternalProcessor) {
 	}
 }
 
+// checkEarlyRemoval: only Sluice picks a backend and a fallback plan.
 func checkEarlyRemoval(t *testing.T, hcm *hcmv3.HttpConnectionManager) {
 	t.Helper()
+	removed := map[string]bool{}
 	for _, ext := range hcm.GetEarlyHeaderMutationExtensions() {
 		m := &earlyv3.HeaderMutation{}
 		if err := ext.GetTypedConfig().UnmarshalTo(m); err != nil {
 			t.Fatal(err)
 		}
 		for _, mu := range m.GetMutations() {
-			if mu.GetRemove() == "x-sluice-backend" {
-				return
-			}
+			removed[mu.GetRemove()] = true
 		}
 	}
-	t.Error("client-supplied x-sluice-backend is not removed before routing")
+	for _, h := range []string{"x-sluice-backend", "x-sluice-fallback"} {
+		if !removed[h] {
+			t.Errorf("client-supplied %s is not removed before routing", h)
+		}
+	}
 }

@@ -55,14 +55,14 @@ func runServe(args []string) int {
 	for _, w := range snap.Warnings {
 		log.Warn("config warning", "warning", w)
 	}
-	p, err := server.Pipelines()
+	srv, err := server.Build(snap, *path, log)
 	if err != nil {
-		log.Error("building pipeline", "err", err)
+		log.Error("starting", "err", err)
 		return 1
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	if err := server.New(snap, *path, p, log).Run(ctx); err != nil {
+	if err := srv.Run(ctx); err != nil {
 		log.Error("server stopped", "err", err)
 		return 1
 	}

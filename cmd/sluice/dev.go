@@ -41,9 +41,9 @@ func runDev(args []string) int {
 		log.Error("invalid Envoy config", "path", *envoyPath, "err", err)
 		return 1
 	}
-	p, err := server.Pipelines()
+	srv, err := server.Build(snap, *path, log)
 	if err != nil {
-		log.Error("building pipeline", "err", err)
+		log.Error("starting", "err", err)
 		return 1
 	}
 	proxy, err := envoystandin.New(envoyCfg, envoystandin.Options{
@@ -63,7 +63,7 @@ func runDev(args []string) int {
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return mockmodel.ListenAndServe(ctx, *mockAddr) })
-	g.Go(func() error { return server.New(snap, *path, p, log).Run(ctx) })
+	g.Go(func() error { return srv.Run(ctx) })
 	g.Go(func() error { return proxy.Serve(ctx, ln) })
 	fmt.Printf("\nSluice is up. Try:\n  curl http://%s/v1/chat/completions -d '{\"model\":\"mock-gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'\n\n", *listen)
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {

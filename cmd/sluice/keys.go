@@ -112,7 +112,7 @@ func newKeyRecord(rec keyRecord) (key string, out []byte, err error) {
 		return "", nil, fmt.Errorf("rendering record: %w", err)
 	}
 	check := append([]byte("api_keys:\n"), out...)
-	if _, err := (&config.Snapshot{}).ParseAPIKeys("record", check); err != nil {
+	if _, err := (&config.Snapshot{}).ParseAPIKeys("key record", check); err != nil {
 		return "", nil, err
 	}
 	return key, out, nil

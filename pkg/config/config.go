@@ -2,7 +2,9 @@
 // against the protobuf schema in api/sluice/config/v1, so that every
 // unknown key, wrong type or bad reference is reported with its exact path
 // and line. Loading applies defaults, resolves backend credentials from the
-// environment or files, and produces an immutable Snapshot. Store and Watch
+// environment or files, and produces an immutable Snapshot. The snapshot
+// also carries what identity and policy need: API key records (inline and
+// from a keys file), tenants, the policy settings and fallback chains. Store and Watch
 // swap snapshots atomically when the file changes, keeping the last good
 // config when the new one is rejected.
 //
@@ -28,6 +30,14 @@ type Snapshot struct {
 	Backends map[string]*Backend
 	// Models are in config order, as GET /v1/models lists them.
 	Models []*Model
+	// Identity is how callers are identified, with the API key records.
+	Identity Identity
+	// Tenants are the configured tenants by name; empty when none are.
+	Tenants map[string]*Tenant
+	// Policy is nil when the config has no policy section.
+	Policy *Policy
+	// FallbackChains are the configured chains by name.
+	FallbackChains map[string]*FallbackChain
 	// Warnings are problems that do not stop Sluice from serving, such as a
 	// backend whose credential is missing or that no model uses. Each is
 	// prefixed with the file, line and path like an error.
@@ -57,6 +67,8 @@ type Backend struct {
 	// developer can run the example config with only some keys set);
 	// requests routed here should fail with 503 and this message.
 	Unavailable error
+	// Labels are free-form facts, such as region or tier, for policies.
+	Labels map[string]string
 }
 
 // Model is a public model name and how to serve it.
@@ -67,6 +79,8 @@ type Model struct {
 	UpstreamModel string
 	Deployment    string
 	OwnedBy       string
+	// Labels are free-form facts, such as tier, for policies.
+	Labels map[string]string
 }
 
 // Model finds a model by its name or one of its aliases.

@@ -154,7 +154,13 @@ func (d *decoder) field(n *yaml.Node, m protoreflect.Message, fd protoreflect.Fi
 	switch {
 	case fd.IsList():
 		d.list(n, m.Mutable(fd).List(), fd, path)
-	case fd.Kind() == protoreflect.MessageKind && !isDuration(fd):
+	case fd.IsMap():
+		d.stringMap(n, m.Mutable(fd).Map(), fd, path)
+	case isStruct(fd):
+		if s, ok := d.object(n, path); ok {
+			m.Set(fd, protoreflect.ValueOfMessage(s.ProtoReflect()))
+		}
+	case fd.Kind() == protoreflect.MessageKind && !isScalarMessage(fd):
 		d.message(n, m.Mutable(fd).Message(), path)
 	default:
 		if v, ok := d.scalar(n, fd, path); ok {
@@ -171,7 +177,7 @@ func (d *decoder) list(n *yaml.Node, l protoreflect.List, fd protoreflect.FieldD
 	for i, item := range n.Content {
 		ipath := index(path, i)
 		d.lines[ipath] = item.Line
-		if fd.Kind() == protoreflect.MessageKind && !isDuration(fd) {
+		if fd.Kind() == protoreflect.MessageKind && !isScalarMessage(fd) {
 			el := l.NewElement()
 			d.message(item, el.Message(), ipath)
 			l.Append(el)

@@ -62,6 +62,30 @@ func applyDefaults(cfg *configv1.Config) {
 		}
 		m.OwnedBy = orDefault(m.OwnedBy, string(p))
 	}
+	if cfg.Identity == nil {
+		cfg.Identity = &configv1.Identity{}
+	}
+	defaultIdentity(cfg.Identity)
+	defaultPolicy(cfg.Policy)
+}
+
+func defaultIdentity(id *configv1.Identity) {
+	if id.Jwt == nil {
+		id.Jwt = &configv1.Jwt{}
+	}
+	id.Jwt.MetadataNamespace = orDefault(id.Jwt.MetadataNamespace, DefaultJWTMetadataNamespace)
+	id.Jwt.SubjectClaim = orDefault(id.Jwt.SubjectClaim, DefaultJWTSubjectClaim)
+	if id.Mtls == nil {
+		id.Mtls = &configv1.Mtls{}
+	}
+	if id.TrustedHeaders == nil {
+		id.TrustedHeaders = &configv1.TrustedHeaders{}
+	}
+	th := id.TrustedHeaders
+	th.Tenant = orDefault(th.Tenant, DefaultTenantHeader)
+	th.User = orDefault(th.User, DefaultUserHeader)
+	th.Team = orDefault(th.Team, DefaultTeamHeader)
+	th.Roles = orDefault(th.Roles, DefaultRolesHeader)
 }
 
 func defaultBackend(b *configv1.Backend) {

@@ -11,8 +11,9 @@ import (
 // tell a bad config from, say, a missing one with errors.Is.
 var ErrInvalid = errors.New("invalid config")
 
-// ErrCredential matches errors about a backend credential that could not be
-// read: an unset environment variable or an unreadable file.
+// ErrCredential matches errors about a secret that could not be read: a
+// backend credential's unset environment variable or unreadable file, or an
+// unreadable API keys file.
 var ErrCredential = errors.New("credential unavailable")
 
 // Error is one problem in a config file. Path is the entry's location in the

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sluice-gw/sluice/pkg/identity/apikey"
 )
 
 // FuzzParse checks that no input panics or hangs Parse, and that whatever
@@ -69,5 +71,40 @@ func checkSnapshot(t *testing.T, snap *Snapshot) {
 				t.Fatalf("Model(%q) does not find its model", name)
 			}
 		}
+	}
+	checkAccess(t, snap)
+}
+
+// checkAccess asserts the identity, tenant, policy and chain invariants
+// validation promises.
+func checkAccess(t *testing.T, snap *Snapshot) {
+	t.Helper()
+	for _, k := range snap.Identity.Keys {
+		if _, err := apikey.ParseDigest(k.Hash); err != nil || !apikey.ValidID(k.ID) {
+			t.Fatalf("accepted key record %+v", k)
+		}
+		if len(snap.Tenants) > 0 && k.Tenant != "" && snap.Tenants[k.Tenant] == nil {
+			t.Fatalf("key %s names unknown tenant %q", k.ID, k.Tenant)
+		}
+	}
+	for _, tn := range snap.Tenants {
+		for _, m := range tn.Models {
+			if got, ok := snap.Model(m); !ok || got.Name != m {
+				t.Fatalf("tenant %q allows %q, which is not a model name", tn.Name, m)
+			}
+		}
+	}
+	for name, c := range snap.FallbackChains {
+		if len(c.Backends) < 2 || snap.Backends[name] != nil {
+			t.Fatalf("accepted chain %q with %d backends", name, len(c.Backends))
+		}
+		for _, b := range c.Backends {
+			if b == nil {
+				t.Fatalf("chain %q has an unknown backend", name)
+			}
+		}
+	}
+	if p := snap.Policy; p != nil && (p.Query == "" || p.Data == nil || p.Dir == "" && p.Bundle == nil) {
+		t.Fatalf("accepted policy %+v", p)
 	}
 }

@@ -15,9 +15,12 @@ import (
 // LoadOptions controls how much of the outside world a load touches.
 type LoadOptions struct {
 	// ResolveSecrets reads backend credentials from the environment and
-	// files. A credential that cannot be read does not fail the load: its
-	// backend is marked Unavailable and the reason is added to
-	// Snapshot.Warnings, so Sluice serves every backend it can.
+	// files, and the API key records of identity.api_keys_file. A
+	// credential that cannot be read does not fail the load: its backend is
+	// marked Unavailable and the reason is added to Snapshot.Warnings, so
+	// Sluice serves every backend it can. An unreadable keys file is a
+	// warning too (its keys are not accepted until it can be read); a keys
+	// file that is invalid fails the load.
 	ResolveSecrets bool
 	// RequireSecrets makes an unreadable credential a load error instead.
 	// It implies ResolveSecrets.
@@ -52,12 +55,24 @@ func Parse(name string, src []byte, opts LoadOptions) (*Snapshot, error) {
 	}
 	applyDefaults(cfg)
 	snap := build(cfg, src, p)
+	dir := filepath.Dir(name)
+	snap.Identity = buildIdentity(cfg.GetIdentity(), dir)
+	buildTenants(cfg, snap)
+	snap.Policy = buildPolicy(cfg.GetPolicy(), dir)
+	buildChains(cfg, snap)
 	if opts.ResolveSecrets || opts.RequireSecrets {
 		s := secrets{lookupEnv: opts.LookupEnv, dir: filepath.Dir(name)}
 		if s.lookupEnv == nil {
 			s.lookupEnv = os.LookupEnv
 		}
 		errs := resolveSecrets(snap, cfg, s, p)
+		credErr, err := loadKeysFile(snap, p)
+		if err != nil {
+			return nil, err
+		}
+		if credErr != nil {
+			errs = append(errs, credErr)
+		}
 		if opts.RequireSecrets && len(errs) > 0 {
 			return nil, errors.Join(errs...)
 		}
@@ -109,6 +124,7 @@ func build(cfg *configv1.Config, src []byte, p *problems) *Snapshot {
 				APIVersion: b.GetApiVersion(),
 				Region:     b.GetRegion(),
 			},
+			Labels: b.GetLabels(),
 		}
 	}
 	for _, m := range cfg.GetModels() {
@@ -119,6 +135,7 @@ func build(cfg *configv1.Config, src []byte, p *problems) *Snapshot {
 			UpstreamModel: m.GetUpstreamModel(),
 			Deployment:    m.GetDeployment(),
 			OwnedBy:       m.GetOwnedBy(),
+			Labels:        m.GetLabels(),
 		}
 		s.Models = append(s.Models, model)
 		s.byName[model.Name] = model

@@ -10,12 +10,25 @@ import (
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-const durationName = "google.protobuf.Duration"
+const (
+	durationName  = "google.protobuf.Duration"
+	timestampName = "google.protobuf.Timestamp"
+)
 
 func isDuration(fd protoreflect.FieldDescriptor) bool {
 	return fd.Kind() == protoreflect.MessageKind && fd.Message().FullName() == durationName
+}
+
+func isTimestamp(fd protoreflect.FieldDescriptor) bool {
+	return fd.Kind() == protoreflect.MessageKind && fd.Message().FullName() == timestampName
+}
+
+// isScalarMessage reports the message types written as one YAML scalar.
+func isScalarMessage(fd protoreflect.FieldDescriptor) bool {
+	return isDuration(fd) || isTimestamp(fd)
 }
 
 // scalar converts a YAML scalar to a field value, reporting a type mismatch
@@ -25,6 +38,8 @@ func (d *decoder) scalar(n *yaml.Node, fd protoreflect.FieldDescriptor, path str
 	switch {
 	case isDuration(fd):
 		want = `a duration such as "15s"`
+	case isTimestamp(fd):
+		want = `an RFC 3339 time such as "2027-01-01T00:00:00Z"`
 	case fd.Kind() == protoreflect.StringKind:
 		want = "a string"
 	case fd.Kind() == protoreflect.Int64Kind && strings.HasSuffix(string(fd.Name()), "_bytes"):
@@ -62,6 +77,16 @@ func convert(n *yaml.Node, fd protoreflect.FieldDescriptor) (protoreflect.Value,
 			return protoreflect.Value{}, err
 		}
 		return protoreflect.ValueOfMessage(durationpb.New(dur).ProtoReflect()), nil
+	case isTimestamp(fd):
+		t, err := time.Parse(time.RFC3339, n.Value)
+		if err != nil {
+			return protoreflect.Value{}, err
+		}
+		ts := timestamppb.New(t)
+		if err := ts.CheckValid(); err != nil {
+			return protoreflect.Value{}, err
+		}
+		return protoreflect.ValueOfMessage(ts.ProtoReflect()), nil
 	case fd.Kind() == protoreflect.StringKind:
 		// Any scalar is accepted as a string, so `api_version: 2024-10-21`
 		// works unquoted; only a YAML null is not a string.

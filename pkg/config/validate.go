@@ -26,6 +26,14 @@ func validate(cfg *configv1.Config, p *problems) {
 		p.add("models", "at least one model is required")
 	}
 	validateModels(cfg.GetModels(), providers, p)
+	tenants := validateTenants(cfg.GetTenants(), canonicalModels(cfg.GetModels()), p)
+	validateIdentity(cfg.GetIdentity(), tenants, p)
+	validatePolicy(cfg.GetPolicy(), p)
+	backends := map[string]bool{}
+	for name := range providers {
+		backends[name] = true
+	}
+	validateChains(cfg.GetFallbackChains(), backends, p)
 }
 
 func validateServer(s *configv1.Server, p *problems) {
@@ -113,6 +121,7 @@ func validateModels(ms []*configv1.Model, backends map[string]translate.Provider
 		if m.GetDeployment() != "" && ok && prov != translate.AzureOpenAI {
 			p.add(join(path, "deployment"), "is not used by provider %q", prov)
 		}
+		checkLabels(m.GetLabels(), join(path, "labels"), p)
 	}
 }
 

@@ -72,6 +72,7 @@ func validateBackend(b *configv1.Backend, path string, p *problems) {
 	checkBasePath(b.GetBasePath(), join(path, "base_path"), p)
 	checkProviderFields(b, prov, path, p)
 	validateCredential(b.GetCredential(), prov, join(path, "credential"), p)
+	checkLabels(b.GetLabels(), join(path, "labels"), p)
 }
 
 // checkProviderFields rejects settings the provider ignores rather than

@@ -13,14 +13,14 @@ const attributesKey = "envoy.filters.http.ext_proc"
 
 // attributes builds the configured attributes for d's first message. Like
 // Envoy, it leaves out attributes that have no value.
-func (x *exchange) attributes(d *direction) map[string]*structpb.Struct {
-	names := x.hcm.extProc.requestAttributes
+func (f *extProcFilter) attributes(d *direction) map[string]*structpb.Struct {
+	names := f.cfg.requestAttributes
 	if !d.request {
-		names = x.hcm.extProc.responseAttributes
+		names = f.cfg.responseAttributes
 	}
 	fields := map[string]*structpb.Value{}
 	for _, name := range names {
-		if v := x.attribute(name); v != nil {
+		if v := f.attribute(name); v != nil {
 			fields[name] = v
 		}
 	}
@@ -30,7 +30,10 @@ func (x *exchange) attributes(d *direction) map[string]*structpb.Struct {
 	return map[string]*structpb.Struct{attributesKey: {Fields: fields}}
 }
 
-func (x *exchange) attribute(name string) *structpb.Value {
+// attribute reads the request and response as this filter sees them: in
+// the upstream filter chain, the router's request headers for the attempt.
+func (f *extProcFilter) attribute(name string) *structpb.Value {
+	x := f.x
 	str := func(s string, ok bool) *structpb.Value {
 		if !ok || s == "" {
 			return nil
@@ -58,15 +61,15 @@ func (x *exchange) attribute(name string) *structpb.Value {
 	case "destination.port":
 		return num(port(local))
 	case "request.id":
-		return str(x.req.hdr.get("x-request-id"))
+		return str(f.req.hdr.get("x-request-id"))
 	case "request.method":
-		return str(x.req.hdr.get(":method"))
+		return str(f.req.hdr.get(":method"))
 	case "request.path":
-		return str(x.req.hdr.get(":path"))
+		return str(f.req.hdr.get(":path"))
 	case "request.host":
-		return str(x.req.hdr.get(":authority"))
+		return str(f.req.hdr.get(":authority"))
 	case "request.scheme":
-		return str(x.req.hdr.get(":scheme"))
+		return str(f.req.hdr.get(":scheme"))
 	case "request.protocol":
 		return str(x.r.Proto, true)
 	case "xds.route_name":
@@ -80,8 +83,8 @@ func (x *exchange) attribute(name string) *structpb.Value {
 	case "connection.uri_san_peer_certificate":
 		return str(x.down.PeerURISAN, true)
 	case "response.code":
-		if x.resp.hdr != nil {
-			code, _ := x.resp.hdr.get(":status")
+		if f.resp.hdr != nil {
+			code, _ := f.resp.hdr.get(":status")
 			return num(code)
 		}
 	}

@@ -34,7 +34,7 @@ type listenerConfig struct {
 
 // Load reads an Envoy bootstrap YAML file, such as envoy/envoy.yaml.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // reading the bootstrap the caller names is the point
 	if err != nil {
 		return nil, fmt.Errorf("envoystandin: %w", err)
 	}
@@ -78,6 +78,7 @@ func compile(b *bootstrapv3.Bootstrap) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{Bootstrap: b, clusters: map[string]*clusterConfig{}}
+	var order []string
 	for i, c := range sr.GetClusters() {
 		cc, err := compileCluster(c, fmt.Sprintf("static_resources.clusters[%d]", i))
 		if err != nil {
@@ -87,6 +88,10 @@ func compile(b *bootstrapv3.Bootstrap) (*Config, error) {
 			return nil, fmt.Errorf("static_resources.clusters[%d]: duplicate cluster %q", i, cc.name)
 		}
 		cfg.clusters[cc.name] = cc
+		order = append(order, cc.name)
+	}
+	if err := resolveClusters(cfg.clusters, order); err != nil {
+		return nil, err
 	}
 	for i, l := range sr.GetListeners() {
 		lc, err := compileListener(l, fmt.Sprintf("static_resources.listeners[%d]", i), cfg.clusters)

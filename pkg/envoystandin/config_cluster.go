@@ -6,6 +6,7 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
@@ -20,11 +21,20 @@ type clusterConfig struct {
 	http2          bool         // explicit HTTP/2 (h2c when plaintext)
 	alpn           bool         // auto_config: HTTP/2 or HTTP/1.1 by ALPN
 	connectTimeout time.Duration
+
+	// members are an aggregate cluster's clusters, in priority order; an
+	// aggregate cluster has no endpoints of its own.
+	members []string
+	// upstreamFilters is the raw upstream HTTP filter chain, compiled into
+	// extProc once every cluster is known.
+	upstreamFilters   []*hcmv3.HttpFilter
+	upstreamFiltersAt string
+	extProc           *extProcConfig // the upstream ext_proc filter; nil: none
 }
 
 type endpoint struct {
 	address  string // host:port
-	hostname string // for auto_host_rewrite
+	hostname string // for auto_host_rewrite; empty: no rewrite
 }
 
 type tlsSettings struct {
@@ -42,6 +52,9 @@ var clusterFields = []string{
 }
 
 func compileCluster(c *clusterv3.Cluster, at string) (*clusterConfig, error) {
+	if c.GetClusterType() != nil {
+		return compileAggregate(c, at)
+	}
 	if err := onlyFields(c, at, clusterFields...); err != nil {
 		return nil, err
 	}
@@ -53,7 +66,9 @@ func compileCluster(c *clusterv3.Cluster, at string) (*clusterConfig, error) {
 	if c.GetLbPolicy() != clusterv3.Cluster_ROUND_ROBIN {
 		return nil, fmt.Errorf("%s.lb_policy: only ROUND_ROBIN is supported by the Envoy stand-in", at)
 	}
-	cc := &clusterConfig{name: c.GetName(), http2: c.GetHttp2ProtocolOptions() != nil, connectTimeout: 5 * time.Second}
+	// Envoy still honours the deprecated cluster-level http2_protocol_options.
+	h2 := c.GetHttp2ProtocolOptions() != nil //nolint:staticcheck // as Envoy does
+	cc := &clusterConfig{name: c.GetName(), http2: h2, connectTimeout: 5 * time.Second}
 	if c.GetConnectTimeout() != nil {
 		cc.connectTimeout = c.GetConnectTimeout().AsDuration()
 	}
@@ -96,8 +111,10 @@ func compileEndpoints(c *clusterv3.Cluster, at string) ([]endpoint, error) {
 			if err != nil {
 				return nil, err
 			}
+			// As in Envoy, a host's name is its endpoint hostname, or for
+			// DNS clusters the name resolved; a static address has none.
 			host := ep.GetHostname()
-			if host == "" {
+			if host == "" && c.GetType() != clusterv3.Cluster_STATIC {
 				host = ep.GetAddress().GetSocketAddress().GetAddress()
 			}
 			eps = append(eps, endpoint{address: addr, hostname: host})
@@ -119,9 +136,10 @@ func (cc *clusterConfig) compileProtocol(c *clusterv3.Cluster, at string) error 
 		if err := unpack(a, kat, o); err != nil {
 			return err
 		}
-		if err := onlyFields(o, kat+".typed_config", "explicit_http_config", "auto_config", "common_http_protocol_options"); err != nil {
+		if err := onlyFields(o, kat+".typed_config", "explicit_http_config", "auto_config", "common_http_protocol_options", "http_filters"); err != nil {
 			return err
 		}
+		cc.upstreamFilters, cc.upstreamFiltersAt = o.GetHttpFilters(), kat+".typed_config.http_filters"
 		switch {
 		case o.GetExplicitHttpConfig() != nil:
 			ex := o.GetExplicitHttpConfig()

@@ -144,6 +144,9 @@ func (ep *extProcConfig) compileGrpc(p *extprocfilterv3.ExternalProcessor, at st
 	if clusters[ep.cluster] == nil {
 		return fmt.Errorf("%s.envoy_grpc.cluster_name: unknown cluster %q", at, ep.cluster)
 	}
+	if err := grpcClusterCheck(clusters[ep.cluster], at+".envoy_grpc.cluster_name"); err != nil {
+		return err
+	}
 	ep.maxRecv = math.MaxInt32 // Envoy's default: unlimited
 	if v := eg.GetMaxReceiveMessageLength(); v != nil && v.GetValue() > 0 {
 		ep.maxRecv = int(v.GetValue())

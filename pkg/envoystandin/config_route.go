@@ -34,6 +34,7 @@ type route struct {
 	hostRewrite string
 	autoHost    bool
 	timeout     time.Duration // 0: none
+	retry       *retryPolicy  // nil: one attempt
 	direct      *directResponse
 
 	requestAdd, responseAdd       []*corev3.HeaderValueOption
@@ -136,7 +137,8 @@ func compileHeaderMatcher(h *routev3.HeaderMatcher, at string) (headerMatcher, e
 	case *routev3.HeaderMatcher_PresentMatch:
 		hm.present = s.PresentMatch
 	case *routev3.HeaderMatcher_ExactMatch:
-		hm.match = func(v string) bool { return v == s.ExactMatch }
+		exact := s.ExactMatch //nolint:staticcheck // deprecated, and still honoured by Envoy
+		hm.match = func(v string) bool { return v == exact }
 	case *routev3.HeaderMatcher_StringMatch:
 		f, err := compileStringMatcher(s.StringMatch, at+".string_match")
 		if err != nil {
@@ -184,7 +186,8 @@ func fullMatchRegexp(expr string) (*regexp.Regexp, error) {
 }
 
 func compileAction(a *routev3.RouteAction, at string, cr *route, clusters map[string]*clusterConfig) error {
-	if err := onlyFields(a, at, "cluster", "host_rewrite_literal", "auto_host_rewrite", "timeout", "idle_timeout"); err != nil {
+	if err := onlyFields(a, at, "cluster", "host_rewrite_literal", "auto_host_rewrite", "timeout", "idle_timeout",
+		"retry_policy"); err != nil {
 		return err
 	}
 	cr.cluster = a.GetCluster()
@@ -200,7 +203,9 @@ func compileAction(a *routev3.RouteAction, at string, cr *route, clusters map[st
 	if a.GetTimeout() != nil {
 		cr.timeout = a.GetTimeout().AsDuration()
 	}
-	return nil
+	var err error
+	cr.retry, err = compileRetryPolicy(a.GetRetryPolicy(), at+".retry_policy")
+	return err
 }
 
 func compileDirect(d *routev3.DirectResponseAction, at string) (*directResponse, error) {

@@ -9,7 +9,6 @@ import (
 
 	// Registered so that fixtures can name filters the stand-in refuses.
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/buffer/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/upstream_codec/v3"
 
 	"github.com/sluice-gw/sluice/pkg/envoystandin"
 )

@@ -9,8 +9,10 @@
 // one stream per request, one message at a time, per-message timeouts,
 // processing modes and mode overrides, header mutation rules, content-length
 // rules, route-cache clearing, immediate responses and dynamic metadata. It
-// then forwards the request to the chosen cluster and streams the response
-// back through the response phases. `sluice dev` and the end-to-end tests use
+// then forwards the request to the chosen cluster, retrying as the route's
+// retry policy allows (across an aggregate cluster's members, with a fresh
+// upstream ext_proc stream per attempt), and streams the response back
+// through the response phases. `sluice dev` and the end-to-end tests use
 // it, so Sluice is exercised against Envoy's rules without an Envoy binary.
 //
 // Anything in the bootstrap outside the documented subset (README.md) is a

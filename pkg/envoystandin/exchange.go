@@ -28,15 +28,13 @@ type exchange struct {
 
 	req, resp direction
 	route     *route
-	mode      procMode
-	proc      *procStream // nil without an ext_proc filter
+	ext       *extProcFilter // nil without an ext_proc filter
 
 	headersSent    bool
 	upstreamCancel context.CancelFunc
-	reqBodyDone    chan struct{} // closed when a STREAMED request body is through
-	reqBodyErr     error
+	attempts       []*attempt // the router's tries, in order
 
-	mu       sync.Mutex // guards rec and metadata
+	mu       sync.Mutex // guards rec, the counters of every filter, and metadata
 	rec      RequestRecord
 	metadata map[string]*structpb.Struct
 }
@@ -78,8 +76,7 @@ func (x *exchange) run() error {
 	x.prepare()
 	x.route = x.hcm.routes.match(x.req.hdr)
 	if ep := x.hcm.extProc; ep != nil {
-		x.mode = ep.mode
-		x.proc = newProcStream(x, ep)
+		x.ext = newExtProcFilter(x, ep, &x.rec.Counters, &x.req, &x.resp)
 	}
 	body, err := x.requestPhase()
 	if err != nil {
@@ -116,15 +113,6 @@ func (x *exchange) prepare() {
 	x.rec.RequestID, _ = h.get("x-request-id")
 }
 
-// processing reports whether ext_proc still takes part in this request.
-func (x *exchange) processing() bool { return x.proc != nil && x.proc.active() }
-
-func (x *exchange) count(f func(*Counters)) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	f(&x.rec.Counters)
-}
-
 // fail answers with a local reply, or resets the stream when the response
 // has already started, as Envoy does.
 func (x *exchange) fail(err error) {
@@ -155,8 +143,11 @@ func (x *exchange) fail(err error) {
 }
 
 func (x *exchange) complete() {
-	if x.proc != nil {
-		x.proc.close()
+	if x.ext != nil {
+		x.ext.close()
+	}
+	for _, a := range x.attempts {
+		a.end()
 	}
 	if x.upstreamCancel != nil {
 		x.upstreamCancel()
@@ -166,6 +157,10 @@ func (x *exchange) complete() {
 	}
 	x.mu.Lock()
 	rec := x.rec
+	rec.Attempts = make([]AttemptRecord, len(x.attempts))
+	for i, a := range x.attempts {
+		rec.Attempts[i] = a.rec
+	}
 	rec.DynamicMetadata = map[string]*structpb.Struct{}
 	for ns, s := range x.metadata {
 		rec.DynamicMetadata[ns] = proto.Clone(s).(*structpb.Struct)
@@ -175,13 +170,15 @@ func (x *exchange) complete() {
 }
 
 // receiveMetadata keeps the namespaces receiving_namespaces lists; Envoy
-// drops the others with only a debug log.
-func (x *exchange) receiveMetadata(dm *structpb.Struct) {
+// drops the others with only a debug log. Upstream filters write to the
+// same stream metadata as the downstream one.
+func (f *extProcFilter) receiveMetadata(dm *structpb.Struct) {
+	x := f.x
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for ns, v := range dm.GetFields() {
 		s := v.GetStructValue()
-		if s == nil || !slices.Contains(x.hcm.extProc.receiveNamespaces, ns) {
+		if s == nil || !slices.Contains(f.cfg.receiveNamespaces, ns) {
 			x.p.log.Debug("Envoy stand-in dropped dynamic metadata", "namespace", ns)
 			continue
 		}

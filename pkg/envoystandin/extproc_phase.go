@@ -9,6 +9,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -28,25 +29,25 @@ func (d *direction) bodyKind() msgKind {
 
 // headersPhase sends d's headers and applies the answer. A non-nil result
 // is the body that CONTINUE_AND_REPLACE put in place of the real one.
-func (x *exchange) headersPhase(d *direction, endOfStream bool) (*[]byte, error) {
-	hh := &extprocv3.HttpHeaders{Headers: d.hdr.proto(x.hcm.extProc.forward), EndOfStream: endOfStream}
-	req := x.newMessage(d)
+func (f *extProcFilter) headersPhase(d *direction, endOfStream bool) (*[]byte, error) {
+	hh := &extprocv3.HttpHeaders{Headers: d.hdr.proto(f.cfg.forward), EndOfStream: endOfStream}
+	req := f.newMessage(d)
 	if d.request {
 		req.Request = &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: hh}
 	} else {
 		req.Request = &extprocv3.ProcessingRequest_ResponseHeaders{ResponseHeaders: hh}
 	}
-	x.proc.send(req)
-	resp, err := x.proc.wait(d.headersKind())
+	f.stream.send(req)
+	resp, err := f.stream.wait(d.headersKind())
 	if err != nil || resp == nil {
 		return nil, err
 	}
-	x.modeOverride(resp.GetModeOverride())
+	f.modeOverride(resp.GetModeOverride())
 	cr := resp.GetRequestHeaders().GetResponse()
 	if !d.request {
 		cr = resp.GetResponseHeaders().GetResponse()
 	}
-	if err := x.applyHeaderMutation(d, cr); err != nil {
+	if err := f.applyHeaderMutation(d, cr); err != nil {
 		return nil, err
 	}
 	if cr.GetStatus() != extprocv3.CommonResponse_CONTINUE_AND_REPLACE {
@@ -60,8 +61,8 @@ func (x *exchange) headersPhase(d *direction, endOfStream bool) (*[]byte, error)
 
 // modeOverride is honoured in header responses only, with allow_mode_override,
 // and when allowed_override_modes (request_header_mode aside) lists it.
-func (x *exchange) modeOverride(o *extprocfilterv3.ProcessingMode) {
-	cfg := x.hcm.extProc
+func (f *extProcFilter) modeOverride(o *extprocfilterv3.ProcessingMode) {
+	cfg := f.cfg
 	if o == nil || !cfg.allowModeOverride {
 		return
 	}
@@ -75,39 +76,40 @@ func (x *exchange) modeOverride(o *extprocfilterv3.ProcessingMode) {
 		m.respBody == extprocfilterv3.ProcessingMode_FULL_DUPLEX_STREAMED ||
 		m.reqBody == extprocfilterv3.ProcessingMode_GRPC || m.respBody == extprocfilterv3.ProcessingMode_GRPC
 	if !allowed || unsupported {
-		x.count(func(c *Counters) { c.ModeOverrideRejected++ })
+		f.count(func(c *Counters) { c.ModeOverrideRejected++ })
 		return
 	}
-	x.mode = m
+	f.mode = m
 }
 
 // applyHeaderMutation applies a response's header mutation to d's headers
 // under the mutation rules, and clears the route cache when asked to with a
-// header mutation on the request path.
-func (x *exchange) applyHeaderMutation(d *direction, cr *extprocv3.CommonResponse) error {
+// header mutation on the request path. In the upstream filter chain the
+// route is already chosen, so clearing it is ignored.
+func (f *extProcFilter) applyHeaderMutation(d *direction, cr *extprocv3.CommonResponse) error {
 	rejected := 0
-	err := x.hcm.extProc.rules.apply(cr.GetHeaderMutation(), d.hdr, &rejected)
-	x.count(func(c *Counters) { c.RejectedHeaderMutations += rejected })
+	err := f.cfg.rules.apply(cr.GetHeaderMutation(), d.hdr, &rejected)
+	f.count(func(c *Counters) { c.RejectedHeaderMutations += rejected })
 	if err != nil {
-		x.proc.finish()
+		f.stream.finish()
 		return &localReply{status: http.StatusInternalServerError, details: "ext_proc_error_" + err.Error()}
 	}
 	if !d.request || !cr.GetClearRouteCache() {
 		return nil
 	}
-	if cr.GetHeaderMutation() == nil {
-		x.count(func(c *Counters) { c.ClearRouteCacheIgnored++ })
+	if cr.GetHeaderMutation() == nil || f.upstream {
+		f.count(func(c *Counters) { c.ClearRouteCacheIgnored++ })
 		return nil
 	}
-	x.route = x.hcm.routes.match(d.hdr)
+	f.x.route = f.x.hcm.routes.match(d.hdr)
 	return nil
 }
 
 // bufferedBody reads the whole body (or, partial, up to the buffer limit),
 // sends it in one message and returns the body to forward, plus whether
 // src had more to come (BUFFERED_PARTIAL over the limit).
-func (x *exchange) bufferedBody(d *direction, src io.Reader, partial bool) ([]byte, bool, error) {
-	limit := x.p.listener.bufferLimit
+func (f *extProcFilter) bufferedBody(d *direction, src io.Reader, partial bool) ([]byte, bool, error) {
+	limit := f.x.p.listener.bufferLimit
 	data, err := io.ReadAll(io.LimitReader(src, int64(limit)+1))
 	if err != nil {
 		return nil, false, &localReply{reset: true, details: "body_read_error"}
@@ -123,15 +125,15 @@ func (x *exchange) bufferedBody(d *direction, src io.Reader, partial bool) ([]by
 	if more {
 		data, extra = data[:limit], data[limit:]
 	}
-	out, err := x.bodyExchange(d, data, !more)
+	out, err := f.bodyExchange(d, data, !more)
 	return append(out, extra...), more, err
 }
 
 // bodyExchange sends one body message while the headers are held and
 // applies the answer.
-func (x *exchange) bodyExchange(d *direction, data []byte, endOfStream bool) ([]byte, error) {
-	x.proc.send(x.bodyMessage(d, data, endOfStream))
-	resp, err := x.proc.wait(d.bodyKind())
+func (f *extProcFilter) bodyExchange(d *direction, data []byte, endOfStream bool) ([]byte, error) {
+	f.stream.send(f.bodyMessage(d, data, endOfStream))
+	resp, err := f.stream.wait(d.bodyKind())
 	if err != nil || resp == nil {
 		return data, err
 	}
@@ -139,7 +141,7 @@ func (x *exchange) bodyExchange(d *direction, data []byte, endOfStream bool) ([]
 	if !d.request {
 		cr = resp.GetResponseBody().GetResponse()
 	}
-	if err := x.applyHeaderMutation(d, cr); err != nil {
+	if err := f.applyHeaderMutation(d, cr); err != nil {
 		return nil, err
 	}
 	body, replaced := mutateBody(cr.GetBodyMutation(), data)
@@ -148,7 +150,7 @@ func (x *exchange) bodyExchange(d *direction, data []byte, endOfStream bool) ([]
 	}
 	if cl, ok := d.hdr.get("content-length"); ok {
 		if n, err := strconv.Atoi(cl); err == nil && n != len(body) {
-			x.proc.finish()
+			f.stream.finish()
 			return nil, &localReply{status: http.StatusInternalServerError,
 				details: fmt.Sprintf("ext_proc_error_mismatch_between_content_length_%d_and_mutated_body_%d", n, len(body))}
 		}
@@ -170,9 +172,9 @@ func mutateBody(m *extprocv3.BodyMutation, data []byte) ([]byte, bool) {
 	return data, false
 }
 
-func (x *exchange) bodyMessage(d *direction, data []byte, endOfStream bool) *extprocv3.ProcessingRequest {
+func (f *extProcFilter) bodyMessage(d *direction, data []byte, endOfStream bool) *extprocv3.ProcessingRequest {
 	hb := &extprocv3.HttpBody{Body: data, EndOfStream: endOfStream}
-	req := x.newMessage(d)
+	req := f.newMessage(d)
 	if d.request {
 		req.Request = &extprocv3.ProcessingRequest_RequestBody{RequestBody: hb}
 	} else {
@@ -183,23 +185,23 @@ func (x *exchange) bodyMessage(d *direction, data []byte, endOfStream bool) *ext
 
 // newMessage starts a ProcessingRequest: attributes go in the first message
 // of each direction; forwarded metadata goes in every message, as Envoy does.
-func (x *exchange) newMessage(d *direction) *extprocv3.ProcessingRequest {
+func (f *extProcFilter) newMessage(d *direction) *extprocv3.ProcessingRequest {
 	req := &extprocv3.ProcessingRequest{}
 	if !d.attrsSent {
 		d.attrsSent = true
-		if attrs := x.attributes(d); attrs != nil {
+		if attrs := f.attributes(d); attrs != nil {
 			req.Attributes = attrs
 		}
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	f.x.mu.Lock()
+	defer f.x.mu.Unlock()
 	var md *corev3.Metadata
-	for _, ns := range x.hcm.extProc.forwardNamespaces {
-		if s := x.metadata[ns]; s != nil {
+	for _, ns := range f.cfg.forwardNamespaces {
+		if s := f.x.metadata[ns]; s != nil {
 			if md == nil {
 				md = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{}}
 			}
-			md.FilterMetadata[ns] = s
+			md.FilterMetadata[ns] = proto.Clone(s).(*structpb.Struct)
 		}
 	}
 	req.MetadataContext = md
@@ -209,8 +211,8 @@ func (x *exchange) newMessage(d *direction) *extprocv3.ProcessingRequest {
 // dropContentLength: Envoy removes content-length up front whenever the body
 // may change size on the way (STREAMED, BUFFERED_PARTIAL, and BUFFERED when
 // the headers were not sent), unless allow_content_length_header is set.
-func (x *exchange) dropContentLength(d *direction, headersSent bool, body extprocfilterv3.ProcessingMode_BodySendMode) {
-	if x.hcm.extProc.allowContentLength {
+func (f *extProcFilter) dropContentLength(d *direction, headersSent bool, body extprocfilterv3.ProcessingMode_BodySendMode) {
+	if f.cfg.allowContentLength {
 		return
 	}
 	switch body {
@@ -226,17 +228,17 @@ func (x *exchange) dropContentLength(d *direction, headersSent bool, body extpro
 // immediateReply turns an ImmediateResponse into the local reply Envoy
 // sends: status below 200 (or unset) becomes 200, and its headers pass the
 // same mutation rules as any other mutation.
-func (x *exchange) immediateReply(ir *extprocv3.ImmediateResponse) *localReply {
+func (f *extProcFilter) immediateReply(ir *extprocv3.ImmediateResponse) *localReply {
 	status := int(ir.GetStatus().GetCode())
 	if status < 200 {
 		status = http.StatusOK
 	}
 	h := &headerMap{}
 	rejected := 0
-	if err := x.hcm.extProc.rules.apply(ir.GetHeaders(), h, &rejected); err != nil {
-		x.p.log.Warn("Envoy stand-in: immediate response header mutation failed", "error", err)
+	if err := f.cfg.rules.apply(ir.GetHeaders(), h, &rejected); err != nil {
+		f.x.p.log.Warn("Envoy stand-in: immediate response header mutation failed", "error", err)
 	}
-	x.count(func(c *Counters) { c.RejectedHeaderMutations += rejected })
+	f.count(func(c *Counters) { c.RejectedHeaderMutations += rejected })
 	details := ir.GetDetails()
 	if details == "" {
 		details = "ext_proc_immediate_response"

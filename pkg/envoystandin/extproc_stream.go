@@ -59,7 +59,7 @@ type recvResult struct {
 // failure_mode_allow) it sends nothing more and the request carries on
 // without it.
 type procStream struct {
-	x      *exchange
+	f      *extProcFilter
 	cfg    *extProcConfig
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -73,10 +73,10 @@ type procStream struct {
 	protocolSet bool
 }
 
-func newProcStream(x *exchange, cfg *extProcConfig) *procStream {
+func newProcStream(f *extProcFilter) *procStream {
 	// The stream outlives the downstream request briefly, to close gracefully.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(x.ctx))
-	return &procStream{x: x, cfg: cfg, ctx: ctx, cancel: cancel, recv: make(chan recvResult)}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(f.x.ctx))
+	return &procStream{f: f, cfg: f.cfg, ctx: ctx, cancel: cancel, recv: make(chan recvResult)}
 }
 
 // active reports whether messages are still sent to the server.
@@ -94,12 +94,12 @@ func (s *procStream) send(req *extprocv3.ProcessingRequest) {
 		s.open()
 	}
 	if !s.protocolSet {
-		m := s.x.mode
+		m := s.f.mode
 		req.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: m.reqBody, ResponseBodyMode: m.respBody}
 		s.protocolSet = true
 	}
 	s.outstanding.Add(1)
-	s.x.count(func(c *Counters) { c.MessagesSent++ })
+	s.f.count(func(c *Counters) { c.MessagesSent++ })
 	if s.openErr == nil {
 		// io.EOF means the stream broke; Recv reports the real status.
 		if err := s.stream.Send(req); err != nil && !errors.Is(err, io.EOF) {
@@ -113,7 +113,7 @@ func (s *procStream) open() {
 	for _, h := range s.cfg.initialMetadata {
 		ctx = metadata.AppendToOutgoingContext(ctx, h.key, h.value)
 	}
-	stream, err := s.x.p.proc.Process(ctx)
+	stream, err := s.f.client.Process(ctx)
 	if err != nil {
 		s.openErr = err
 		return
@@ -163,10 +163,14 @@ func (s *procStream) wait(want msgKind) (*extprocv3.ProcessingResponse, error) {
 	for {
 		select {
 		case <-timer.C:
-			s.x.count(func(c *Counters) { c.MessageTimeouts++ })
+			s.f.count(func(c *Counters) { c.MessageTimeouts++ })
 			return s.failWith(&localReply{status: http.StatusGatewayTimeout, details: "ext_proc_error_per-message_timeout_exceeded"})
-		case <-s.x.ctx.Done():
+		case <-s.f.x.ctx.Done():
 			return s.failWith(&localReply{reset: true, details: "downstream_remote_disconnect"})
+		case <-s.f.abort:
+			// The router reset the attempt (per_try_timeout); it decides what follows.
+			s.finish()
+			return nil, &localReply{reset: true, details: "upstream_attempt_reset"}
 		case r := <-s.recv:
 			if r.err != nil {
 				return s.fail(r.err)
@@ -184,7 +188,7 @@ func (s *procStream) wait(want msgKind) (*extprocv3.ProcessingResponse, error) {
 // max_message_timeout, and only when that is configured.
 func (s *procStream) extend(timer *time.Timer, d time.Duration, extended bool) bool {
 	if extended || s.cfg.maxMessageTimeout == 0 || d < time.Millisecond || d > s.cfg.maxMessageTimeout {
-		s.x.count(func(c *Counters) { c.OverrideMessageTimeoutIgnored++ })
+		s.f.count(func(c *Counters) { c.OverrideMessageTimeoutIgnored++ })
 		return extended
 	}
 	timer.Reset(d)
@@ -193,15 +197,15 @@ func (s *procStream) extend(timer *time.Timer, d time.Duration, extended bool) b
 
 func (s *procStream) accept(r recvResult, want msgKind) (*extprocv3.ProcessingResponse, error) {
 	if r.spurious || (kindOfResponse(r.resp) != want && r.resp.GetImmediateResponse() == nil) {
-		s.x.count(func(c *Counters) { c.SpuriousMessages++ })
+		s.f.count(func(c *Counters) { c.SpuriousMessages++ })
 		return s.failWith(&localReply{status: http.StatusInternalServerError,
 			details: fmt.Sprintf("ext_proc_error_spurious_message_%s_for_%s", kindOfResponse(r.resp), want)})
 	}
-	s.x.count(func(c *Counters) { c.MessagesReceived++ })
-	s.x.receiveMetadata(r.resp.GetDynamicMetadata())
+	s.f.count(func(c *Counters) { c.MessagesReceived++ })
+	s.f.receiveMetadata(r.resp.GetDynamicMetadata())
 	if ir := r.resp.GetImmediateResponse(); ir != nil {
 		s.finish()
-		return nil, s.x.immediateReply(ir)
+		return nil, s.f.immediateReply(ir)
 	}
 	return r.resp, nil
 }
@@ -209,7 +213,7 @@ func (s *procStream) accept(r recvResult, want msgKind) (*extprocv3.ProcessingRe
 // fail handles a stream that ended: a clean close is not a failure.
 func (s *procStream) fail(err error) (*extprocv3.ProcessingResponse, error) {
 	if errors.Is(err, io.EOF) {
-		s.x.count(func(c *Counters) { c.StreamsClosed++ })
+		s.f.count(func(c *Counters) { c.StreamsClosed++ })
 		s.finish()
 		return nil, nil
 	}
@@ -221,7 +225,7 @@ func (s *procStream) fail(err error) (*extprocv3.ProcessingResponse, error) {
 func (s *procStream) failWith(lr *localReply) (*extprocv3.ProcessingResponse, error) {
 	s.finish()
 	if s.cfg.failureModeAllow && !lr.reset {
-		s.x.count(func(c *Counters) { c.FailureModeAllowed++ })
+		s.f.count(func(c *Counters) { c.FailureModeAllowed++ })
 		return nil, nil
 	}
 	return nil, lr

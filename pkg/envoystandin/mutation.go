@@ -104,7 +104,7 @@ func (m *mutationRules) set(opt *corev3.HeaderValueOption, h *headerMap, rejecte
 	switch opt.GetAppendAction() {
 	case corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD:
 		// The zero value: the deprecated `append` flag decides, false by default.
-		appendValue = opt.GetAppend().GetValue()
+		appendValue = opt.GetAppend().GetValue() //nolint:staticcheck // deprecated, and still honoured by Envoy
 	case corev3.HeaderValueOption_ADD_IF_ABSENT:
 		if exists {
 			return nil

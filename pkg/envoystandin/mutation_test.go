@@ -24,7 +24,7 @@ func TestHeaderMutationRules(t *testing.T) {
 	valueOnly := &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: "x-value", Value: "v"}}
 	both := &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: "x-both", Value: "v", RawValue: []byte("v")}}
 	appended := set("x-multi", "two")
-	appended.Append = wrapperspb.Bool(true)
+	appended.Append = wrapperspb.Bool(true) //nolint:staticcheck // the deprecated flag Envoy still honours
 	tests := []struct {
 		name     string
 		rules    string

@@ -46,18 +46,19 @@ type DownstreamInfo struct {
 
 // Proxy serves one listener of a Config.
 type Proxy struct {
-	cfg       *Config
-	opts      Options
-	log       *slog.Logger
-	listener  *listenerConfig
-	upstreams map[string]*upstream
-	procConn  *grpc.ClientConn // nil without an ext_proc filter
-	proc      extprocv3.ExternalProcessorClient
+	cfg         *Config
+	opts        Options
+	log         *slog.Logger
+	listener    *listenerConfig
+	upstreams   map[string]*upstream // aggregate clusters have none
+	procConns   []*grpc.ClientConn
+	procClients map[*extProcConfig]extprocv3.ExternalProcessorClient
 }
 
 // New prepares a proxy for cfg. It dials nothing until the first request.
 func New(cfg *Config, opts Options) (*Proxy, error) {
-	p := &Proxy{cfg: cfg, opts: opts, log: opts.Logger, upstreams: map[string]*upstream{}}
+	p := &Proxy{cfg: cfg, opts: opts, log: opts.Logger, upstreams: map[string]*upstream{},
+		procClients: map[*extProcConfig]extprocv3.ExternalProcessorClient{}}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -71,23 +72,35 @@ func New(cfg *Config, opts Options) (*Proxy, error) {
 		return nil, fmt.Errorf("envoystandin: no listener %q", opts.Listener)
 	}
 	for name := range opts.ClusterOverrides {
-		if cfg.clusters[name] == nil {
+		switch c := cfg.clusters[name]; {
+		case c == nil:
 			return nil, fmt.Errorf("envoystandin: override for unknown cluster %q", name)
+		case c.members != nil:
+			return nil, fmt.Errorf("envoystandin: override for aggregate cluster %q: override its members", name)
 		}
 	}
+	filters := []*extProcConfig{p.listener.hcm.extProc}
 	for name, c := range cfg.clusters {
+		if c.members != nil {
+			continue
+		}
 		u, err := newUpstream(c, opts.ClusterOverrides[name], p.log)
 		if err != nil {
 			return nil, fmt.Errorf("envoystandin: cluster %s: %w", name, err)
 		}
 		p.upstreams[name] = u
+		filters = append(filters, c.extProc)
 	}
-	if ep := p.listener.hcm.extProc; ep != nil {
+	for _, ep := range filters {
+		if ep == nil {
+			continue
+		}
 		conn, err := p.upstreams[ep.cluster].grpcConn(ep)
 		if err != nil {
 			return nil, fmt.Errorf("envoystandin: ext_proc cluster %s: %w", ep.cluster, err)
 		}
-		p.procConn, p.proc = conn, extprocv3.NewExternalProcessorClient(conn)
+		p.procConns = append(p.procConns, conn)
+		p.procClients[ep] = extprocv3.NewExternalProcessorClient(conn)
 	}
 	return p, nil
 }
@@ -148,8 +161,9 @@ func (p *Proxy) Close() error {
 	for _, u := range p.upstreams {
 		u.closeIdle()
 	}
-	if p.procConn != nil {
-		return p.procConn.Close()
+	var errs []error
+	for _, c := range p.procConns {
+		errs = append(errs, c.Close())
 	}
-	return nil
+	return errors.Join(errs...)
 }

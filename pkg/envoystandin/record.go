@@ -13,7 +13,8 @@ type RequestRecord struct {
 	RequestID string
 	// Route is the name of the final route; empty when none matched.
 	Route string
-	// Cluster is where the request was sent; empty when it was not sent.
+	// Cluster is where the last attempt went (for an aggregate cluster, the
+	// member); empty when the request was not sent.
 	Cluster string
 	// Status is the status sent downstream; 0 when the stream was reset.
 	Status int
@@ -23,12 +24,34 @@ type RequestRecord struct {
 	LocalReply string
 	// Reset is true when the downstream stream was reset instead of answered.
 	Reset bool
-	// Upstream is the request as sent to the cluster, nil if none was sent.
+	// Upstream is the request as last sent to a cluster, nil if none was sent.
 	Upstream *UpstreamRequest
+	// Attempts are the router's tries, in order: one, or more when the
+	// route's retry_policy retried (for an aggregate cluster with
+	// previous_priorities, attempt i goes to member i).
+	Attempts []AttemptRecord
 	// DynamicMetadata is the stream's final dynamic metadata by namespace:
 	// what DownstreamInfo supplied plus what ext_proc was allowed to write.
 	DynamicMetadata map[string]*structpb.Struct
 	Counters        Counters
+}
+
+// AttemptRecord is one try of the router at a cluster.
+type AttemptRecord struct {
+	// Cluster is the cluster tried; for an aggregate cluster, the member.
+	Cluster string
+	// Status is the response status as the router saw it, after the
+	// cluster's upstream filters; 0 when there was none.
+	Status int
+	// Failure says why there was no response: connection_failure, reset or
+	// per_try_timeout. Empty when there was one, or when an upstream filter
+	// ended the request.
+	Failure string
+	// Upstream is the request as sent to the cluster; nil when it was not
+	// sent (the upstream filters ended the request first).
+	Upstream *UpstreamRequest
+	// Counters are those of the cluster's upstream ext_proc filter.
+	Counters Counters
 }
 
 // UpstreamRequest is a request exactly as forwarded to a cluster.

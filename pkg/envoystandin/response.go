@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 )
 
 // upstreamResponse is what the router hands back: a cluster's response, or
@@ -20,60 +18,29 @@ type upstreamResponse struct {
 	noBody bool
 }
 
-// responsePhase runs ext_proc on the response and writes it downstream.
+// responsePhase runs the connection manager's filters on the response and
+// writes it downstream.
 func (x *exchange) responsePhase(up *upstreamResponse) error {
 	x.resp = direction{hdr: up.hdr, held: true}
-	hasBody := !up.noBody
-	if x.processing() && x.mode.respHeaders {
-		replaced, err := x.headersPhase(&x.resp, !hasBody)
+	if x.ext != nil {
+		out, err := x.ext.processResponse(up)
 		if err != nil {
 			return err
 		}
-		if replaced != nil {
-			return x.writeResponse(*replaced)
-		}
+		defer out.body.Close()
+		up = out
 	}
-	if !hasBody || !x.processing() {
-		return x.passThrough(up.body, hasBody)
-	}
-	x.dropContentLength(&x.resp, x.mode.respHeaders, x.mode.respBody)
-	switch x.mode.respBody {
-	case extprocfilterv3.ProcessingMode_BUFFERED, extprocfilterv3.ProcessingMode_BUFFERED_PARTIAL:
-		partial := x.mode.respBody == extprocfilterv3.ProcessingMode_BUFFERED_PARTIAL
-		data, more, err := x.bufferedBody(&x.resp, up.body, partial)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return x.writeResponse(data)
-		}
-		x.writeHeaders(x.resp.hdr)
-		x.writeBody(data)
-		return x.passThrough(up.body, true)
-	case extprocfilterv3.ProcessingMode_STREAMED:
-		x.writeHeaders(x.resp.hdr)
-		return x.streamBody(&x.resp, up.body, func(b []byte) error {
-			x.writeBody(b)
-			return nil
-		})
-	}
-	return x.passThrough(up.body, hasBody)
-}
-
-func (x *exchange) writeResponse(body []byte) error {
 	x.writeHeaders(x.resp.hdr)
-	x.writeBody(body)
-	return nil
-}
-
-// passThrough forwards the rest of the body unprocessed, flushing as it goes.
-func (x *exchange) passThrough(body io.Reader, hasBody bool) error {
-	if !x.headersSent {
-		x.writeHeaders(x.resp.hdr)
-	}
-	if !hasBody {
+	if up.noBody {
 		return nil
 	}
+	return x.copyBody(up.body)
+}
+
+// copyBody sends the body downstream as it is read, flushing as it goes.
+// A filter's failure ends the stream with that failure; anything else that
+// breaks the body is an upstream reset.
+func (x *exchange) copyBody(body io.Reader) error {
 	buf := make([]byte, chunkSize)
 	for {
 		n, err := body.Read(buf)
@@ -82,6 +49,10 @@ func (x *exchange) passThrough(body io.Reader, hasBody bool) error {
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
+		}
+		var lr *localReply
+		if errors.As(err, &lr) {
+			return lr
 		}
 		if err != nil {
 			return &localReply{reset: true, details: "upstream_reset_after_response_started"}
@@ -140,4 +111,19 @@ func routerReply(status int, body []byte, r *route) *upstreamResponse {
 	}
 	h.set("content-length", strconv.Itoa(len(body)))
 	return &upstreamResponse{hdr: h, body: io.NopCloser(bytes.NewReader(body)), noBody: len(body) == 0}
+}
+
+// localResponse turns a filter's local reply into a response the router
+// passes back through the connection manager's filters.
+func localResponse(lr *localReply) *upstreamResponse {
+	h := lr.headers
+	if h == nil {
+		h = &headerMap{}
+	}
+	h.set(":status", strconv.Itoa(lr.status))
+	if _, ok := h.get("content-type"); !ok && len(lr.body) > 0 {
+		h.set("content-type", "text/plain")
+	}
+	h.set("content-length", strconv.Itoa(len(lr.body)))
+	return &upstreamResponse{hdr: h, body: io.NopCloser(bytes.NewReader(lr.body)), noBody: len(lr.body) == 0}
 }

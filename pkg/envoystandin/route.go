@@ -108,7 +108,7 @@ func applyHeadersToAdd(h *headerMap, add []*corev3.HeaderValueOption, remove []s
 		_, exists := h.get(key)
 		switch o.GetAppendAction() {
 		case corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD:
-			if o.GetAppend() != nil && !o.GetAppend().GetValue() {
+			if a := o.GetAppend(); a != nil && !a.GetValue() { //nolint:staticcheck // deprecated, and still honoured by Envoy
 				h.set(key, value)
 			} else {
 				h.add(key, value)

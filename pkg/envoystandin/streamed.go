@@ -23,21 +23,21 @@ type chunk struct {
 // waiting; answers come back one per chunk, in order, and each processed
 // chunk goes to sink at once. Header mutations in body answers are ignored,
 // as the headers have already gone.
-func (x *exchange) streamBody(d *direction, src io.Reader, sink func([]byte) error) error {
-	ctx, cancel := context.WithCancel(x.ctx)
+func (f *extProcFilter) streamBody(d *direction, src io.Reader, sink func([]byte) error) error {
+	ctx, cancel := context.WithCancel(f.x.ctx)
 	defer cancel()
 	queue := make(chan chunk, 64)
 	readErr := make(chan error, 1)
-	go x.readChunks(ctx, d, src, queue, readErr)
+	go f.readChunks(ctx, d, src, queue, readErr)
 	for c := range queue {
 		out := c.data
 		if c.sent {
-			resp, err := x.proc.wait(d.bodyKind())
+			resp, err := f.stream.wait(d.bodyKind())
 			if err != nil {
 				return err
 			}
 			if resp != nil {
-				out = x.chunkResult(d, resp, c.data)
+				out = f.chunkResult(d, resp, c.data)
 			}
 		}
 		if len(out) == 0 && !c.eos {
@@ -55,7 +55,7 @@ func (x *exchange) streamBody(d *direction, src io.Reader, sink func([]byte) err
 	}
 }
 
-func (x *exchange) readChunks(ctx context.Context, d *direction, src io.Reader, queue chan<- chunk, readErr chan<- error) {
+func (f *extProcFilter) readChunks(ctx context.Context, d *direction, src io.Reader, queue chan<- chunk, readErr chan<- error) {
 	defer close(queue)
 	buf := make([]byte, chunkSize)
 	for {
@@ -63,8 +63,8 @@ func (x *exchange) readChunks(ctx context.Context, d *direction, src io.Reader, 
 		eos := errors.Is(err, io.EOF)
 		if n > 0 || eos {
 			c := chunk{data: bytes.Clone(buf[:n]), eos: eos}
-			if x.processing() {
-				x.proc.send(x.bodyMessage(d, c.data, eos))
+			if f.active() {
+				f.stream.send(f.bodyMessage(d, c.data, eos))
 				c.sent = true
 			}
 			select {
@@ -82,13 +82,13 @@ func (x *exchange) readChunks(ctx context.Context, d *direction, src io.Reader, 
 	}
 }
 
-func (x *exchange) chunkResult(d *direction, resp *extprocv3.ProcessingResponse, data []byte) []byte {
+func (f *extProcFilter) chunkResult(d *direction, resp *extprocv3.ProcessingResponse, data []byte) []byte {
 	cr := resp.GetRequestBody().GetResponse()
 	if !d.request {
 		cr = resp.GetResponseBody().GetResponse()
 	}
 	if cr.GetClearRouteCache() {
-		x.count(func(c *Counters) { c.ClearRouteCacheIgnored++ })
+		f.count(func(c *Counters) { c.ClearRouteCacheIgnored++ })
 	}
 	out, _ := mutateBody(cr.GetBodyMutation(), data)
 	return out

@@ -112,6 +112,7 @@ func TestRequestRewriteAndReroute(t *testing.T) {
 		x.Out.Set(":path", "/v1/chat/completions")
 		x.Out.Remove("authorization")
 		x.Out.Body, x.Out.ReplaceBody, x.Out.ClearRouteCache = []byte(`{"b":2}`), true, true
+		x.Out.SetMetadata("fallback", "a=b")
 		return nil
 	}})
 	st := extproctest.Open(t, c)
@@ -135,6 +136,10 @@ func TestRequestRewriteAndReroute(t *testing.T) {
 	}
 	if got := string(common.GetBodyMutation().GetBody()); got != `{"b":2}` {
 		t.Errorf("body = %q", got)
+	}
+	ns := r.GetDynamicMetadata().GetFields()["sluice"].GetStructValue()
+	if got := ns.GetFields()["fallback"].GetStringValue(); got != "a=b" {
+		t.Errorf("dynamic metadata must be namespaced under sluice, got %v", r.GetDynamicMetadata())
 	}
 }
 

@@ -71,12 +71,15 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 		// CONTINUE_AND_REPLACE from the headers phase.
 		common.Status = extprocv3.CommonResponse_CONTINUE_AND_REPLACE
 	}
+	resp := &extprocv3.ProcessingResponse{DynamicMetadata: dynamicMetadata(x.Out.Metadata)}
 	if onHeaders {
-		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
-			RequestHeaders: &extprocv3.HeadersResponse{Response: common}}}
+		resp.Response = &extprocv3.ProcessingResponse_RequestHeaders{
+			RequestHeaders: &extprocv3.HeadersResponse{Response: common}}
+	} else {
+		resp.Response = &extprocv3.ProcessingResponse_RequestBody{
+			RequestBody: &extprocv3.BodyResponse{Response: common}}
 	}
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{
-		RequestBody: &extprocv3.BodyResponse{Response: common}}}
+	return resp
 }
 
 func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) *extprocv3.ProcessingResponse {

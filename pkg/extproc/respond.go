@@ -7,6 +7,7 @@ import (
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
@@ -108,4 +109,19 @@ func immediate(x *pipeline.Exchange, status int, hs []pipeline.Header, body []by
 			Body:    body,
 			Details: details,
 		}}}
+}
+
+// dynamicMetadata wraps m as {"sluice": {...}}, the shape Envoy expects:
+// top-level keys are namespaces.
+func dynamicMetadata(m map[string]string) *structpb.Struct {
+	if len(m) == 0 {
+		return nil
+	}
+	fields := make(map[string]*structpb.Value, len(m))
+	for k, v := range m {
+		fields[k] = structpb.NewStringValue(v)
+	}
+	return &structpb.Struct{Fields: map[string]*structpb.Value{
+		pipeline.MetadataNamespace: structpb.NewStructValue(&structpb.Struct{Fields: fields}),
+	}}
 }

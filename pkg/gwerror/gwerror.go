@@ -29,6 +29,8 @@ const (
 	Unauthenticated     Code = "invalid_api_key"
 	PermissionDenied    Code = "permission_denied"
 	RateLimited         Code = "rate_limit_exceeded"
+	PolicyDenied        Code = "policy_denied"
+	PolicyError         Code = "policy_error"
 	UpstreamError       Code = "upstream_error"
 	UpstreamUnavailable Code = "upstream_unavailable"
 	UpstreamTimeout     Code = "upstream_timeout"
@@ -112,7 +114,7 @@ func statusOf(c Code) int {
 		return 400
 	case Unauthenticated:
 		return 401
-	case PermissionDenied:
+	case PermissionDenied, PolicyDenied:
 		return 403
 	case ModelNotFound, NotFound:
 		return 404
@@ -124,7 +126,7 @@ func statusOf(c Code) int {
 		return 429
 	case UpstreamError:
 		return 502
-	case UpstreamUnavailable:
+	case UpstreamUnavailable, PolicyError:
 		return 503
 	case UpstreamTimeout:
 		return 504

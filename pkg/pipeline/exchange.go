@@ -163,6 +163,21 @@ type Mutation struct {
 	ClearRouteCache bool
 	// StreamBody switches the response body to STREAMED (SSE).
 	StreamBody bool
+	// Metadata is published as Envoy dynamic metadata in the namespace
+	// MetadataNamespace, for access logs, rate limits and later filters.
+	Metadata map[string]string
+}
+
+// MetadataNamespace is the dynamic metadata namespace Sluice writes; Envoy
+// keeps it only when metadata_options.receiving_namespaces lists it.
+const MetadataNamespace = "sluice"
+
+// SetMetadata records one dynamic metadata value.
+func (m *Mutation) SetMetadata(k, v string) {
+	if m.Metadata == nil {
+		m.Metadata = make(map[string]string, 4)
+	}
+	m.Metadata[k] = v
 }
 
 // Set appends a header to set.

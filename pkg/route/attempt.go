@@ -5,6 +5,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
+	"github.com/sluice-gw/sluice/pkg/translate"
 )
 
 // Attempt serves the ext_proc filter in a provider cluster's upstream
@@ -20,7 +21,7 @@ func (*Attempt) Name() string { return "attempt" }
 
 // OnRequest implements pipeline.RequestStage.
 func (a *Attempt) OnRequest(_ context.Context, x *pipeline.Exchange) error {
-	model := fallbackModel(x.Header.Get(FallbackHeader), x.Attempt)
+	model := fallbackModel(metadataString(x, FallbackMetadata), x.Attempt)
 	if model == "" {
 		// An immediate response from an upstream filter ends the request;
 		// this only happens when Envoy's chain and Sluice's config disagree.
@@ -36,8 +37,35 @@ func (a *Attempt) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 		return err
 	}
 	setUpstream(x, up)
-	x.Out.Remove(FallbackHeader)
+	// Attempts share one header map: drop what an earlier attempt set for
+	// another provider and this one does not replace.
+	for _, h := range providerHeaders {
+		if x.Header.Get(h) != "" && !setsHeader(up, h) {
+			x.Out.Remove(h)
+		}
+	}
 	return nil
+}
+
+// providerHeaders are every header a translator may set.
+var providerHeaders = []string{"authorization", "x-api-key", "api-key", "x-goog-api-key", "anthropic-version",
+	"anthropic-beta", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
+
+func setsHeader(up *translate.Upstream, key string) bool {
+	for _, h := range up.Headers {
+		if h.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func metadataString(x *pipeline.Exchange, key string) string {
+	ns := x.FilterMetadata[pipeline.MetadataNamespace]
+	if ns == nil {
+		return ""
+	}
+	return ns.GetFields()[key].GetStringValue()
 }
 
 // OnResponseHeaders implements pipeline.ResponseStage. Errors pass through

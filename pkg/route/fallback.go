@@ -13,10 +13,16 @@ import (
 	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
 )
 
-// Headers of the fallback contract between Sluice's router-chain filter
-// and its per-attempt upstream filter (docs/envoy.md, "Fallback").
+// The fallback contract between Sluice's router-chain filter and its
+// per-attempt upstream filter (docs/envoy.md, "Fallback").
 const (
-	// FallbackHeader carries backend=model pairs for every chain member.
+	// FallbackMetadata is the dynamic metadata key (namespace sluice) with
+	// backend=model pairs for every chain member. Metadata, not a header:
+	// Envoy shares one request header map across attempts, so anything an
+	// attempt removed would be gone for the next one.
+	FallbackMetadata = "fallback"
+	// FallbackHeader is reserved: Envoy strips it from clients, and Sluice
+	// never sends it upstream.
 	FallbackHeader = "x-sluice-fallback"
 	// ServedByHeader names the backend an attempt went to, on responses.
 	ServedByHeader = "x-sluice-upstream-backend"
@@ -88,11 +94,21 @@ func (s *Stage) routeChain(x *pipeline.Exchange, p *chainPlan) error {
 	}
 	pairs := make([]string, 0, len(p.chain.Backends))
 	for _, b := range p.chain.Backends {
+		// Translate for every member now: a parameter one provider cannot
+		// honour must be a clean 400 here, because Envoy ignores local
+		// replies from upstream filters and the attempt would stall.
+		c, err := s.resolve(x.Config, p.models[b.Name], b.Name)
+		if err != nil {
+			return err
+		}
+		if _, err := c.tr.Request(&x.Request, &c.target); err != nil {
+			return err
+		}
 		pairs = append(pairs, b.Name+"="+url.QueryEscape(p.models[b.Name]))
 	}
 	out := &x.Out
 	out.Set(BackendHeader, p.chain.Name)
-	out.Set(FallbackHeader, strings.Join(pairs, ","))
+	out.SetMetadata(FallbackMetadata, strings.Join(pairs, ","))
 	out.Set(":path", "/v1/chat/completions")
 	out.Set("accept-encoding", "identity")
 	removeClientCredentials(x, nil)

@@ -8,7 +8,9 @@ package route
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/gwerror"
@@ -139,10 +141,24 @@ func setUpstream(x *pipeline.Exchange, up *translate.Upstream) {
 	out.Body, out.ReplaceBody = up.Body, true
 }
 
+// removeClientCredentials strips what identifies the caller to Sluice:
+// credentials, and the headers a trusted front uses to name the caller
+// (x-sluice-* and the configured trusted headers). Providers get the
+// provider's credential, never the caller's.
 func removeClientCredentials(x *pipeline.Exchange, keep map[string]bool) {
 	for _, h := range clientCredentials {
 		if !keep[h] && x.Header.Get(h) != "" {
 			x.Out.Remove(h)
+		}
+	}
+	th := x.Config.Identity.TrustedHeaders
+	trusted := [...]string{th.Tenant, th.User, th.Team, th.Roles}
+	for _, h := range x.Header {
+		if keep[h.Key] || h.Key == BackendHeader || h.Key == FallbackHeader {
+			continue // set by Sluice itself in this same response
+		}
+		if strings.HasPrefix(h.Key, "x-sluice-") || slices.Contains(trusted[:], h.Key) && h.Key != "" {
+			x.Out.Remove(h.Key)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/gwerror"
@@ -125,8 +126,11 @@ func TestFallbackChainRoutesUntranslated(t *testing.T) {
 	if got := set(x, route.BackendHeader); got != "openai_then_anthropic" {
 		t.Errorf("backend = %q, want the chain", got)
 	}
-	if got := set(x, route.FallbackHeader); got != "openai=gpt-4o,anthropic=claude" {
-		t.Errorf("fallback header = %q", got)
+	if got := x.Out.Metadata[route.FallbackMetadata]; got != "openai=gpt-4o,anthropic=claude" {
+		t.Errorf("fallback metadata = %q", got)
+	}
+	if set(x, route.FallbackHeader) != "" {
+		t.Error("the plan must travel as metadata: attempts share one header map")
 	}
 	if x.Out.ReplaceBody {
 		t.Error("chain requests keep the OpenAI body; each attempt translates it")
@@ -141,7 +145,10 @@ func TestAttemptTranslatesForItsBackend(t *testing.T) {
 	a := route.NewAttempt(s)
 	x := chatExchange(snap, "gpt-4o")
 	x.Attempt = "anthropic"
-	x.Header = append(x.Header, pipeline.Header{Key: route.FallbackHeader, Value: "openai=gpt-4o,anthropic=claude"})
+	x.FilterMetadata = map[string]*structpb.Struct{"sluice": {Fields: map[string]*structpb.Value{
+		route.FallbackMetadata: structpb.NewStringValue("openai=gpt-4o,anthropic=claude")}}}
+	// What the failed openai attempt left in the shared header map.
+	x.Header = append(x.Header, pipeline.Header{Key: "x-amz-date", Value: "20260101T000000Z"})
 	if err := a.OnRequest(context.Background(), x); err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +161,8 @@ func TestAttemptTranslatesForItsBackend(t *testing.T) {
 	if got := gjson.GetBytes(x.Out.Body, "model").String(); got != "claude-sonnet-4-5" {
 		t.Errorf("model = %q", got)
 	}
-	if !removed(x, route.FallbackHeader) {
-		t.Error("the fallback header must not reach the provider")
+	if !removed(x, "authorization") || !removed(x, "x-amz-date") {
+		t.Errorf("an earlier attempt's provider headers would reach anthropic: %v", x.Out.RemoveHeaders)
 	}
 
 	// A failed attempt passes through untouched so Envoy can retry.
@@ -179,5 +186,32 @@ func TestAttemptWithoutModelFails(t *testing.T) {
 	x.Attempt = "anthropic"
 	if err := route.NewAttempt(s).OnRequest(context.Background(), x); err == nil {
 		t.Fatal("an attempt with no model for its backend must fail")
+	}
+}
+
+func TestCallerHeadersNeverReachTheProvider(t *testing.T) {
+	s, snap := setup(t)
+	x := chatExchange(snap, "gpt-4o")
+	x.Header = append(x.Header, pipeline.Header{Key: "x-sluice-tenant", Value: "acme"},
+		pipeline.Header{Key: "x-sluice-backend", Value: "evil"}, pipeline.Header{Key: "x-trace", Value: "keep"})
+	if err := s.OnRequest(context.Background(), x); err != nil {
+		t.Fatal(err)
+	}
+	if !removed(x, "x-sluice-tenant") {
+		t.Error("a caller-identifying header would reach the provider")
+	}
+	if removed(x, "x-sluice-backend") || removed(x, "x-trace") {
+		t.Errorf("removed too much: %v", x.Out.RemoveHeaders)
+	}
+}
+
+func TestFallbackRefusesWhatAMemberCannotServe(t *testing.T) {
+	s, snap := setup(t)
+	x := chatExchange(snap, "gpt-4o")
+	x.Request.Body = []byte(`{"model":"gpt-4o","n":2,"messages":[{"role":"user","content":"hi"}]}`)
+	x.Plan = pipeline.Plan{Fallback: []pipeline.Target{{Model: "claude"}}}
+	err := s.OnRequest(context.Background(), x)
+	if gwerror.From(err).Code != gwerror.UnsupportedParam {
+		t.Fatalf("err = %v, want a 400 before the chain starts", err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 const lifecycleConfig = `
 server: {shutdown_grace: %s}
+identity: {allow_anonymous: true}
 backends: [{name: local, provider: openai_compatible}]
 models: [{name: %s, backend: local}]
 `
@@ -42,14 +43,14 @@ func start(t *testing.T, path string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := server.Pipelines()
+	srv, err := server.Build(snap, path, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	gl, _ := net.Listen("tcp", "127.0.0.1:0")
 	al, _ := net.Listen("tcp", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{srv: server.New(snap, path, p, slog.New(slog.NewTextHandler(io.Discard, nil))),
+	r := &running{srv: srv,
 		grpc: gl.Addr().String(), admin: al.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- r.srv.Serve(ctx, gl, al) }()
 	t.Cleanup(func() { cancel(); <-r.done })

@@ -29,6 +29,7 @@ const grpcOverhead = 1 << 20
 // Server is one Sluice process.
 type Server struct {
 	store   *config.Store
+	stages  *Stages
 	log     *slog.Logger
 	extproc *extproc.Server
 	grpc    *grpc.Server
@@ -37,13 +38,16 @@ type Server struct {
 	path    string
 }
 
-// New builds a server from a loaded config. path, when set, is watched for
-// changes.
-func New(snap *config.Snapshot, path string, ps extproc.Pipelines, log *slog.Logger) *Server {
+// New builds a server from a loaded config, bringing every stage to it.
+// path, when set, is watched for changes.
+func New(snap *config.Snapshot, path string, stages *Stages, log *slog.Logger) (*Server, error) {
+	if err := stages.Reload(context.Background(), snap); err != nil {
+		return nil, err
+	}
 	store := &config.Store{}
 	store.Swap(snap)
-	s := &Server{store: store, log: log, path: path, health: health.NewServer()}
-	s.extproc = extproc.New(ps, store.Load, log)
+	s := &Server{store: store, stages: stages, log: log, path: path, health: health.NewServer()}
+	s.extproc = extproc.New(stages.Pipelines, store.Load, log)
 	msg := int(max(snap.Server.MaxRequestBodyBytes, snap.Server.MaxResponseBodyBytes)) + grpcOverhead
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(msg),
@@ -55,7 +59,7 @@ func New(snap *config.Snapshot, path string, ps extproc.Pipelines, log *slog.Log
 	extprocv3.RegisterExternalProcessorServer(s.grpc, s.extproc)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.admin = &http.Server{Handler: s.adminMux(), ReadHeaderTimeout: 5 * time.Second}
-	return s
+	return s, nil
 }
 
 // Config returns the current config snapshot.
@@ -92,6 +96,7 @@ func (s *Server) Serve(ctx context.Context, grpcL, adminL net.Listener) error {
 	if s.path != "" {
 		go s.watch(ctx)
 	}
+	s.stages.authn.Watch(ctx)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.log.Info("sluice serving", "ext_proc", grpcL.Addr().String(), "admin", adminL.Addr().String(),
 		"config_version", s.store.Load().Version)
@@ -122,11 +127,18 @@ func (s *Server) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = s.admin.Shutdown(ctx)
+	if err := s.stages.Close(); err != nil {
+		s.log.Error("closing stages", "err", err)
+	}
 }
 
 func (s *Server) watch(ctx context.Context) {
 	err := config.Watch(ctx, s.path, config.LoadOptions{ResolveSecrets: true},
 		func(snap *config.Snapshot) {
+			if err := s.stages.Reload(ctx, snap); err != nil {
+				s.log.Error("config reload rejected; keeping the last good config", "err", err)
+				return
+			}
 			s.store.Swap(snap)
 			s.log.Info("config reloaded", "version", snap.Version)
 			for _, w := range snap.Warnings {
@@ -139,4 +151,13 @@ func (s *Server) watch(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("config watch stopped", "err", err)
 	}
+}
+
+// Build is New with Sluice's own stage set.
+func Build(snap *config.Snapshot, path string, log *slog.Logger) (*Server, error) {
+	stages, err := NewStages(log)
+	if err != nil {
+		return nil, err
+	}
+	return New(snap, path, stages, log)
 }

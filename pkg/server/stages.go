@@ -1,6 +1,13 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/sluice-gw/sluice/pkg/authn"
+	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/decide"
 	"github.com/sluice-gw/sluice/pkg/extproc"
 	"github.com/sluice-gw/sluice/pkg/inbound"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
@@ -33,32 +40,44 @@ func Translators() (route.Translators, error) {
 	return ts, nil
 }
 
-// Pipelines builds Sluice's stage chains. This is the one place the stage
+// Stages is Sluice's stage set: the pipelines the ext_proc server runs,
+// and the stages that must follow config reloads.
+type Stages struct {
+	Pipelines extproc.Pipelines
+	authn     *authn.Stage
+	decide    *decide.Stage
+}
+
+// NewStages builds Sluice's stage chains. This is the one place the stage
 // order is written down; configuration can switch stages' behaviour but
 // never reorder them.
-func Pipelines() (extproc.Pipelines, error) {
+func NewStages(log *slog.Logger) (*Stages, error) {
 	ts, err := Translators()
 	if err != nil {
-		return extproc.Pipelines{}, err
+		return nil, err
 	}
+	s := &Stages{authn: authn.New(log), decide: decide.New(log)}
 	rt := route.New(ts)
 	main, err := pipeline.New(pipeline.Stages{
 		Headers: []pipeline.HeaderStage{
 			inbound.Identify{}, // API from :path
+			s.authn,            // who is calling; bad credentials end here
 		},
 		Request: []pipeline.RequestStage{
 			inbound.Parse{},  // the one read of the body
+			s.decide,         // one policy evaluation: allow, deny, route
 			inbound.Models{}, // GET /v1/models, filtered by policy
 			rt,               // translate, set x-sluice-backend and credentials
 		},
 		Response: []pipeline.ResponseStage{
-			rt, // provider format back to the client's format
+			rt,       // provider format back to the client's format
+			s.decide, // decision id and policy headers to the client
 		},
 	})
 	if err != nil {
-		return extproc.Pipelines{}, err
+		return nil, err
 	}
-	// One fallback attempt: the request arrives already checked and
+	// One fallback attempt: the request arrives already authenticated and
 	// decided by the main chain; only translation for this attempt's
 	// provider is left.
 	at := route.NewAttempt(rt)
@@ -68,7 +87,18 @@ func Pipelines() (extproc.Pipelines, error) {
 		Response: []pipeline.ResponseStage{at},
 	})
 	if err != nil {
-		return extproc.Pipelines{}, err
+		return nil, err
 	}
-	return extproc.Pipelines{Main: main, Attempt: attempt}, nil
+	s.Pipelines = extproc.Pipelines{Main: main, Attempt: attempt}
+	return s, nil
 }
+
+// Reload brings every config-dependent stage to snap. The server swaps a
+// new config in only when this succeeds, so a policy that fails to compile
+// keeps the last good config serving.
+func (s *Stages) Reload(ctx context.Context, snap *config.Snapshot) error {
+	return errors.Join(s.authn.Reload(ctx, snap), s.decide.Reload(ctx, snap))
+}
+
+// Close releases the policy engine and watchers.
+func (s *Stages) Close() error { return s.decide.Close() }

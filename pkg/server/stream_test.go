@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"io"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -12,10 +13,14 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/extproc/extproctest"
+	"github.com/sluice-gw/sluice/pkg/identity/apikey"
 	"github.com/sluice-gw/sluice/pkg/server"
 )
 
 const testConfig = `
+identity:
+  api_keys:
+    - {id: %s, hash: "%s", tenant: acme, name: test}
 backends:
   - {name: openai, provider: openai, host: api.openai.com, credential: {env: T_OPENAI_KEY}}
   - {name: anthropic, provider: anthropic, host: api.anthropic.com, credential: {env: T_ANTHROPIC_KEY}}
@@ -26,21 +31,34 @@ models:
   - {name: broken, backend: nokey}
 `
 
+// clientKey is a real Sluice key, generated once for the package.
+var clientKey, clientKeyID, clientKeyHash = func() (string, string, string) {
+	key, id, err := apikey.Generate()
+	if err != nil {
+		panic(err)
+	}
+	hash, err := apikey.Hash(key)
+	if err != nil {
+		panic(err)
+	}
+	return key, id, hash
+}()
+
 func newClient(t *testing.T) extprocv3.ExternalProcessorClient {
 	t.Helper()
 	env := map[string]string{"T_OPENAI_KEY": "sk-provider", "T_ANTHROPIC_KEY": "ak-provider"}
-	snap, err := config.Parse("test.yaml", []byte(testConfig), config.LoadOptions{
+	src := fmt.Sprintf(testConfig, clientKeyID, clientKeyHash)
+	snap, err := config.Parse("test.yaml", []byte(src), config.LoadOptions{
 		ResolveSecrets: true,
 		LookupEnv:      func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := server.Pipelines()
+	s, err := server.Build(snap, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := server.New(snap, "", p, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return extproctest.Dial(t, s.GRPC())
 }
 
@@ -48,7 +66,7 @@ func newClient(t *testing.T) extprocv3.ExternalProcessorClient {
 func send(t *testing.T, st *extproctest.Stream, path, body string) *extprocv3.ProcessingResponse {
 	t.Helper()
 	st.Send(extproctest.RequestHeaders("POST", path, false,
-		"authorization", "Bearer sk-sluice-client-key", "content-type", "application/json"))
+		"authorization", "Bearer "+clientKey, "content-type", "application/json"))
 	return st.Send(extproctest.RequestBody([]byte(body), true))
 }
 
@@ -134,7 +152,7 @@ func TestUnknownPathAnsweredOnHeaders(t *testing.T) {
 
 func TestModelsListedLocally(t *testing.T) {
 	st := extproctest.Open(t, newClient(t))
-	r := st.Send(extproctest.RequestHeaders("GET", "/v1/models", true))
+	r := st.Send(extproctest.RequestHeaders("GET", "/v1/models", true, "authorization", "Bearer "+clientKey))
 	ir := r.GetImmediateResponse()
 	if ir == nil || ir.GetStatus().GetCode() != 200 {
 		t.Fatalf("want 200, got %v", r)
@@ -187,3 +205,35 @@ func TestAnthropicStreamTranslatedToOpenAIChunks(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestCredentials(t *testing.T) {
+	tests := []struct {
+		name   string
+		header []string
+		status int
+	}{
+		{"no credential", nil, 401},
+		{"provider key is not a gateway key", []string{"authorization", "Bearer sk-proj-abcdef"}, 401},
+		{"tampered key", []string{"authorization", "Bearer " + clientKey[:len(clientKey)-1] + "x"}, 401},
+		{"x-api-key works for Anthropic SDK clients", []string{"x-api-key", clientKey}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := extproctest.Open(t, newClient(t))
+			r := st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false, tt.header...))
+			ir := r.GetImmediateResponse()
+			if tt.status == 0 {
+				if ir != nil {
+					t.Fatalf("want the request through, got %v", r)
+				}
+				return
+			}
+			if ir == nil || int(ir.GetStatus().GetCode()) != tt.status {
+				t.Fatalf("want %d, got %v", tt.status, r)
+			}
+			if len(tt.header) > 1 && strings.Contains(string(ir.GetBody()), tt.header[1][7:]) {
+				t.Errorf("the error echoes a credential: %s", ir.GetBody())
+			}
+		})
+	}
+}

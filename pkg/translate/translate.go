@@ -7,6 +7,12 @@
 //
 // Translators never parse whole bodies into structs on the hot path: they
 // read with gjson and build with sjson or direct appends.
+//
+// What is the same for every provider is written once: oaiwire reads
+// OpenAI requests and writes OpenAI replies, providererr decides what the
+// client sees when a provider fails, deltatext joins stream text deltas
+// without breaking a character, rawjson appends JSON, and translatetest is
+// the golden-file harness their tests share.
 package translate
 
 import "net/http"

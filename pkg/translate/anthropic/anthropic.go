@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
-	"github.com/sluice-gw/sluice/pkg/translate/openai"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
 
 const (
@@ -47,10 +47,11 @@ func New() translate.Translator { return &translator{now: time.Now} }
 
 func (tr *translator) StreamContentType() string { return streamContentType }
 
-// Error maps an Anthropic error reply ({"type":"error","error":{...}}); the
-// mapping is shared with every provider so statuses mean the same thing.
+// Error maps an Anthropic error reply ({"type":"error","error":{...}}) with
+// providererr.FromReply, as for the OpenAI family, so statuses mean the
+// same thing.
 func (tr *translator) Error(status int, header http.Header, body []byte) error {
-	return openai.ProviderError(provider, status, header, body)
+	return providererr.FromReply(provider, status, header, body)
 }
 
 func (tr *translator) Stream(req *translate.Request) translate.StreamTranslator {

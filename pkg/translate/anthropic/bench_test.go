@@ -29,27 +29,9 @@ func BenchmarkStream(b *testing.B) {
 	for _, name := range []string{"text_usage", "tools_thinking"} {
 		input := translatetest.ReadFile(b, "testdata/stream/"+name+".sse")
 		req := &translate.Request{Op: translate.Chat, Stream: true, IncludeUsage: true, Body: []byte(`{}`)}
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(input)))
-			for b.Loop() {
-				if _, err := fixed.Stream(req).Feed(input, true); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(name+"/bytewise", func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(input)))
-			for b.Loop() {
-				st := fixed.Stream(req)
-				for i := range input {
-					if _, err := st.Feed(input[i:i+1], i == len(input)-1); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-		})
+		newStream := func() translate.StreamTranslator { return fixed.Stream(req) }
+		b.Run(name, func(b *testing.B) { translatetest.BenchStream(b, newStream, input, 0) })
+		b.Run(name+"/bytewise", func(b *testing.B) { translatetest.BenchStream(b, newStream, input, 1) })
 	}
 }
 

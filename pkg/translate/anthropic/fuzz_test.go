@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,12 +104,6 @@ func FuzzMessagesStream(f *testing.F) {
 // checkStream fails unless the output is well-formed and the same for the
 // whole input, byte by byte and in random cuts.
 func checkStream(t *testing.T, newStream func() translate.StreamTranslator, input []byte) {
-	whole := translatetest.Feed(newStream(), [][]byte{input})
+	whole := translatetest.SplitsAgree(t, newStream, input, translatetest.QuickSplits(input, 1)...)
 	translatetest.CheckEvents(t, whole.Out)
-	for _, sp := range translatetest.QuickSplits(input, 1) {
-		got := translatetest.Feed(newStream(), sp.Chunks)
-		if string(got.Out) != string(whole.Out) || fmt.Sprint(got.Err) != fmt.Sprint(whole.Err) || got.Usage != whole.Usage {
-			t.Fatalf("split %s:\n%q\n!=\n%q", sp.Name, got.Out, whole.Out)
-		}
-	}
 }

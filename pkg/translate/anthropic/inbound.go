@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 )
 
 // FromMessages converts a Messages API request from a client that speaks
@@ -14,22 +15,12 @@ import (
 // not Anthropic. Streams ask for the usage chunk, which NewMessagesStream
 // needs to report output tokens in message_delta.
 func FromMessages(body []byte) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
-	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
+	root, err := oaiwire.ParseBody(body)
+	if err != nil {
+		return nil, err
 	}
 	var p msgParams
-	var err error
-	root.ForEach(func(k, v gjson.Result) bool {
-		if v.Type != gjson.Null {
-			err = p.set(k.Str, v)
-		}
-		return err == nil
-	})
-	if err != nil {
+	if err = oaiwire.EachParam(root, p.set); err != nil {
 		return nil, err
 	}
 	if !p.messages.IsArray() {

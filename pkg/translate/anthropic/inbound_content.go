@@ -137,7 +137,7 @@ func appendOpenAIAssistant(b []byte, content gjson.Result, path string) ([]byte,
 	if len(text) == 0 && len(calls) > 0 {
 		b = raw(b, "content", "null")
 	} else {
-		b = appendString(key(b, "content"), string(text))
+		b = str(b, "content", string(text))
 	}
 	if len(calls) > 0 {
 		b = append(append(append(key(b, "tool_calls"), '['), calls...), ']')

@@ -6,6 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 )
 
 // appendImage maps a data: URI to a base64 source and an http(s) URL to a
@@ -17,7 +18,7 @@ func appendImage(b []byte, u gjson.Result, path string) ([]byte, error) {
 	b = append(key(b, "source"), '{')
 	switch {
 	case strings.HasPrefix(url, "data:"):
-		mediaType, data, ok := parseDataURI(url)
+		mediaType, data, ok := oaiwire.ParseDataURI(url)
 		if !ok {
 			return nil, gwerror.Param(gwerror.InvalidRequest, path, "image data URI must be base64 encoded (data:<type>;base64,<data>)")
 		}
@@ -36,7 +37,7 @@ func appendImage(b []byte, u gjson.Result, path string) ([]byte, error) {
 // appendDocument maps an inline PDF file part to a document block. Uploaded
 // file ids live in OpenAI's file store, which Anthropic cannot read.
 func appendDocument(b []byte, file gjson.Result, path string) ([]byte, error) {
-	mediaType, data, ok := parseDataURI(file.Get("file_data").Str)
+	mediaType, data, ok := oaiwire.ParseDataURI(file.Get("file_data").Str)
 	if !ok || mediaType != "application/pdf" {
 		return nil, gwerror.Param(gwerror.UnsupportedParam, path,
 			"only inline PDF files (file_data as a base64 data URI) are supported by provider anthropic")
@@ -51,18 +52,4 @@ func appendDocument(b []byte, file gjson.Result, path string) ([]byte, error) {
 		b = raw(b, "title", name.Raw)
 	}
 	return append(b, '}'), nil
-}
-
-// parseDataURI splits data:<media type>[;params];base64,<data>.
-func parseDataURI(s string) (mediaType, data string, ok bool) {
-	rest, ok := strings.CutPrefix(s, "data:")
-	if !ok {
-		return "", "", false
-	}
-	header, data, ok := strings.Cut(rest, ",")
-	if !ok || !strings.HasSuffix(header, ";base64") {
-		return "", "", false
-	}
-	mediaType, _, _ = strings.Cut(header, ";")
-	return mediaType, data, mediaType != ""
 }

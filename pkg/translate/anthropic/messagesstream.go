@@ -9,7 +9,8 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
-	"github.com/sluice-gw/sluice/pkg/translate/openai"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
 
 // MessagesStream converts an OpenAI chat.completion.chunk stream into
@@ -33,7 +34,7 @@ type MessagesStream struct {
 // NewMessagesStream starts converting one stream.
 func NewMessagesStream() *MessagesStream {
 	s := &MessagesStream{open: -1, text: -1}
-	s.parser.MaxEventBytes = openai.MaxStreamEventBytes
+	s.parser.MaxEventBytes = providererr.MaxStreamEventBytes
 	return s
 }
 
@@ -52,7 +53,7 @@ func (s *MessagesStream) Feed(chunk []byte, end bool) ([]byte, error) {
 		}
 	}
 	if end && !s.done {
-		return s.fail(gwerror.New(gwerror.UpstreamError, openai.MsgStreamEnded))
+		return s.fail(providererr.StreamEnded())
 	}
 	return s.out, nil
 }
@@ -81,7 +82,7 @@ func (s *MessagesStream) event(ev sse.Event) error {
 		return errStop
 	}
 	if !gjson.ValidBytes(data) {
-		return errMalformed
+		return providererr.ErrMalformedEvent
 	}
 	root := gjson.ParseBytes(data)
 	if e := root.Get("error"); e.IsObject() {
@@ -93,7 +94,7 @@ func (s *MessagesStream) event(ev sse.Event) error {
 	}
 	s.start(root)
 	if u := root.Get("usage"); u.IsObject() {
-		s.usage = openai.ParseUsage(u)
+		s.usage = oaiwire.ParseUsage(u)
 	}
 	choice := root.Get("choices.0")
 	delta := choice.Get("delta")

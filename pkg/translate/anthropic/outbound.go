@@ -5,7 +5,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
-	"github.com/sluice-gw/sluice/pkg/translate/openai"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 )
 
 // ToMessagesResponse converts an OpenAI chat.completion into a Message for
@@ -45,7 +45,7 @@ func ToMessagesResponse(openaiResp []byte) ([]byte, error) {
 	b = append(b, ']')
 	b = str(b, "stop_reason", stopReason(choice.Get("finish_reason").Str))
 	b = raw(b, "stop_sequence", "null")
-	b = appendMessagesUsage(b, openai.ParseUsage(root.Get("usage")))
+	b = appendMessagesUsage(b, oaiwire.ParseUsage(root.Get("usage")))
 	return append(b, '}'), nil
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
-	"github.com/sluice-gw/sluice/pkg/translate/openai"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
 
 // PassthroughRequest forwards a Messages API request to Anthropic: only the
@@ -52,7 +52,7 @@ type PassthroughStream struct {
 // NewPassthroughStream starts one pass-through stream.
 func NewPassthroughStream() *PassthroughStream {
 	s := &PassthroughStream{}
-	s.parser.MaxEventBytes = openai.MaxStreamEventBytes
+	s.parser.MaxEventBytes = providererr.MaxStreamEventBytes
 	return s
 }
 
@@ -79,7 +79,7 @@ func (s *PassthroughStream) Feed(chunk []byte, end bool) ([]byte, error) {
 		}
 	}
 	if end && !s.done {
-		ge := gwerror.New(gwerror.UpstreamError, openai.MsgStreamEnded)
+		ge := providererr.StreamEnded()
 		s.out, s.err = appendErrorEvent(s.out, ge), ge
 		return s.out, s.err
 	}
@@ -92,7 +92,7 @@ func (s *PassthroughStream) event(ev sse.Event) error {
 		return nil
 	}
 	if !gjson.ValidBytes(data) {
-		return errMalformed
+		return providererr.ErrMalformedEvent
 	}
 	s.out = sse.AppendEvent(s.out, string(ev.Name), data)
 	root := gjson.ParseBytes(data)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 )
 
 // Request builds a Messages API request from an OpenAI chat request.
@@ -70,21 +71,6 @@ func unsupported(param string) error {
 	return gwerror.Param(gwerror.UnsupportedParam, param, "parameter '%s' is not supported by provider anthropic", param)
 }
 
-// readParams walks the top-level members once. Every member is either used,
-// accepted because it has no effect on the reply, or refused: unknown
-// parameters are refused too, so none is dropped silently.
-func readParams(root gjson.Result) (chatParams, error) {
-	var p chatParams
-	var err error
-	root.ForEach(func(k, v gjson.Result) bool {
-		if v.Type != gjson.Null {
-			err = p.set(k.Str, v)
-		}
-		return err == nil
-	})
-	return p, err
-}
-
 func (p *chatParams) set(k string, v gjson.Result) error {
 	switch k {
 	case "model":
@@ -120,53 +106,27 @@ func (p *chatParams) set(k string, v gjson.Result) error {
 		// metadata only labels stored completions; prompt_cache_key is a
 		// routing hint. Neither changes the reply.
 	default:
-		return neutralOrUnsupported(k, v)
+		// Anthropic lacks the parameter: only its neutral value, which
+		// SDKs often send explicitly, is accepted.
+		if !oaiwire.IsNeutral(k, v) {
+			return unsupported(k)
+		}
 	}
 	return nil
-}
-
-// neutralOrUnsupported accepts a parameter Anthropic lacks only when it is
-// set to its neutral value, which SDKs often send explicitly.
-func neutralOrUnsupported(k string, v gjson.Result) error {
-	neutral := false
-	switch k {
-	case "n":
-		neutral = v.Type == gjson.Number && v.Num == 1
-	case "logprobs", "store":
-		neutral = v.Type == gjson.False
-	case "top_logprobs", "presence_penalty", "frequency_penalty":
-		neutral = v.Type == gjson.Number && v.Num == 0
-	case "logit_bias":
-		neutral = v.IsObject() && !hasMembers(v)
-	case "service_tier":
-		neutral = v.Str == "auto" || v.Str == "default"
-	case "modalities":
-		neutral = v.IsArray() && len(v.Array()) == 1 && v.Get("0").Str == "text"
-	}
-	if neutral {
-		return nil
-	}
-	return unsupported(k)
-}
-
-func hasMembers(v gjson.Result) bool {
-	found := false
-	v.ForEach(func(_, _ gjson.Result) bool { found = true; return false })
-	return found
 }
 
 // buildBody writes the Messages request. Values copied from the client
 // keep their raw JSON encoding.
 func buildBody(body []byte, model string) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
-	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
-	}
-	p, err := readParams(root)
+	root, err := oaiwire.ParseBody(body)
 	if err != nil {
+		return nil, err
+	}
+	// Every member is either used, accepted because it has no effect on
+	// the reply, or refused: unknown parameters are refused too, so none
+	// is dropped silently.
+	var p chatParams
+	if err = oaiwire.EachParam(root, p.set); err != nil {
 		return nil, err
 	}
 	if !p.messages.IsArray() {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 )
 
 // Response turns a Message into an OpenAI chat.completion.
@@ -24,29 +25,15 @@ func (tr *translator) Response(req *translate.Request, body []byte) (*translate.
 	usage := parseUsage(root.Get("usage"))
 
 	b := make([]byte, 0, len(body)+256)
-	b = append(b, '{')
-	b = str(b, "id", root.Get("id").String())
-	b = str(b, "object", "chat.completion")
-	b = num(b, "created", tr.now().Unix())
-	b = str(b, "model", root.Get("model").String())
-	b = append(key(b, "choices"), '[', '{')
-	b = num(b, "index", 0)
-	b = append(key(b, "message"), '{')
-	b = str(b, "role", "assistant")
-	switch {
-	case len(text) > 0 || len(calls) == 0:
-		b = appendString(key(b, "content"), string(text))
-	default:
-		b = raw(b, "content", "null")
-	}
-	if len(calls) > 0 {
-		b = append(append(append(key(b, "tool_calls"), '['), calls...), ']')
-	}
-	b = append(raw(b, "refusal", "null"), '}')
-	b = raw(b, "logprobs", "null")
-	b = str(b, "finish_reason", finishReason(root.Get("stop_reason").Str, sawForced && len(calls) == 0))
-	b = append(b, '}', ']')
-	b = appendUsage(b, usage)
+	b = oaiwire.AppendHead(b, root.Get("id").String(), oaiwire.ObjectCompletion, tr.now().Unix(), root.Get("model").String())
+	b = oaiwire.AppendChoice(append(b, `,"choices":[`...), oaiwire.Choice{
+		Text:         string(text),
+		NullText:     len(text) == 0 && len(calls) > 0,
+		ToolCalls:    calls,
+		NullRefusal:  true,
+		FinishReason: finishReason(root.Get("stop_reason").Str, sawForced && len(calls) == 0),
+	})
+	b = oaiwire.AppendUsageWithoutReasoning(append(b, "],"...), usage)
 	return &translate.Response{Body: append(b, '}'), Usage: usage}, nil
 }
 
@@ -71,12 +58,10 @@ func readContent(content gjson.Result, forced string) (text, calls []byte, sawFo
 				text, sawForced = append(text, input...), true
 				return true
 			}
-			calls = append(sep(calls), '{')
-			calls = str(calls, "id", blk.Get("id").Str)
-			calls = str(calls, "type", "function")
-			calls = append(key(calls, "function"), '{')
-			calls = str(calls, "name", name)
-			calls = append(str(calls, "arguments", input), '}', '}')
+			if len(calls) > 0 {
+				calls = append(calls, ',')
+			}
+			calls = oaiwire.AppendToolCall(calls, -1, blk.Get("id").Str, name, input)
 		}
 		return true
 	})
@@ -137,15 +122,4 @@ func parseUsage(u gjson.Result) translate.Usage {
 	var c counts
 	c.update(u)
 	return c.usage()
-}
-
-// appendUsage writes an OpenAI usage member.
-func appendUsage(b []byte, u translate.Usage) []byte {
-	b = append(key(b, "usage"), '{')
-	b = num(b, "prompt_tokens", u.InputTokens)
-	b = num(b, "completion_tokens", u.OutputTokens)
-	b = num(b, "total_tokens", u.InputTokens+u.OutputTokens)
-	b = append(key(b, "prompt_tokens_details"), '{')
-	b = num(b, "cached_tokens", u.CachedInputTokens)
-	return append(b, '}', '}')
 }

@@ -3,7 +3,6 @@ package anthropic
 import (
 	"bytes"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -11,7 +10,9 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
-	"github.com/sluice-gw/sluice/pkg/translate/openai"
+	"github.com/sluice-gw/sluice/pkg/translate/deltatext"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
 
 type blockKind uint8
@@ -25,10 +26,10 @@ const (
 
 // block is one Anthropic content block being streamed.
 type block struct {
-	index   int64
-	kind    blockKind
-	tool    int    // the OpenAI tool_calls index
-	pending []byte // an incomplete UTF-8 sequence held for the next delta
+	index int64
+	kind  blockKind
+	tool  int              // the OpenAI tool_calls index
+	text  deltatext.Joiner // holds back a character cut across deltas
 }
 
 // stream turns Anthropic stream events into OpenAI chat.completion.chunk
@@ -41,8 +42,7 @@ type stream struct {
 
 	parser     sse.Parser
 	out        []byte
-	head       []byte // `{"id":...,"choices":[` shared by every chunk
-	started    bool
+	chunks     oaiwire.Chunks
 	blocks     []block
 	tools      int
 	sawForced  bool
@@ -59,7 +59,7 @@ func newStream(req *translate.Request, now time.Time) *stream {
 		s.forced = forcedToolName(req.Body)
 		s.includeUsage = req.IncludeUsage
 	}
-	s.parser.MaxEventBytes = openai.MaxStreamEventBytes
+	s.parser.MaxEventBytes = providererr.MaxStreamEventBytes
 	return s
 }
 
@@ -76,13 +76,13 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 		}
 	}
 	if end && !s.done {
-		return s.fail(gwerror.New(gwerror.UpstreamError, openai.MsgStreamEnded))
+		return s.fail(providererr.StreamEnded())
 	}
 	return s.out, nil
 }
 
 func (s *stream) fail(e *gwerror.Error) ([]byte, error) {
-	s.out = sse.AppendData(s.out, e.Body())
+	s.out = oaiwire.AppendError(s.out, e)
 	s.err = e
 	return s.out, e
 }
@@ -93,7 +93,7 @@ func (s *stream) event(ev sse.Event) error {
 		return nil
 	}
 	if !gjson.ValidBytes(data) {
-		return errMalformed
+		return providererr.ErrMalformedEvent
 	}
 	root := gjson.ParseBytes(data)
 	typ := root.Get("type").Str
@@ -129,43 +129,14 @@ func (s *stream) messageStart(msg gjson.Result) {
 	s.start(msg.Get("id").String(), msg.Get("model").String())
 }
 
-// start emits the first chunk, which carries the assistant role.
+// start emits the first chunk, which carries the assistant role. Any
+// chunk starts the stream: a provider may skip message_start.
 func (s *stream) start(id, model string) {
-	if s.started {
+	if s.chunks.Started() {
 		return
 	}
-	s.started = true
-	h := append(s.head[:0], '{')
-	h = str(h, "id", id)
-	h = str(h, "object", "chat.completion.chunk")
-	h = num(h, "created", s.created)
-	h = str(h, "model", model)
-	s.head = append(key(h, "choices"), '[')
-	s.chunk(`{"role":"assistant","content":""}`, "")
-}
-
-// chunk appends one choice chunk with the given delta object.
-func (s *stream) chunk(delta string, finish string) {
-	s.beginChunk()
-	s.out = append(s.out, delta...)
-	s.endChunk(finish)
-}
-
-func (s *stream) beginChunk() {
-	s.start("", "")
-	s.out = append(s.out, "data: "...)
-	s.out = append(s.out, s.head...)
-	s.out = append(s.out, `{"index":0,"delta":`...)
-}
-
-func (s *stream) endChunk(finish string) {
-	s.out = append(s.out, `,"logprobs":null,"finish_reason":`...)
-	if finish == "" {
-		s.out = append(s.out, "null"...)
-	} else {
-		s.out = appendString(s.out, finish)
-	}
-	s.out = append(s.out, "}]}\n\n"...)
+	s.chunks.Start(id, s.created, model)
+	s.out = s.chunks.Role(s.out, 0)
 }
 
 func (s *stream) block(index int64) *block {
@@ -190,15 +161,8 @@ func (s *stream) blockStart(index int64, cb gjson.Result) {
 		}
 		blk.kind, blk.tool = blockTool, s.tools
 		s.tools++
-		s.beginChunk()
-		s.out = append(s.out, `{"tool_calls":[{"index":`...)
-		s.out = strconv.AppendInt(s.out, int64(blk.tool), 10)
-		s.out = str(s.out, "id", cb.Get("id").Str)
-		s.out = str(s.out, "type", "function")
-		s.out = append(key(s.out, "function"), '{')
-		s.out = str(s.out, "name", name)
-		s.out = append(str(s.out, "arguments", ""), "}}]}"...)
-		s.endChunk("")
+		s.start("", "")
+		s.out = s.chunks.ToolCall(s.out, 0, blk.tool, cb.Get("id").Str, name, "")
 	}
 	if old := s.block(index); old != nil {
 		*old = blk
@@ -233,41 +197,25 @@ func (s *stream) blockDelta(index int64, d gjson.Result) {
 // text emits a text or argument fragment, holding back a trailing
 // incomplete UTF-8 sequence until the next fragment completes it.
 func (s *stream) text(blk *block, frag string) {
-	if len(blk.pending) > 0 {
-		frag = string(blk.pending) + frag
-		blk.pending = blk.pending[:0]
-	}
-	head, tail := splitRune(frag)
-	if len(tail) > 0 {
-		blk.pending = append(blk.pending, tail...)
-	}
-	s.emit(blk, head)
+	s.emit(blk, blk.text.NextText(frag))
 }
 
 // flush ends a block. A held-back sequence that no delta completed is a
 // single broken character: it becomes one U+FFFD.
 func (s *stream) flush(blk *block) {
-	if len(blk.pending) > 0 {
-		blk.pending = blk.pending[:0]
-		s.emit(blk, "\uFFFD")
-	}
+	s.emit(blk, blk.text.Flush())
 }
 
 func (s *stream) emit(blk *block, text string) {
 	if text == "" {
 		return
 	}
-	s.beginChunk()
-	switch blk.kind {
-	case blockTool:
-		s.out = append(s.out, `{"tool_calls":[{"index":`...)
-		s.out = strconv.AppendInt(s.out, int64(blk.tool), 10)
-		s.out = append(key(s.out, "function"), '{')
-		s.out = append(str(s.out, "arguments", text), "}}]}"...)
-	default:
-		s.out = append(str(append(s.out, '{'), "content", text), '}')
+	s.start("", "")
+	if blk.kind == blockTool {
+		s.out = s.chunks.Arguments(s.out, 0, blk.tool, text)
+	} else {
+		s.out = s.chunks.Content(s.out, 0, text)
 	}
-	s.endChunk("")
 }
 
 func (s *stream) flushAll() {
@@ -292,17 +240,15 @@ func (s *stream) finish() {
 	}
 	s.flushAll()
 	s.finishSent = true
-	s.chunk("{}", finishReason(s.stopReason, s.sawForced && s.tools == 0))
+	s.start("", "")
+	s.out = s.chunks.Finish(s.out, 0, finishReason(s.stopReason, s.sawForced && s.tools == 0))
 }
 
 func (s *stream) messageStop() {
 	s.finish()
 	if s.includeUsage {
-		s.out = append(s.out, "data: "...)
-		s.out = append(s.out, s.head...)
-		s.out = appendUsage(append(s.out, ']'), s.counts.usage())
-		s.out = append(s.out, "}\n\n"...)
+		s.out = s.chunks.UsageWithoutReasoning(s.out, s.counts.usage())
 	}
-	s.out = append(s.out, sse.Done...)
+	s.out = oaiwire.AppendDone(s.out)
 	s.done = true
 }

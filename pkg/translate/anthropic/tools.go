@@ -6,6 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // jsonToolName names the forced tool behind response_format when the
@@ -80,7 +81,7 @@ func appendTools(b []byte, p *chatParams) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasTools := p.tools.IsArray() && hasMembers(p.tools)
+	hasTools := p.tools.IsArray() && !rawjson.IsEmpty(p.tools.Raw)
 	if forced {
 		if hasTools {
 			return nil, gwerror.Param(gwerror.UnsupportedParam, "response_format",

@@ -18,7 +18,7 @@ import (
 )
 
 const (
-	providerName  = "bedrock"
+	provider      = translate.Bedrock
 	jsonType      = "application/json"
 	streamType    = "application/vnd.amazon.eventstream"
 	chatIDPrefix  = "chatcmpl-"
@@ -116,18 +116,4 @@ func (t *translator) Response(req *translate.Request, body []byte) (*translate.R
 
 func (t *translator) Stream(req *translate.Request) translate.StreamTranslator {
 	return newStream(t, req)
-}
-
-func unsupported(param string) *gwerror.Error {
-	return gwerror.Param(gwerror.UnsupportedParam, param,
-		"parameter %s is not supported by provider %s", param, providerName)
-}
-
-func unsupportedValue(param, why string) *gwerror.Error {
-	return gwerror.Param(gwerror.UnsupportedParam, param,
-		"parameter %s: %s is not supported by provider %s", param, why, providerName)
-}
-
-func invalid(param, format string, args ...any) *gwerror.Error {
-	return gwerror.Param(gwerror.InvalidRequest, param, format, args...)
 }

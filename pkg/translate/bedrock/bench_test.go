@@ -3,12 +3,12 @@ package bedrock
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 // benchStream is a 200-delta ConverseStream reply.
@@ -34,51 +34,18 @@ func benchStream(b *testing.B) []byte {
 	return buf.Bytes()
 }
 
+// BenchmarkStream feeds benchStream in 512-byte network chunks.
 func BenchmarkStream(b *testing.B) {
-	data := benchStream(b)
 	tr := New()
 	req := &translate.Request{Op: translate.Chat, Body: []byte(`{"model":"m"}`), Stream: true, IncludeUsage: true}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		st := tr.Stream(req)
-		for off := 0; off < len(data); off += 512 {
-			end := min(off+512, len(data))
-			if _, err := st.Feed(data[off:end], end == len(data)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	translatetest.BenchStream(b, func() translate.StreamTranslator { return tr.Stream(req) }, benchStream(b), 512)
 }
 
 func BenchmarkRequest(b *testing.B) {
-	body, err := os.ReadFile("testdata/request/tools.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr := New()
-	req := &translate.Request{Op: translate.Chat, Body: body}
-	tg := target("anthropic.claude-3-5-sonnet-20240620-v1:0")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := tr.Request(req, tg); err != nil {
-			b.Fatal(err)
-		}
-	}
+	req := &translate.Request{Op: translate.Chat, Body: translatetest.ReadFile(b, "testdata/request/tools.json")}
+	translatetest.BenchRequest(b, New(), req, target("anthropic.claude-3-5-sonnet-20240620-v1:0"))
 }
 
 func BenchmarkResponse(b *testing.B) {
-	body, err := os.ReadFile("testdata/response/tool_use.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr := New()
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := tr.Response(chatRequest(), body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	translatetest.BenchResponse(b, New(), chatRequest(), translatetest.ReadFile(b, "testdata/response/tool_use.json"))
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
 
 // Error maps Bedrock's non-2xx replies: the exception name comes from the
@@ -28,14 +29,10 @@ func (t *translator) Error(status int, header http.Header, body []byte) error {
 			name = typ[strings.LastIndexByte(typ, '#')+1:]
 		}
 	}
-	if name == "" && msg == "" {
+	if name == "" && msg == "" && !providererr.KeepsMeaning(status) {
 		// Not a Bedrock error: a proxy or load balancer answered. Only the
 		// retryable statuses keep their meaning.
-		switch status {
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		default:
-			return gwerror.New(gwerror.UpstreamError, "bedrock returned HTTP %d with an unreadable error body", status)
-		}
+		return providererr.Unreadable(provider, status)
 	}
 	return awsError(status, name, msg, header)
 }
@@ -48,7 +45,7 @@ func awsError(status int, name, msg string, header http.Header) *gwerror.Error {
 	cause := errors.New("bedrock: " + name + ": " + msg)
 	switch strings.ToLower(strings.TrimSuffix(name, "Exception")) {
 	case "throttling", "servicequotaexceeded", "toomanyrequests":
-		return withRetryAfter(gwerror.New(gwerror.RateLimited, "bedrock rate limit or quota exceeded: %s", msg), header)
+		return providererr.WithRetryAfter(gwerror.New(gwerror.RateLimited, "bedrock rate limit or quota exceeded: %s", msg), header)
 	case "validation":
 		return gwerror.New(gwerror.InvalidRequest, "bedrock rejected the request: %s", msg)
 	case "accessdenied", "unrecognizedclient", "invalidsignature", "expiredtoken", "incompletesignature",
@@ -60,7 +57,7 @@ func awsError(status int, name, msg string, header http.Header) *gwerror.Error {
 	case "resourcenotfound":
 		return gwerror.Wrap(gwerror.UpstreamError, cause, "bedrock could not find the configured model: %s", msg)
 	case "modelnotready", "serviceunavailable":
-		return withRetryAfter(gwerror.New(gwerror.UpstreamUnavailable, "bedrock is unavailable: %s", msg), header)
+		return providererr.WithRetryAfter(gwerror.New(gwerror.UpstreamUnavailable, "bedrock is unavailable: %s", msg), header)
 	case "modeltimeout":
 		return gwerror.New(gwerror.UpstreamTimeout, "bedrock timed out: %s", msg)
 	case "modelerror", "internalserver", "modelstreamerror":
@@ -72,25 +69,18 @@ func awsError(status int, name, msg string, header http.Header) *gwerror.Error {
 func byStatus(status int, msg string, cause error, header http.Header) *gwerror.Error {
 	switch {
 	case status == http.StatusTooManyRequests:
-		return withRetryAfter(gwerror.New(gwerror.RateLimited, "bedrock rate limit exceeded: %s", msg), header)
+		return providererr.WithRetryAfter(gwerror.New(gwerror.RateLimited, "bedrock rate limit exceeded: %s", msg), header)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return gwerror.Wrap(gwerror.UpstreamError, cause,
 			"bedrock rejected the gateway's AWS credential for this backend (HTTP %d)", status)
 	case status == http.StatusRequestEntityTooLarge:
 		return gwerror.New(gwerror.BodyTooLarge, "bedrock rejected the request as too large: %s", msg)
 	case status == http.StatusServiceUnavailable:
-		return withRetryAfter(gwerror.New(gwerror.UpstreamUnavailable, "bedrock is unavailable: %s", msg), header)
+		return providererr.WithRetryAfter(gwerror.New(gwerror.UpstreamUnavailable, "bedrock is unavailable: %s", msg), header)
 	case status == http.StatusGatewayTimeout:
 		return gwerror.New(gwerror.UpstreamTimeout, "bedrock timed out: %s", msg)
 	case status >= 400 && status < 500 && status != http.StatusNotFound:
 		return gwerror.New(gwerror.InvalidRequest, "bedrock rejected the request: %s", msg)
 	}
 	return gwerror.Wrap(gwerror.UpstreamError, cause, "bedrock upstream error: %s", msg)
-}
-
-func withRetryAfter(err *gwerror.Error, header http.Header) *gwerror.Error {
-	if v := header.Get("Retry-After"); v != "" {
-		return err.WithHeader("retry-after", v)
-	}
-	return err
 }

@@ -3,13 +3,13 @@ package bedrock
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 // streamFixture describes a ConverseStream reply as frames; the test
@@ -29,10 +29,7 @@ type streamFixture struct {
 
 func encodeFixture(t testing.TB, path string) []byte {
 	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := translatetest.ReadFile(t, path)
 	var fx streamFixture
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.DisallowUnknownFields()
@@ -93,22 +90,11 @@ func payloadOf(t testing.TB, payload json.RawMessage, raw, rawBytes string) []by
 	return nil
 }
 
-// TestWriteFuzzCorpus refreshes testdata/fuzz/FuzzStream from the stream
-// fixtures when run with -update.
-func TestWriteFuzzCorpus(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to rewrite the fuzz seed corpus")
-	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzStream")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, name := range fixtures(t, "stream", ".json") {
-		data := encodeFixture(t, name)
-		seed := "go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\nuint64(" + strconv.Itoa(i+1) + ")\n"
-		out := filepath.Join(dir, strings.TrimSuffix(filepath.Base(name), ".json"))
-		if err := os.WriteFile(out, []byte(seed), 0o644); err != nil {
-			t.Fatal(err)
-		}
+// TestSeedCorpora keeps testdata/fuzz/FuzzStream in step with the stream
+// fixtures; -update rewrites it.
+func TestSeedCorpora(t *testing.T) {
+	for i, name := range translatetest.Glob(t, "testdata/stream/*.json") {
+		seed := strings.TrimSuffix(filepath.Base(name), ".json")
+		translatetest.SeedCorpus(t, "FuzzStream", seed, encodeFixture(t, name), uint64(i+1))
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 type decoded struct {
@@ -64,7 +66,7 @@ func checkAgainstSDK(t testing.TB, data []byte) (frames int) {
 }
 
 func TestFramerMatchesSDK(t *testing.T) {
-	for _, name := range fixtures(t, "stream", ".json") {
+	for _, name := range translatetest.Glob(t, "testdata/stream/*.json") {
 		data := encodeFixture(t, name)
 		checkAgainstSDK(t, data)
 		r := rand.New(rand.NewPCG(1, 2))

@@ -2,34 +2,22 @@ package bedrock
 
 import (
 	"bytes"
-	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
-	"github.com/google/go-cmp/cmp"
-	"github.com/tidwall/gjson"
 
-	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/, built from the golden
-// fixtures (TestWriteFuzzCorpus rewrites the stream seeds with -update).
+// fixtures (TestSeedCorpora keeps the stream seeds in step with them).
 
 func FuzzRequest(f *testing.F) {
 	f.Add([]byte(`{"messages":[{"role":"tool","tool_call_id":"x"}],"tool_choice":"none"}`), true)
 	f.Fuzz(func(t *testing.T, body []byte, stream bool) {
 		up, err := New().Request(&translate.Request{Op: translate.Chat, Body: body, Stream: stream}, target("m"))
-		if err != nil {
-			var ge *gwerror.Error
-			if !errors.As(err, &ge) {
-				t.Fatalf("error is not a *gwerror.Error: %v", err)
-			}
-			return
-		}
-		if !gjson.ValidBytes(up.Body) {
-			t.Fatalf("upstream body is not valid JSON:\n%s\nfrom:\n%s", up.Body, body)
-		}
+		translatetest.CheckUpstream(t, up, err)
 	})
 }
 
@@ -37,16 +25,7 @@ func FuzzResponse(f *testing.F) {
 	f.Add([]byte(`{"output":{"message":{"content":[{"toolUse":{"toolUseId":"a","name":"b","input":"x"}}]}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		resp, err := New().Response(chatRequest(), body)
-		if err != nil {
-			var ge *gwerror.Error
-			if !errors.As(err, &ge) {
-				t.Fatalf("error is not a *gwerror.Error: %v", err)
-			}
-			return
-		}
-		if !gjson.ValidBytes(resp.Body) {
-			t.Fatalf("response body is not valid JSON:\n%s", resp.Body)
-		}
+		translatetest.CheckResponse(t, resp, err)
 	})
 }
 
@@ -56,12 +35,7 @@ func FuzzResponse(f *testing.F) {
 func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
 		checkAgainstSDK(t, data)
-		whole := feedPieces("fuzz", data, nil, false)
-		checkSSE(t, whole.out)
-		split := feedPieces("fuzz", data, randomCuts(seed, len(data)), seed%2 == 0)
-		if diff := cmp.Diff(string(whole.render()), string(split.render())); diff != "" {
-			t.Fatalf("split output differs (-whole +split):\n%s", diff)
-		}
+		checkSplit(t, data, seed)
 	})
 }
 
@@ -88,11 +62,13 @@ func FuzzEvents(f *testing.F) {
 		}
 		data := buf.Bytes()
 		checkAgainstSDK(t, data)
-		whole := feedPieces("fuzz", data, nil, false)
-		checkSSE(t, whole.out)
-		split := feedPieces("fuzz", data, randomCuts(seed, len(data)), seed%2 == 0)
-		if diff := cmp.Diff(string(whole.render()), string(split.render())); diff != "" {
-			t.Fatalf("split output differs (-whole +split):\n%s", diff)
-		}
+		checkSplit(t, data, seed)
 	})
+}
+
+// checkSplit translates data whole and split at random points from seed:
+// the output must be well-formed and the same both ways.
+func checkSplit(t *testing.T, data []byte, seed uint64) {
+	whole := translatetest.SplitsAgree(t, fixedStream("fuzz"), data, translatetest.SeededSplit(data, seed))
+	checkStream(t, whole.Out)
 }

@@ -5,24 +5,6 @@ import (
 	"strings"
 )
 
-// parseDataURI splits data:<mime>[;params];base64,<data>. The data is
-// passed on as it is: Converse's JSON form wants base64 too.
-func parseDataURI(uri string) (mime, data string, ok bool) {
-	rest, ok := strings.CutPrefix(uri, "data:")
-	if !ok {
-		return "", "", false
-	}
-	meta, data, ok := strings.Cut(rest, ",")
-	if !ok || !strings.HasSuffix(meta, ";base64") {
-		return "", "", false
-	}
-	mime, _, _ = strings.Cut(meta, ";")
-	if mime == "" || data == "" {
-		return "", "", false
-	}
-	return strings.ToLower(mime), data, true
-}
-
 func imageFormat(sub string) (string, bool) {
 	switch sub {
 	case "png", "gif", "webp":

@@ -3,7 +3,6 @@ package bedrock
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 func target(model string) *translate.Target {
@@ -27,28 +27,17 @@ func target(model string) *translate.Target {
 	}
 }
 
-func requestFor(body []byte) *translate.Request {
-	return &translate.Request{
-		Op:           translate.Chat,
-		Body:         body,
-		Stream:       gjson.GetBytes(body, "stream").Bool(),
-		IncludeUsage: gjson.GetBytes(body, "stream_options.include_usage").Bool(),
-	}
-}
-
 func TestRequestGolden(t *testing.T) {
-	for _, name := range fixtures(t, "request", ".json") {
+	for _, name := range translatetest.Glob(t, "testdata/request/*.json") {
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			body, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := translatetest.ReadFile(t, name)
 			tg := target(gjson.GetBytes(body, "model").Str)
 			if strings.Contains(name, "arn") {
 				tg.Credential.SessionToken = "session-token-example"
 				tg.Region = "us-west-2"
 			}
-			up, err := fixedTranslator().Request(requestFor(body), tg)
+			req := translatetest.NewRequest(translate.Chat, body)
+			up, err := fixedTranslator().Request(&req, tg)
 			if err != nil {
 				t.Fatalf("Request: %v", err)
 			}
@@ -58,9 +47,9 @@ func TestRequestGolden(t *testing.T) {
 				fmt.Fprintf(&got, "%s: %s\n", h.Key, h.Value)
 			}
 			got.WriteString("\n")
-			got.Write(indent(t, up.Body))
+			got.Write(translatetest.Indent(t, up.Body))
 			got.WriteString("\n")
-			golden(t, goldenPath(name), []byte(got.String()))
+			translatetest.Golden(t, translatetest.GoldenPath(name), []byte(got.String()))
 		})
 	}
 }

@@ -7,18 +7,11 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 )
 
 func malformed(what string) *gwerror.Error {
 	return gwerror.New(gwerror.UpstreamError, "bedrock returned %s", what)
-}
-
-// head is the start of every completion and chunk object.
-func (t *translator) head(dst []byte, object string, reqBody []byte) []byte {
-	dst = appendString(append(dst, `{"id":`...), chatIDPrefix+t.newID())
-	dst = append(append(append(dst, `,"object":"`...), object...), `","created":`...)
-	dst = appendInt(dst, t.now().Unix())
-	return appendString(append(dst, `,"model":`...), gjson.GetBytes(reqBody, "model").Str)
 }
 
 func (t *translator) chatResponse(req *translate.Request, body []byte) (*translate.Response, error) {
@@ -41,46 +34,34 @@ func (t *translator) chatResponse(req *translate.Request, body []byte) (*transla
 		// reasoningContent blocks are the model's private reasoning and
 		// have no place in an OpenAI message.
 		if use := block.Get("toolUse"); use.Exists() {
+			id, name := use.Get("toolUseId").Str, use.Get("name").Str
+			if id == "" || name == "" {
+				err = malformed("a toolUse block without toolUseId or name")
+				return false
+			}
 			if n > 0 {
 				calls = append(calls, ',')
 			}
-			calls, err = appendToolCall(calls, use)
+			calls = oaiwire.AppendToolCallInput(calls, -1, id, name, use.Get("input").Raw)
 			n++
 		}
-		return err == nil
+		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := t.head(make([]byte, 0, len(body)+256), "chat.completion", req.Body)
-	out = append(out, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
-	if text.Len() > 0 {
-		out = appendString(out, text.String())
-	} else {
-		out = append(out, "null"...)
-	}
-	if n > 0 {
-		out = append(append(append(out, `,"tool_calls":[`...), calls...), ']')
-	}
-	out = append(out, `},"logprobs":null,"finish_reason":`...)
-	out = appendString(out, finishReason(r.Get("stopReason").Str, n > 0))
+	// Converse returns no response id: one is generated.
+	out := oaiwire.AppendHead(make([]byte, 0, len(body)+256), chatIDPrefix+t.newID(),
+		oaiwire.ObjectCompletion, t.now().Unix(), gjson.GetBytes(req.Body, "model").Str)
+	out = oaiwire.AppendChoice(append(out, `,"choices":[`...), oaiwire.Choice{
+		Text:         text.String(),
+		NullText:     text.Len() == 0,
+		ToolCalls:    calls,
+		FinishReason: finishReason(r.Get("stopReason").Str, n > 0),
+	})
 	u, total := usageOf(r.Get("usage"))
-	out = appendUsage(append(out, "}],"...), u, total)
+	out = oaiwire.AppendUsage(append(out, "],"...), u, total)
 	return &translate.Response{Body: append(out, '}'), Usage: u}, nil
-}
-
-func appendToolCall(dst []byte, use gjson.Result) ([]byte, error) {
-	id, name, input := use.Get("toolUseId"), use.Get("name"), use.Get("input")
-	if id.Str == "" || name.Str == "" {
-		return nil, malformed("a toolUse block without toolUseId or name")
-	}
-	dst = appendString(append(dst, `{"id":`...), id.Str)
-	dst = appendString(append(dst, `,"type":"function","function":{"name":`...), name.Str)
-	args := "{}"
-	if input.Exists() {
-		args = string(appendCompact(make([]byte, 0, len(input.Raw)), input.Raw))
-	}
-	return append(appendString(append(dst, `,"arguments":`...), args), "}}"...), nil
 }
 
 // finishReason maps Converse's stopReason.
@@ -121,15 +102,4 @@ func usageOf(u gjson.Result) (usage translate.Usage, total int64) {
 		return true
 	})
 	return usage, total
-}
-
-// appendUsage writes `"usage":{...}`.
-func appendUsage(dst []byte, u translate.Usage, total int64) []byte {
-	t := max(u.InputTokens+u.OutputTokens, total)
-	dst = appendInt(append(dst, `"usage":{"prompt_tokens":`...), u.InputTokens)
-	dst = appendInt(append(dst, `,"completion_tokens":`...), u.OutputTokens)
-	dst = appendInt(append(dst, `,"total_tokens":`...), t)
-	dst = appendInt(append(dst, `,"prompt_tokens_details":{"cached_tokens":`...), u.CachedInputTokens)
-	dst = appendInt(append(dst, `},"completion_tokens_details":{"reasoning_tokens":`...), u.ReasoningTokens)
-	return append(dst, "}}"...)
 }

@@ -3,12 +3,12 @@ package bedrock
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 func chatRequest() *translate.Request {
@@ -16,18 +16,14 @@ func chatRequest() *translate.Request {
 }
 
 func TestResponseGolden(t *testing.T) {
-	for _, name := range fixtures(t, "response", ".json") {
+	for _, name := range translatetest.Glob(t, "testdata/response/*.json") {
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			body, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := fixedTranslator().Response(chatRequest(), body)
+			resp, err := fixedTranslator().Response(chatRequest(), translatetest.ReadFile(t, name))
 			if err != nil {
 				t.Fatalf("Response: %v", err)
 			}
-			got := append(indent(t, resp.Body), fmt.Sprintf("\nusage: %+v\n", resp.Usage)...)
-			golden(t, goldenPath(name), got)
+			got := append(translatetest.Indent(t, resp.Body), fmt.Sprintf("\nusage: %+v\n", resp.Usage)...)
+			translatetest.Golden(t, translatetest.GoldenPath(name), got)
 		})
 	}
 }

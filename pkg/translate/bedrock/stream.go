@@ -4,8 +4,11 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
-	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/deltatext"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // maxBlocks bounds contentBlockIndex; a real reply has a handful.
@@ -15,7 +18,7 @@ const maxBlocks = 1024
 type block struct {
 	tool int  // OpenAI tool_calls index, or -1 for text
 	args bool // some arguments were sent for this tool call
-	text textJoiner
+	text deltatext.Joiner
 }
 
 // stream turns ConverseStream event-stream frames into OpenAI
@@ -25,7 +28,7 @@ type stream struct {
 	reqBody      []byte
 	includeUsage bool
 	frames       framer
-	prefix       []byte // chunk JSON up to and including `"choices":[`
+	chunks       oaiwire.Chunks
 	blocks       []block
 	tools        int
 	started      bool
@@ -66,25 +69,17 @@ func (s *stream) finish() error {
 		return gwerror.New(gwerror.UpstreamError, "bedrock stream ended before the response was complete")
 	}
 	if s.includeUsage {
-		s.out = append(s.out, "data: "...)
-		s.out = append(s.out, s.prefix...)
-		s.out = appendUsage(append(s.out, "],"...), s.usage, s.total)
-		s.out = append(s.out, "}\n\n"...)
+		s.out = s.chunks.Usage(s.out, s.usage, s.total)
 	}
-	s.out = append(s.out, sse.Done...)
+	s.out = oaiwire.AppendDone(s.out)
 	s.closed = true
 	return nil
 }
 
 // fail ends the stream with an OpenAI-shaped error event.
 func (s *stream) fail(err error) ([]byte, error) {
-	ge := gwerror.From(err)
-	if ge.Code == gwerror.Internal {
-		ge = gwerror.Wrap(gwerror.UpstreamError, err, "bedrock stream could not be read")
-	}
-	s.out = append(s.out, "data: "...)
-	s.out = append(s.out, ge.Body()...)
-	s.out = append(s.out, "\n\n"...)
+	ge := providererr.StreamFailed(provider, err)
+	s.out = oaiwire.AppendError(s.out, ge)
 	s.closed = true
 	return s.out, ge
 }
@@ -107,9 +102,8 @@ func (s *stream) frame(m *message) error {
 		return malformed("an event whose payload is not valid JSON")
 	}
 	p := gjson.ParseBytes(m.payload)
-	if s.prefix == nil {
-		h := s.t.head(make([]byte, 0, 128), "chat.completion.chunk", s.reqBody)
-		s.prefix = append(h, `,"choices":[`...)
+	if !s.chunks.Started() {
+		s.chunks.Start(chatIDPrefix+s.t.newID(), s.t.now().Unix(), gjson.GetBytes(s.reqBody, "model").Str)
 	}
 	switch string(m.eventType) {
 	case "messageStart":
@@ -129,14 +123,12 @@ func (s *stream) frame(m *message) error {
 	return nil
 }
 
-func quote(s string) string { return string(appendString(nil, s)) }
+func quote(s string) string { return string(rawjson.AppendString(nil, s)) }
 
 func (s *stream) start() {
 	if !s.started {
 		s.started = true
-		s.begin()
-		s.out = append(s.out, `{"role":"assistant","content":""}`...)
-		s.end("")
+		s.out = s.chunks.Role(s.out, 0)
 	}
 }
 
@@ -168,12 +160,7 @@ func (s *stream) blockStart(p gjson.Result) error {
 	s.start()
 	b.tool = s.tools
 	s.tools++
-	s.begin()
-	s.out = appendInt(append(s.out, `{"tool_calls":[{"index":`...), int64(b.tool))
-	s.out = appendString(append(s.out, `,"id":`...), id)
-	s.out = appendString(append(s.out, `,"type":"function","function":{"name":`...), name)
-	s.out = append(s.out, `,"arguments":""}}]}`...)
-	s.end("")
+	s.out = s.chunks.ToolCall(s.out, 0, b.tool, id, name, "")
 	return nil
 }
 
@@ -188,10 +175,10 @@ func (s *stream) blockDelta(p gjson.Result) error {
 	delta := p.Get("delta")
 	if txt := delta.Get("text"); txt.Exists() && b.tool < 0 {
 		s.start()
-		s.content(b.text.next(txt))
+		s.content(b.text.Next(txt))
 	}
 	if in := delta.Get("toolUse.input"); in.Exists() && b.tool >= 0 {
-		s.arguments(b, b.text.next(in))
+		s.arguments(b, b.text.Next(in))
 	}
 	// reasoningContent deltas are private reasoning and are not forwarded.
 	return nil
@@ -209,7 +196,7 @@ func (s *stream) blockStop(p gjson.Result) error {
 // flush ends a block: a held-back character tail is sent, and a tool call
 // that received no input gets "{}", since "" is not JSON a client can parse.
 func (s *stream) flush(b *block) {
-	tail := b.text.flush()
+	tail := b.text.Flush()
 	switch {
 	case b.tool < 0:
 		s.content(tail)
@@ -229,18 +216,11 @@ func (s *stream) messageStop(p gjson.Result) {
 	}
 	s.start()
 	s.stopped = true
-	s.begin()
-	s.out = append(s.out, "{}"...)
-	s.end(finishReason(p.Get("stopReason").Str, s.tools > 0))
+	s.out = s.chunks.Finish(s.out, 0, finishReason(p.Get("stopReason").Str, s.tools > 0))
 }
 
 func (s *stream) content(text string) {
-	if text == "" {
-		return
-	}
-	s.begin()
-	s.out = append(appendString(append(s.out, `{"content":`...), text), '}')
-	s.end("")
+	s.out = s.chunks.Content(s.out, 0, text)
 }
 
 func (s *stream) arguments(b *block, args string) {
@@ -248,24 +228,5 @@ func (s *stream) arguments(b *block, args string) {
 		return
 	}
 	b.args = true
-	s.begin()
-	s.out = appendInt(append(s.out, `{"tool_calls":[{"index":`...), int64(b.tool))
-	s.out = append(appendString(append(s.out, `,"function":{"arguments":`...), args), "}}]}"...)
-	s.end("")
-}
-
-func (s *stream) begin() {
-	s.out = append(s.out, "data: "...)
-	s.out = append(s.out, s.prefix...)
-	s.out = append(s.out, `{"index":0,"delta":`...)
-}
-
-func (s *stream) end(finish string) {
-	s.out = append(s.out, `,"logprobs":null,"finish_reason":`...)
-	if finish == "" {
-		s.out = append(s.out, "null"...)
-	} else {
-		s.out = appendString(s.out, finish)
-	}
-	s.out = append(s.out, "}]}\n\n"...)
+	s.out = s.chunks.Arguments(s.out, 0, b.tool, args)
 }

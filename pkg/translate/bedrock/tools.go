@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
-	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // toolUseID fits an OpenAI tool call id to Converse's toolUseId pattern
@@ -30,37 +32,14 @@ func isIDChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
-func (st *messageState) toolCalls(at string, calls gjson.Result) error {
-	if !calls.Exists() || calls.Type == gjson.Null {
-		return nil
-	}
-	if !calls.IsArray() {
-		return invalid(at+".tool_calls", "%s.tool_calls must be an array", at)
-	}
-	var err error
-	j := 0
-	calls.ForEach(func(_, c gjson.Result) bool {
-		err = st.toolCall(at+".tool_calls["+strconv.Itoa(j)+"]", c)
-		j++
-		return err == nil
-	})
-	return err
-}
-
-func (st *messageState) toolCall(at string, c gjson.Result) error {
-	if typ := c.Get("type").Str; typ != "function" && typ != "" {
-		return unsupportedValue(at+".type", strconv.Quote(typ))
-	}
+func (st *messageState) toolCall(at string, c gjson.Result, _ int) error {
 	id, name := c.Get("id").Str, c.Get("function.name").Str
 	if id == "" || name == "" {
-		return invalid(at, "%s needs an id and a function.name", at)
+		return oaiwire.Invalid(at, "%s needs an id and a function.name", at)
 	}
-	args := strings.TrimSpace(c.Get("function.arguments").Str)
-	if args == "" {
-		args = "{}"
-	}
-	if !gjson.Valid(args) || !gjson.Parse(args).IsObject() {
-		return invalid(at+".function.arguments", "%s.function.arguments must be a JSON object", at)
+	args, err := oaiwire.ToolCallArguments(at, c)
+	if err != nil {
+		return err
 	}
 	if st.calls == nil {
 		st.calls = make(map[string]string)
@@ -69,11 +48,11 @@ func (st *messageState) toolCall(at string, c gjson.Result) error {
 		st.noteUsed(name)
 	}
 	st.calls[id] = name
-	st.msgs.block("assistant")
-	b := appendString(append(st.msgs.b, `{"toolUse":{"toolUseId":`...), toolUseID(id))
-	b = appendString(append(b, `,"name":`...), name)
+	st.msgs.Item("assistant")
+	b := rawjson.AppendString(append(st.msgs.B, `{"toolUse":{"toolUseId":`...), toolUseID(id))
+	b = rawjson.AppendString(append(b, `,"name":`...), name)
 	b = append(append(b, `,"input":`...), args...)
-	st.msgs.b = append(b, "}}"...)
+	st.msgs.B = append(b, "}}"...)
 	return nil
 }
 
@@ -89,20 +68,19 @@ func (st *messageState) noteUsed(name string) {
 func (st *messageState) toolResult(at string, m gjson.Result) error {
 	id := m.Get("tool_call_id").Str
 	if _, ok := st.calls[id]; !ok {
-		return invalid(at+".tool_call_id",
-			"%s.tool_call_id %q does not match a tool call of an earlier assistant message", at, id)
+		return oaiwire.UnknownToolCall(at, id)
 	}
-	var text strings.Builder
-	if err := eachText(at, m.Get("content"), func(s string) { text.WriteString(s) }); err != nil {
+	text, err := oaiwire.JoinText(provider, at, m.Get("content"))
+	if err != nil {
 		return err
 	}
-	st.msgs.block("user")
-	b := appendString(append(st.msgs.b, `{"toolResult":{"toolUseId":`...), toolUseID(id))
+	st.msgs.Item("user")
+	b := rawjson.AppendString(append(st.msgs.B, `{"toolResult":{"toolUseId":`...), toolUseID(id))
 	b = append(b, `,"content":[`...)
-	if text.Len() > 0 {
-		b = append(appendString(append(b, `{"text":`...), text.String()), '}')
+	if text != "" {
+		b = append(rawjson.AppendString(append(b, `{"text":`...), text), '}')
 	}
-	st.msgs.b = append(b, "]}}"...)
+	st.msgs.B = append(b, "]}}"...)
 	return nil
 }
 
@@ -115,30 +93,30 @@ func appendToolConfig(dst []byte, tools, choice gjson.Result, used []string) ([]
 		// Converse cannot forbid tool use; leaving the tools out does,
 		// unless the history needs them declared.
 		if len(used) > 0 {
-			return nil, unsupportedValue("tool_choice", `"none" in a conversation that already has tool calls`)
+			return nil, oaiwire.UnsupportedValue(provider, "tool_choice", `"none" in a conversation that already has tool calls`)
 		}
 		return dst, nil
 	}
 	specs := make([]byte, 0, len(tools.Raw)+64)
 	var err error
 	switch {
-	case tools.IsArray() && !isEmptyJSON(tools.Raw):
+	case tools.IsArray() && !rawjson.IsEmpty(tools.Raw):
 		if specs, err = appendToolSpecs(specs, tools); err != nil {
 			return nil, err
 		}
 	case tools.Exists() && !tools.IsArray():
-		return nil, invalid("tools", "tools must be an array")
+		return nil, oaiwire.Invalid("tools", "tools must be an array")
 	case len(used) > 0:
 		for i, name := range used {
 			if i > 0 {
 				specs = append(specs, ',')
 			}
-			specs = appendString(append(specs, `{"toolSpec":{"name":`...), name)
+			specs = rawjson.AppendString(append(specs, `{"toolSpec":{"name":`...), name)
 			specs = append(specs, `,"inputSchema":{"json":{"type":"object"}}}}`...)
 		}
 	default:
 		if choice.Exists() {
-			return nil, invalid("tool_choice", "tool_choice needs tools")
+			return nil, oaiwire.Invalid("tool_choice", "tool_choice needs tools")
 		}
 		return dst, nil
 	}
@@ -154,26 +132,13 @@ func appendToolConfig(dst []byte, tools, choice gjson.Result, used []string) ([]
 }
 
 func appendToolSpecs(dst []byte, tools gjson.Result) ([]byte, error) {
-	var err error
-	i := 0
-	tools.ForEach(func(_, tool gjson.Result) bool {
-		at := "tools[" + strconv.Itoa(i) + "]"
-		if typ := tool.Get("type").Str; typ != "function" {
-			err = unsupportedValue(at+".type", strconv.Quote(typ))
-			return false
-		}
-		fn := tool.Get("function")
-		name := fn.Get("name").Str
-		if name == "" {
-			err = invalid(at+".function.name", "%s.function.name is required", at)
-			return false
-		}
+	err := oaiwire.EachTool(provider, tools, func(_ string, i int, fn gjson.Result, name string) error {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(append(dst, `{"toolSpec":{"name":`...), name)
+		dst = rawjson.AppendString(append(dst, `{"toolSpec":{"name":`...), name)
 		if d := fn.Get("description"); d.Type == gjson.String && d.Str != "" {
-			dst = appendString(append(dst, `,"description":`...), d.Str)
+			dst = rawjson.AppendString(append(dst, `,"description":`...), d.Str)
 		}
 		// Converse takes JSON Schema as it is.
 		dst = append(dst, `,"inputSchema":{"json":`...)
@@ -183,28 +148,24 @@ func appendToolSpecs(dst []byte, tools gjson.Result) ([]byte, error) {
 			dst = append(dst, `{"type":"object","properties":{}}`...)
 		}
 		dst = append(dst, "}}}"...)
-		i++
-		return true
+		return nil
 	})
 	return dst, err
 }
 
 func toolChoice(choice gjson.Result) ([]byte, error) {
-	if choice.Type == gjson.String {
-		switch choice.Str {
-		case "auto":
-			return []byte(`{"auto":{}}`), nil
-		case "required":
-			return []byte(`{"any":{}}`), nil
-		}
-		return nil, unsupportedValue("tool_choice", strconv.Quote(choice.Str))
+	tc, err := oaiwire.ReadToolChoice(provider, choice)
+	if err != nil {
+		return nil, err
 	}
-	if choice.Get("type").Str != "function" {
-		return nil, unsupportedValue("tool_choice.type", strconv.Quote(choice.Get("type").Str))
+	switch tc.Mode {
+	case oaiwire.ChoiceAuto:
+		return []byte(`{"auto":{}}`), nil
+	case oaiwire.ChoiceRequired:
+		return []byte(`{"any":{}}`), nil
+	case oaiwire.ChoiceFunction:
+		return append(rawjson.AppendString([]byte(`{"tool":{"name":`), tc.Function), "}}"...), nil
 	}
-	name := choice.Get("function.name").Str
-	if name == "" {
-		return nil, invalid("tool_choice.function.name", "tool_choice.function.name is required")
-	}
-	return append(appendString([]byte(`{"tool":{"name":`), name), "}}"...), nil
+	// "none" has no Converse form; appendToolConfig leaves the tools out.
+	return nil, oaiwire.UnsupportedValue(provider, "tool_choice", strconv.Quote(tc.Mode))
 }

@@ -2,14 +2,14 @@ package gemini
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
-// benchStream is a 200-event text stream, fed in 512-byte network chunks.
+// benchStream is a 200-event text stream.
 func benchStream() []byte {
 	var b strings.Builder
 	for i := range 200 {
@@ -19,52 +19,18 @@ func benchStream() []byte {
 	return []byte(b.String())
 }
 
+// BenchmarkStream feeds benchStream in 512-byte network chunks.
 func BenchmarkStream(b *testing.B) {
-	data := benchStream()
 	tr := New()
 	req := &translate.Request{Op: translate.Chat, Body: []byte(`{"model":"m"}`), Stream: true, IncludeUsage: true}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		st := tr.Stream(req)
-		for off := 0; off < len(data); off += 512 {
-			end := min(off+512, len(data))
-			if _, err := st.Feed(data[off:end], end == len(data)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	translatetest.BenchStream(b, func() translate.StreamTranslator { return tr.Stream(req) }, benchStream(), 512)
 }
 
 func BenchmarkRequest(b *testing.B) {
-	body, err := os.ReadFile("testdata/request/tools.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr := New()
-	req := &translate.Request{Op: translate.Chat, Body: body}
-	tg := target("gemini-2.5-flash")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := tr.Request(req, tg); err != nil {
-			b.Fatal(err)
-		}
-	}
+	req := &translate.Request{Op: translate.Chat, Body: translatetest.ReadFile(b, "testdata/request/tools.json")}
+	translatetest.BenchRequest(b, New(), req, target("gemini-2.5-flash"))
 }
 
 func BenchmarkResponse(b *testing.B) {
-	body, err := os.ReadFile("testdata/response/tool_calls.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr := New()
-	req := responseRequest("chat")
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := tr.Response(req, body); err != nil {
-			b.Fatal(err)
-		}
-	}
+	translatetest.BenchResponse(b, New(), responseRequest("chat"), translatetest.ReadFile(b, "testdata/response/tool_calls.json"))
 }

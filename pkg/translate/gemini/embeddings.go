@@ -9,34 +9,32 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // embeddingsBody maps an OpenAI embeddings request to batchEmbedContents,
 // one request per input string.
 func embeddingsBody(body []byte, model string) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
-	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
+	root, err := oaiwire.ParseBody(body)
+	if err != nil {
+		return nil, err
 	}
 	var input, dims gjson.Result
-	var err error
 	root.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "model", "user":
 		case "input":
 			input = v
 		case "dimensions":
-			err = integer(&dims, k.Str, v)
+			err = oaiwire.Integer(&dims, k.Str, v)
 		case "encoding_format":
 			if v.Str != "float" && v.Str != "base64" && v.Type != gjson.Null {
-				err = unsupportedValue(k.Str, `"`+v.String()+`"`)
+				err = oaiwire.UnsupportedValue(provider, k.Str, `"`+v.String()+`"`)
 			}
 		default:
 			if v.Type != gjson.Null {
-				err = unsupported(k.Str)
+				err = oaiwire.Unsupported(provider, k.Str)
 			}
 		}
 		return err == nil
@@ -55,8 +53,8 @@ func embeddingsBody(body []byte, model string) ([]byte, error) {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendString(append(out, `{"model":`...), name)
-		out = appendString(append(out, `,"content":{"parts":[{"text":`...), s)
+		out = rawjson.AppendString(append(out, `{"model":`...), name)
+		out = rawjson.AppendString(append(out, `,"content":{"parts":[{"text":`...), s)
 		out = append(out, "}]}"...)
 		if dims.Exists() {
 			out = append(append(out, `,"outputDimensionality":`...), dims.Raw...)
@@ -79,7 +77,7 @@ func inputTexts(input gjson.Result) ([]string, error) {
 		if v.Type != gjson.String {
 			// Token-id inputs name tokens of OpenAI's vocabulary, which
 			// Gemini cannot read.
-			err = unsupportedValue("input", "token id input")
+			err = oaiwire.UnsupportedValue(provider, "input", "token id input")
 			return false
 		}
 		texts = append(texts, v.Str)
@@ -114,12 +112,12 @@ func embeddingsResponse(req *translate.Request, body []byte) (*translate.Respons
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendInt(append(out, `{"object":"embedding","index":`...), int64(i))
+		out = rawjson.AppendInt(append(out, `{"object":"embedding","index":`...), int64(i))
 		out = append(out, `,"embedding":`...)
 		if asBase64 {
 			out = appendFloat32Base64(out, values)
 		} else {
-			out = appendCompact(out, values.Raw)
+			out = rawjson.Compact(out, values.Raw)
 		}
 		out = append(out, '}')
 		i++
@@ -129,9 +127,9 @@ func embeddingsResponse(req *translate.Request, body []byte) (*translate.Respons
 		return nil, err
 	}
 	u := translate.Usage{InputTokens: r.Get("usageMetadata.promptTokenCount").Int()}
-	out = appendString(append(out, `],"model":`...), gjson.GetBytes(req.Body, "model").Str)
-	out = appendInt(append(out, `,"usage":{"prompt_tokens":`...), u.InputTokens)
-	out = appendInt(append(out, `,"total_tokens":`...), u.InputTokens)
+	out = rawjson.AppendString(append(out, `],"model":`...), gjson.GetBytes(req.Body, "model").Str)
+	out = rawjson.AppendInt(append(out, `,"usage":{"prompt_tokens":`...), u.InputTokens)
+	out = rawjson.AppendInt(append(out, `,"total_tokens":`...), u.InputTokens)
 	return &translate.Response{Body: append(out, "}}"...), Usage: u}, nil
 }
 

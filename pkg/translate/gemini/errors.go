@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
 
 // Error maps Gemini's {"error":{"code","message","status"}} replies.
@@ -30,11 +31,10 @@ func (t *translator) Error(status int, header http.Header, body []byte) error {
 	}
 	// Not Gemini's error shape: a proxy or load balancer answered. Only the
 	// retryable statuses keep their meaning.
-	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	if providererr.KeepsMeaning(status) {
 		return errorFromJSON(status, header, gjson.Parse(`{}`))
 	}
-	return gwerror.New(gwerror.UpstreamError, "gemini returned HTTP %d with an unreadable error body", status)
+	return providererr.Unreadable(provider, status)
 }
 
 // errorFromJSON builds the client error. status 0 means "take error.code",

@@ -1,14 +1,10 @@
 package gemini
 
 import (
-	"errors"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/tidwall/gjson"
-
-	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/, built from the golden
@@ -22,16 +18,7 @@ func FuzzRequest(f *testing.F) {
 			req.Op = translate.Embeddings
 		}
 		up, err := New().Request(req, target("gemini-2.5-flash"))
-		if err != nil {
-			var ge *gwerror.Error
-			if !errors.As(err, &ge) {
-				t.Fatalf("error is not a *gwerror.Error: %v", err)
-			}
-			return
-		}
-		if !gjson.ValidBytes(up.Body) {
-			t.Fatalf("upstream body is not valid JSON:\n%s\nfrom:\n%s", up.Body, body)
-		}
+		translatetest.CheckUpstream(t, up, err)
 	})
 }
 
@@ -43,16 +30,7 @@ func FuzzResponse(f *testing.F) {
 			req = responseRequest("embed_base64")
 		}
 		resp, err := New().Response(req, body)
-		if err != nil {
-			var ge *gwerror.Error
-			if !errors.As(err, &ge) {
-				t.Fatalf("error is not a *gwerror.Error: %v", err)
-			}
-			return
-		}
-		if !gjson.ValidBytes(resp.Body) {
-			t.Fatalf("response body is not valid JSON:\n%s", resp.Body)
-		}
+		translatetest.CheckResponse(t, resp, err)
 	})
 }
 
@@ -62,11 +40,7 @@ func FuzzResponse(f *testing.F) {
 func FuzzStream(f *testing.F) {
 	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"\\ud83d\"}]},\"finishReason\":\"STOP\"}]}\n\n"), uint64(7))
 	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
-		whole := feedPieces("fuzz", data, nil, false)
-		checkSSE(t, whole.out)
-		split := feedPieces("fuzz", data, randomCuts(seed, len(data)), seed%2 == 0)
-		if diff := cmp.Diff(string(whole.render()), string(split.render())); diff != "" {
-			t.Fatalf("split output differs (-whole +split):\n%s", diff)
-		}
+		whole := translatetest.SplitsAgree(t, fixedStream("fuzz"), data, translatetest.SeededSplit(data, seed))
+		checkStream(t, whole.Out)
 	})
 }

@@ -1,147 +1,58 @@
 package gemini
 
 import (
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
-// chatParams holds the OpenAI request fields the translation reads. A null
-// value counts as absent, which is how most SDKs send unset fields.
+// chatParams holds the OpenAI request fields the translation reads: those
+// every translator reads, and the sampling and reasoning knobs Gemini has
+// and Converse lacks.
 type chatParams struct {
-	messages, tools, toolChoice, responseFormat        gjson.Result
-	temperature, topP, maxTokens, stop, n, seed        gjson.Result
-	presencePenalty, frequencyPenalty, reasoningEffort gjson.Result
+	oaiwire.ChatParams
+	n, seed, presencePenalty, frequencyPenalty, reasoningEffort gjson.Result
 }
 
-func (p *chatParams) read(root gjson.Result) error {
-	var err error
-	root.ForEach(func(k, v gjson.Result) bool {
-		if v.Type == gjson.Null {
-			return true
-		}
-		err = p.set(k.Str, v)
-		return err == nil
-	})
-	if err != nil {
-		return err
-	}
-	if !p.messages.IsArray() {
-		return gwerror.Param(gwerror.MissingField, "messages", "messages must be a non-empty array")
-	}
-	return nil
-}
+func (p *chatParams) read(root gjson.Result) error { return p.Read(root, p.set) }
 
 func (p *chatParams) set(key string, v gjson.Result) error {
 	switch key {
-	// Fields with no effect on generation: the stream flag and include_usage
-	// arrive through translate.Request; user, safety_identifier and metadata
-	// are the client's own bookkeeping.
-	case "model", "stream", "stream_options", "user", "safety_identifier", "metadata":
-	case "messages":
-		p.messages = v
-	case "tools":
-		p.tools = v
-	case "tool_choice":
-		p.toolChoice = v
-	case "response_format":
-		p.responseFormat = v
-	case "temperature":
-		return number(&p.temperature, key, v)
-	case "top_p":
-		return number(&p.topP, key, v)
 	case "presence_penalty":
-		return number(&p.presencePenalty, key, v)
+		return oaiwire.Number(&p.presencePenalty, key, v)
 	case "frequency_penalty":
-		return number(&p.frequencyPenalty, key, v)
-	case "max_completion_tokens":
-		return integer(&p.maxTokens, key, v)
-	case "max_tokens":
-		if p.maxTokens.Exists() {
-			return nil // max_completion_tokens wins whatever the key order
-		}
-		return integer(&p.maxTokens, key, v)
+		return oaiwire.Number(&p.frequencyPenalty, key, v)
 	case "n":
-		return integer(&p.n, key, v)
+		return oaiwire.Integer(&p.n, key, v)
 	case "seed":
-		return integer(&p.seed, key, v)
-	case "stop":
-		p.stop = v
+		return oaiwire.Integer(&p.seed, key, v)
 	case "reasoning_effort":
 		p.reasoningEffort = v
-	default:
-		return neutral(key, v)
-	}
-	return nil
-}
-
-// neutral accepts parameters only at the value that asks for nothing the
-// provider would have to do, and refuses everything else by name.
-func neutral(key string, v gjson.Result) error {
-	ok := false
-	switch key {
-	case "parallel_tool_calls":
-		ok = v.Type == gjson.True
-	case "logprobs", "store":
-		ok = v.Type == gjson.False
-	case "top_logprobs":
-		ok = v.Type == gjson.Number && v.Num == 0
-	case "logit_bias":
-		ok = v.IsObject() && isEmptyJSON(v.Raw)
-	case "service_tier":
-		ok = v.Str == "auto" || v.Str == "default"
-	case "modalities":
-		ok = v.IsArray()
-		v.ForEach(func(_, m gjson.Result) bool {
-			ok = m.Str == "text"
-			return ok
-		})
-	}
-	if ok {
 		return nil
 	}
-	return unsupported(key)
-}
-
-func number(dst *gjson.Result, key string, v gjson.Result) error {
-	if v.Type != gjson.Number {
-		return invalid(key, "%s must be a number", key)
-	}
-	*dst = v
-	return nil
-}
-
-func integer(dst *gjson.Result, key string, v gjson.Result) error {
-	if v.Type != gjson.Number || v.Num != math.Trunc(v.Num) || math.Abs(v.Num) > math.MaxInt32 {
-		return invalid(key, "%s must be an integer", key)
-	}
-	*dst = v
-	return nil
+	return oaiwire.NeutralOnly(provider, key, v)
 }
 
 func (t *translator) chatBody(body []byte, model string) ([]byte, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
-	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
-		return nil, gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
+	root, err := oaiwire.ParseBody(body)
+	if err != nil {
+		return nil, err
 	}
 	var p chatParams
-	if err := p.read(root); err != nil {
+	if err = p.read(root); err != nil {
 		return nil, err
 	}
 	out := make([]byte, 0, len(body)+256)
 	out = append(out, '{')
-	out, err := appendMessages(out, p.messages)
-	if err != nil {
+	if out, err = appendMessages(out, p.Messages); err != nil {
 		return nil, err
 	}
-	if out, err = appendTools(out, p.tools, p.toolChoice); err != nil {
+	if out, err = appendTools(out, p.Tools, p.ToolChoice); err != nil {
 		return nil, err
 	}
 	if out, err = appendGenerationConfig(out, &p, model); err != nil {
@@ -153,9 +64,9 @@ func (t *translator) chatBody(body []byte, model string) ([]byte, error) {
 func appendGenerationConfig(dst []byte, p *chatParams, model string) ([]byte, error) {
 	cfg := make([]byte, 0, 128)
 	first := true
-	if p.stop.Exists() {
+	if p.Stop.Exists() {
 		var err error
-		if cfg, err = appendStop(appendKey(cfg, &first, "stopSequences"), p.stop); err != nil {
+		if cfg, err = oaiwire.AppendStop(rawjson.AppendKey(cfg, &first, "stopSequences"), p.Stop); err != nil {
 			return nil, err
 		}
 	}
@@ -163,15 +74,15 @@ func appendGenerationConfig(dst []byte, p *chatParams, model string) ([]byte, er
 		key string
 		v   gjson.Result
 	}{
-		{"candidateCount", p.n}, {"maxOutputTokens", p.maxTokens}, {"temperature", p.temperature},
-		{"topP", p.topP}, {"seed", p.seed}, {"presencePenalty", p.presencePenalty},
+		{"candidateCount", p.n}, {"maxOutputTokens", p.MaxTokens}, {"temperature", p.Temperature},
+		{"topP", p.TopP}, {"seed", p.seed}, {"presencePenalty", p.presencePenalty},
 		{"frequencyPenalty", p.frequencyPenalty},
 	} {
 		if f.v.Exists() {
-			cfg = append(appendKey(cfg, &first, f.key), f.v.Raw...)
+			cfg = append(rawjson.AppendKey(cfg, &first, f.key), f.v.Raw...)
 		}
 	}
-	cfg, err := appendResponseFormat(cfg, &first, p.responseFormat)
+	cfg, err := appendResponseFormat(cfg, &first, p.ResponseFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -186,29 +97,6 @@ func appendGenerationConfig(dst []byte, p *chatParams, model string) ([]byte, er
 	return append(dst, '}'), nil
 }
 
-func appendStop(dst []byte, stop gjson.Result) ([]byte, error) {
-	switch {
-	case stop.Type == gjson.String:
-		return append(appendString(append(dst, '['), stop.Str), ']'), nil
-	case stop.IsArray():
-		dst = append(dst, '[')
-		var err error
-		stop.ForEach(func(k, v gjson.Result) bool {
-			if v.Type != gjson.String {
-				err = invalid("stop", "stop must be a string or an array of strings")
-				return false
-			}
-			if k.Int() > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, v.Str)
-			return true
-		})
-		return append(dst, ']'), err
-	}
-	return nil, invalid("stop", "stop must be a string or an array of strings")
-}
-
 func appendResponseFormat(dst []byte, first *bool, rf gjson.Result) ([]byte, error) {
 	if !rf.Exists() {
 		return dst, nil
@@ -217,17 +105,17 @@ func appendResponseFormat(dst []byte, first *bool, rf gjson.Result) ([]byte, err
 	case "text":
 		return dst, nil
 	case "json_object":
-		return appendString(appendKey(dst, first, "responseMimeType"), jsonType), nil
+		return rawjson.AppendString(rawjson.AppendKey(dst, first, "responseMimeType"), jsonType), nil
 	case "json_schema":
 		schema := rf.Get("json_schema.schema")
 		if !schema.Exists() {
 			return nil, gwerror.Param(gwerror.MissingField, "response_format.json_schema.schema",
 				"response_format.json_schema.schema is required")
 		}
-		dst = appendString(appendKey(dst, first, "responseMimeType"), jsonType)
-		return convertSchema(appendKey(dst, first, "responseSchema"), schema, "response_format.json_schema.schema")
+		dst = rawjson.AppendString(rawjson.AppendKey(dst, first, "responseMimeType"), jsonType)
+		return convertSchema(rawjson.AppendKey(dst, first, "responseSchema"), schema, "response_format.json_schema.schema")
 	default:
-		return nil, unsupportedValue("response_format.type", strconv.Quote(typ))
+		return nil, oaiwire.UnsupportedValue(provider, "response_format.type", strconv.Quote(typ))
 	}
 }
 
@@ -242,17 +130,17 @@ func appendThinking(dst []byte, first *bool, effort gjson.Result, model string) 
 	if strings.HasPrefix(name, "gemini-2") || strings.HasPrefix(name, "gemini-1") {
 		budget := thinkingBudget(effort.Str)
 		if budget == "" {
-			return nil, unsupportedValue(param, strconv.Quote(effort.Str))
+			return nil, oaiwire.UnsupportedValue(provider, param, strconv.Quote(effort.Str))
 		}
-		dst = append(appendKey(dst, first, "thinkingConfig"), `{"thinkingBudget":`...)
+		dst = append(rawjson.AppendKey(dst, first, "thinkingConfig"), `{"thinkingBudget":`...)
 		return append(append(dst, budget...), '}'), nil
 	}
 	switch effort.Str {
 	case "minimal", "low", "medium", "high":
-		dst = append(appendKey(dst, first, "thinkingConfig"), `{"thinkingLevel":`...)
-		return append(appendString(dst, effort.Str), '}'), nil
+		dst = append(rawjson.AppendKey(dst, first, "thinkingConfig"), `{"thinkingLevel":`...)
+		return append(rawjson.AppendString(dst, effort.Str), '}'), nil
 	}
-	return nil, unsupportedValue(param, strconv.Quote(effort.Str))
+	return nil, oaiwire.UnsupportedValue(provider, param, strconv.Quote(effort.Str))
 }
 
 func thinkingBudget(effort string) string {

@@ -3,7 +3,6 @@ package gemini
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 func target(model string) *translate.Target {
@@ -30,21 +30,14 @@ func requestFor(name string, body []byte) *translate.Request {
 	if strings.HasPrefix(filepath.Base(name), "embed") {
 		op = translate.Embeddings
 	}
-	return &translate.Request{
-		Op:           op,
-		Body:         body,
-		Stream:       gjson.GetBytes(body, "stream").Bool(),
-		IncludeUsage: gjson.GetBytes(body, "stream_options.include_usage").Bool(),
-	}
+	req := translatetest.NewRequest(op, body)
+	return &req
 }
 
 func TestRequestGolden(t *testing.T) {
-	for _, name := range fixtures(t, "request", ".json") {
+	for _, name := range translatetest.Glob(t, "testdata/request/*.json") {
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			body, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := translatetest.ReadFile(t, name)
 			req := requestFor(name, body)
 			up, err := fixedTranslator().Request(req, target(gjson.GetBytes(body, "model").Str))
 			if err != nil {
@@ -56,9 +49,9 @@ func TestRequestGolden(t *testing.T) {
 				fmt.Fprintf(&got, "%s: %s\n", h.Key, h.Value)
 			}
 			got.WriteString("\n")
-			got.Write(indent(t, up.Body))
+			got.Write(translatetest.Indent(t, up.Body))
 			got.WriteString("\n")
-			golden(t, goldenPath(name), []byte(got.String()))
+			translatetest.Golden(t, translatetest.GoldenPath(name), []byte(got.String()))
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 )
 
 func malformed(what string) *gwerror.Error {
@@ -43,14 +44,11 @@ func (t *translator) chatResponse(req *translate.Request, body []byte) (*transla
 		return nil, malformed("a response without candidates")
 	}
 	id, model := t.responseHead(r, req.Body)
-	out := make([]byte, 0, len(body)+256)
-	out = appendString(append(out, `{"id":`...), id)
-	out = appendInt(append(out, `,"object":"chat.completion","created":`...), t.now().Unix())
-	out = appendString(append(out, `,"model":`...), model)
+	out := oaiwire.AppendHead(make([]byte, 0, len(body)+256), id, oaiwire.ObjectCompletion, t.now().Unix(), model)
 	out = append(out, `,"choices":[`...)
 	if ncands == 0 {
 		// The prompt itself was blocked: one empty, filtered choice.
-		out = append(out, `{"index":0,"message":{"role":"assistant","content":null},"logprobs":null,"finish_reason":"content_filter"}`...)
+		out = oaiwire.AppendChoice(out, oaiwire.Choice{NullText: true, FinishReason: "content_filter"})
 	}
 	n := 0
 	var err error
@@ -66,7 +64,7 @@ func (t *translator) chatResponse(req *translate.Request, body []byte) (*transla
 		return nil, err
 	}
 	u, total := usageOf(r.Get("usageMetadata"))
-	out = appendUsage(append(out, "],"...), u, total)
+	out = oaiwire.AppendUsage(append(out, "],"...), u, total)
 	return &translate.Response{Body: append(out, '}'), Usage: u}, nil
 }
 
@@ -75,8 +73,6 @@ func (t *translator) appendChoice(dst []byte, c gjson.Result, n int) ([]byte, er
 	if i := c.Get("index"); i.Exists() {
 		idx = i.Int()
 	}
-	dst = appendInt(append(dst, `{"index":`...), idx)
-	dst = append(dst, `,"message":{"role":"assistant","content":`...)
 	var text strings.Builder
 	calls := make([]byte, 0, 64)
 	ncalls := 0
@@ -100,20 +96,17 @@ func (t *translator) appendChoice(dst []byte, c gjson.Result, n int) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	if text.Len() > 0 {
-		dst = appendString(dst, text.String())
-	} else {
-		dst = append(dst, "null"...)
-	}
-	if ncalls > 0 {
-		dst = append(append(append(dst, `,"tool_calls":[`...), calls...), ']')
-	}
-	dst = append(dst, `},"logprobs":null,"finish_reason":`...)
-	dst = appendString(dst, finishReason(c.Get("finishReason").Str, ncalls > 0))
-	return append(dst, '}'), nil
+	return oaiwire.AppendChoice(dst, oaiwire.Choice{
+		Index:        idx,
+		Text:         text.String(),
+		NullText:     text.Len() == 0,
+		ToolCalls:    calls,
+		FinishReason: finishReason(c.Get("finishReason").Str, ncalls > 0),
+	}), nil
 }
 
-// appendToolCall writes one OpenAI tool call; index >= 0 adds the stream
+// appendToolCall writes one OpenAI tool call with a generated id that
+// carries the part's thought signature; index >= 0 adds the stream
 // delta's "index" field.
 func (t *translator) appendToolCall(dst []byte, fc gjson.Result, sig string, index int) ([]byte, error) {
 	name := fc.Get("name")
@@ -124,22 +117,11 @@ func (t *translator) appendToolCall(dst []byte, fc gjson.Result, sig string, ind
 	if args.Exists() && !args.IsObject() {
 		return nil, malformed("a functionCall whose args are not an object")
 	}
-	dst = append(dst, '{')
-	if index >= 0 {
-		dst = append(appendInt(append(dst, `"index":`...), int64(index)), ',')
-	}
 	id := toolCallPrefix + t.newID()
 	if sig != "" {
 		id += sigMarker + sig
 	}
-	dst = appendString(append(dst, `"id":`...), id)
-	dst = appendString(append(dst, `,"type":"function","function":{"name":`...), name.Str)
-	raw := "{}"
-	if args.Exists() {
-		raw = string(appendCompact(make([]byte, 0, len(args.Raw)), args.Raw))
-	}
-	dst = appendString(append(dst, `,"arguments":`...), raw)
-	return append(dst, "}}"...), nil
+	return oaiwire.AppendToolCallInput(dst, index, id, name.Str, args.Raw), nil
 }
 
 // finishReason maps Gemini's finishReason. Reasons with no OpenAI
@@ -180,15 +162,4 @@ func usageOf(u gjson.Result) (usage translate.Usage, total int64) {
 		return true
 	})
 	return usage, total
-}
-
-// appendUsage writes `"usage":{...}`.
-func appendUsage(dst []byte, u translate.Usage, total int64) []byte {
-	t := max(u.InputTokens+u.OutputTokens, total)
-	dst = appendInt(append(dst, `"usage":{"prompt_tokens":`...), u.InputTokens)
-	dst = appendInt(append(dst, `,"completion_tokens":`...), u.OutputTokens)
-	dst = appendInt(append(dst, `,"total_tokens":`...), t)
-	dst = appendInt(append(dst, `,"prompt_tokens_details":{"cached_tokens":`...), u.CachedInputTokens)
-	dst = appendInt(append(dst, `},"completion_tokens_details":{"reasoning_tokens":`...), u.ReasoningTokens)
-	return append(dst, "}}"...)
 }

@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Gemini's Schema is a subset of OpenAPI 3.0, not JSON Schema. The
@@ -32,13 +35,13 @@ func convertSchema(dst []byte, s gjson.Result, param string) ([]byte, error) {
 func (c *schemaConv) node(dst []byte, s gjson.Result, depth int) ([]byte, error) {
 	c.nodes++
 	if depth > maxSchemaDepth || c.nodes > maxSchemaNodes {
-		return nil, unsupportedValue(c.param, "a schema this deep or large")
+		return nil, oaiwire.UnsupportedValue(provider, c.param, "a schema this deep or large")
 	}
-	if s.Type == gjson.True || s.IsObject() && isEmptyJSON(s.Raw) {
+	if s.Type == gjson.True || s.IsObject() && rawjson.IsEmpty(s.Raw) {
 		return append(dst, "{}"...), nil
 	}
 	if !s.IsObject() {
-		return nil, invalid(c.param, "%s must be a JSON schema object", c.param)
+		return nil, oaiwire.Invalid(c.param, "%s must be a JSON schema object", c.param)
 	}
 	var k keywords
 	k.collect(s)
@@ -48,7 +51,7 @@ func (c *schemaConv) node(dst []byte, s gjson.Result, depth int) ([]byte, error)
 	if k.allOf.Exists() {
 		all := k.allOf.Array()
 		if len(all) != 1 {
-			return nil, unsupportedValue(c.param, "allOf with more than one schema")
+			return nil, oaiwire.UnsupportedValue(provider, c.param, "allOf with more than one schema")
 		}
 		return c.node(dst, all[0], depth+1)
 	}
@@ -74,41 +77,41 @@ func (c *schemaConv) object(dst []byte, k *keywords, depth int) ([]byte, error) 
 	dst = append(dst, '{')
 	first := true
 	if typ != "" {
-		dst = appendString(appendKey(dst, &first, "type"), strings.ToUpper(typ))
+		dst = rawjson.AppendString(rawjson.AppendKey(dst, &first, "type"), strings.ToUpper(typ))
 	}
 	if f := k.format.Str; keepFormat(typ, f) {
-		dst = appendString(appendKey(dst, &first, "format"), f)
+		dst = rawjson.AppendString(rawjson.AppendKey(dst, &first, "format"), f)
 	}
 	for _, kv := range [...]struct {
 		key string
 		v   gjson.Result
 	}{{"title", k.title}, {"description", k.desc}} {
 		if kv.v.Type == gjson.String {
-			dst = appendString(appendKey(dst, &first, kv.key), kv.v.Str)
+			dst = rawjson.AppendString(rawjson.AppendKey(dst, &first, kv.key), kv.v.Str)
 		}
 	}
 	enum, enumNull := enumValues(k.enum)
 	if nullable || enumNull {
-		dst = append(appendKey(dst, &first, "nullable"), "true"...)
+		dst = append(rawjson.AppendKey(dst, &first, "nullable"), "true"...)
 	}
 	if enum != nil {
-		dst = append(appendKey(dst, &first, "enum"), enum...)
+		dst = append(rawjson.AppendKey(dst, &first, "enum"), enum...)
 	} else if k.constant.Exists() {
-		dst = append(append(append(appendKey(dst, &first, "enum"), '['), k.constant.Raw...), ']')
+		dst = append(append(append(rawjson.AppendKey(dst, &first, "enum"), '['), k.constant.Raw...), ']')
 	}
 	if dst, err = c.children(dst, &first, k, branches, depth); err != nil {
 		return nil, err
 	}
 	for i, v := range k.nums {
 		if v.Exists() {
-			dst = append(appendKey(dst, &first, numericKeywords[i]), v.Raw...)
+			dst = append(rawjson.AppendKey(dst, &first, numericKeywords[i]), v.Raw...)
 		}
 	}
 	if k.def.Exists() {
-		dst = append(appendKey(dst, &first, "default"), k.def.Raw...)
+		dst = append(rawjson.AppendKey(dst, &first, "default"), k.def.Raw...)
 	}
 	if k.example.Exists() {
-		dst = append(appendKey(dst, &first, "example"), k.example.Raw...)
+		dst = append(rawjson.AppendKey(dst, &first, "example"), k.example.Raw...)
 	}
 	return append(dst, '}'), nil
 }
@@ -116,14 +119,14 @@ func (c *schemaConv) object(dst []byte, k *keywords, depth int) ([]byte, error) 
 func (c *schemaConv) children(dst []byte, first *bool, k *keywords, branches []gjson.Result, depth int) ([]byte, error) {
 	var err error
 	if k.props.IsObject() {
-		dst = append(appendKey(dst, first, "properties"), '{')
+		dst = append(rawjson.AppendKey(dst, first, "properties"), '{')
 		n := 0
 		k.props.ForEach(func(name, v gjson.Result) bool {
 			if n > 0 {
 				dst = append(dst, ',')
 			}
 			n++
-			dst, err = c.node(append(appendString(dst, name.Str), ':'), v, depth+1)
+			dst, err = c.node(append(rawjson.AppendString(dst, name.Str), ':'), v, depth+1)
 			return err == nil
 		})
 		if err != nil {
@@ -132,21 +135,21 @@ func (c *schemaConv) children(dst []byte, first *bool, k *keywords, branches []g
 		dst = append(dst, '}')
 	}
 	if k.required.IsArray() {
-		dst = append(appendKey(dst, first, "required"), k.required.Raw...)
+		dst = append(rawjson.AppendKey(dst, first, "required"), k.required.Raw...)
 	}
 	if k.ordering.IsArray() {
-		dst = append(appendKey(dst, first, "propertyOrdering"), k.ordering.Raw...)
+		dst = append(rawjson.AppendKey(dst, first, "propertyOrdering"), k.ordering.Raw...)
 	}
 	if k.items.IsArray() {
-		return nil, unsupportedValue(c.param, "tuple items (an items array)")
+		return nil, oaiwire.UnsupportedValue(provider, c.param, "tuple items (an items array)")
 	}
 	if k.items.Exists() {
-		if dst, err = c.node(appendKey(dst, first, "items"), k.items, depth+1); err != nil {
+		if dst, err = c.node(rawjson.AppendKey(dst, first, "items"), k.items, depth+1); err != nil {
 			return nil, err
 		}
 	}
 	if len(branches) > 0 {
-		dst = append(appendKey(dst, first, "anyOf"), '[')
+		dst = append(rawjson.AppendKey(dst, first, "anyOf"), '[')
 		for i, b := range branches {
 			if i > 0 {
 				dst = append(dst, ',')
@@ -176,32 +179,32 @@ func (c *schemaConv) typeOf(k *keywords) (string, bool, error) {
 			case typ == "":
 				typ = t.Str
 			default:
-				return "", false, unsupportedValue(c.param, "a type list with more than one non-null type")
+				return "", false, oaiwire.UnsupportedValue(provider, c.param, "a type list with more than one non-null type")
 			}
 		}
 		if typ == "" && nullable {
 			typ = "null"
 		}
 	default:
-		return "", false, invalid(c.param, "%s: type must be a string or an array of strings", c.param)
+		return "", false, oaiwire.Invalid(c.param, "%s: type must be a string or an array of strings", c.param)
 	}
 	switch typ {
 	case "", "string", "number", "integer", "boolean", "array", "object", "null":
 		return typ, nullable, nil
 	}
-	return "", false, invalid(c.param, "%s: unknown schema type %q", c.param, typ)
+	return "", false, oaiwire.Invalid(c.param, "%s: unknown schema type %q", c.param, typ)
 }
 
 // ref inlines a local reference (#/$defs/x or #/definitions/x).
 func (c *schemaConv) ref(dst []byte, ref string, depth int) ([]byte, error) {
 	for _, r := range c.refs {
 		if r == ref {
-			return nil, unsupportedValue(c.param, "a recursive $ref ("+strconv.Quote(ref)+")")
+			return nil, oaiwire.UnsupportedValue(provider, c.param, "a recursive $ref ("+strconv.Quote(ref)+")")
 		}
 	}
 	target, ok := c.resolve(ref)
 	if !ok {
-		return nil, unsupportedValue(c.param, "$ref "+strconv.Quote(ref)+" (only local #/$defs and #/definitions references resolve)")
+		return nil, oaiwire.UnsupportedValue(provider, c.param, "$ref "+strconv.Quote(ref)+" (only local #/$defs and #/definitions references resolve)")
 	}
 	c.refs = append(c.refs, ref)
 	dst, err := c.node(dst, target, depth+1)

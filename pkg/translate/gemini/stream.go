@@ -6,6 +6,10 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/deltatext"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // maxEventBytes bounds one buffered SSE event (inline media included).
@@ -16,7 +20,7 @@ var flushEvent = []byte("\n\n")
 type choiceState struct {
 	started, finished bool
 	tools             int
-	text              textJoiner
+	text              deltatext.Joiner
 }
 
 // stream turns streamGenerateContent?alt=sse events, each a whole
@@ -26,7 +30,7 @@ type stream struct {
 	reqBody      []byte
 	includeUsage bool
 	parser       sse.Parser
-	prefix       []byte // chunk JSON up to and including `"choices":[`
+	chunks       oaiwire.Chunks
 	choices      []choiceState
 	usage        translate.Usage
 	total        int64 // totalTokenCount
@@ -73,12 +77,9 @@ func (s *stream) finish() error {
 		return gwerror.New(gwerror.UpstreamError, "gemini stream ended before the response was complete")
 	}
 	if s.includeUsage {
-		s.out = append(s.out, "data: "...)
-		s.out = append(s.out, s.prefix...)
-		s.out = appendUsage(append(s.out, "],"...), s.usage, s.total)
-		s.out = append(s.out, "}\n\n"...)
+		s.out = s.chunks.Usage(s.out, s.usage, s.total)
 	}
-	s.out = append(s.out, sse.Done...)
+	s.out = oaiwire.AppendDone(s.out)
 	s.closed = true
 	return nil
 }
@@ -98,13 +99,8 @@ func (s *stream) complete() bool {
 
 // fail ends the stream with an OpenAI-shaped error event.
 func (s *stream) fail(err error) ([]byte, error) {
-	ge := gwerror.From(err)
-	if ge.Code == gwerror.Internal {
-		ge = gwerror.Wrap(gwerror.UpstreamError, err, "gemini stream could not be read")
-	}
-	s.out = append(s.out, "data: "...)
-	s.out = append(s.out, ge.Body()...)
-	s.out = append(s.out, "\n\n"...)
+	ge := providererr.StreamFailed(provider, err)
+	s.out = oaiwire.AppendError(s.out, ge)
 	s.closed = true
 	return s.out, ge
 }
@@ -136,17 +132,18 @@ func (s *stream) event(ev sse.Event) error {
 	if errv.IsObject() {
 		return errorFromJSON(0, nil, errv)
 	}
-	if s.prefix == nil {
-		s.head(r)
+	if !s.chunks.Started() {
+		id, model := s.t.responseHead(r, s.reqBody)
+		s.chunks.Start(id, s.t.now().Unix(), model)
 	}
 	if usage.IsObject() {
 		s.usage, s.total = usageOf(usage)
 	}
-	if !cands.IsArray() || isEmptyJSON(cands.Raw) {
+	if !cands.IsArray() || rawjson.IsEmpty(cands.Raw) {
 		if feedback.Get("blockReason").Exists() && len(s.choices) == 0 {
 			s.choices = append(s.choices, choiceState{started: true, finished: true})
-			s.role(0)
-			s.finishChunk(0, "content_filter")
+			s.out = s.chunks.Role(s.out, 0)
+			s.out = s.chunks.Finish(s.out, 0, "content_filter")
 		}
 		return nil
 	}
@@ -158,14 +155,6 @@ func (s *stream) event(ev sse.Event) error {
 		return err == nil
 	})
 	return err
-}
-
-func (s *stream) head(r gjson.Result) {
-	id, model := s.t.responseHead(r, s.reqBody)
-	p := appendString(append(make([]byte, 0, 128), `{"id":`...), id)
-	p = appendInt(append(p, `,"object":"chat.completion.chunk","created":`...), s.t.now().Unix())
-	p = appendString(append(p, `,"model":`...), model)
-	s.prefix = append(p, `,"choices":[`...)
 }
 
 // candidateFields are the members of one candidate the stream reads.
@@ -202,7 +191,7 @@ func (s *stream) candidate(c gjson.Result, n int) error {
 	}
 	if !s.choices[i].started {
 		s.choices[i].started = true
-		s.role(i)
+		s.out = s.chunks.Role(s.out, i)
 	}
 	var err error
 	f.parts.ForEach(func(_, p gjson.Result) bool {
@@ -214,11 +203,9 @@ func (s *stream) candidate(c gjson.Result, n int) error {
 	}
 	if fr := f.finish.Str; fr != "" {
 		ch := &s.choices[i]
-		if tail := ch.text.flush(); tail != "" {
-			s.content(i, tail)
-		}
+		s.out = s.chunks.Content(s.out, i, ch.text.Flush())
 		ch.finished = true
-		s.finishChunk(i, finishReason(fr, ch.tools > 0))
+		s.out = s.chunks.Finish(s.out, i, finishReason(fr, ch.tools > 0))
 	}
 	return nil
 }
@@ -244,57 +231,19 @@ func (s *stream) part(i int, p gjson.Result) error {
 	}
 	ch := &s.choices[i]
 	if text.Exists() {
-		if t := ch.text.next(text); t != "" {
-			s.content(i, t)
-		}
+		s.out = s.chunks.Content(s.out, i, ch.text.Next(text))
 	}
 	if !call.Exists() {
 		return nil
 	}
+	// A Gemini function call arrives whole: one delta carries it all.
 	mark := len(s.out)
-	s.begin(i)
-	out, err := s.t.appendToolCall(append(s.out, `{"tool_calls":[`...), call, sig.Str, ch.tools)
+	out, err := s.t.appendToolCall(append(s.chunks.Begin(s.out, i), `{"tool_calls":[`...), call, sig.Str, ch.tools)
 	if err != nil {
 		s.out = s.out[:mark]
 		return err
 	}
-	s.out = append(out, "]}"...)
+	s.out = s.chunks.End(append(out, "]}"...), "")
 	ch.tools++
-	s.end("")
 	return nil
-}
-
-func (s *stream) begin(i int) {
-	s.out = append(s.out, "data: "...)
-	s.out = append(s.out, s.prefix...)
-	s.out = appendInt(append(s.out, `{"index":`...), int64(i))
-	s.out = append(s.out, `,"delta":`...)
-}
-
-func (s *stream) end(finish string) {
-	s.out = append(s.out, `,"logprobs":null,"finish_reason":`...)
-	if finish == "" {
-		s.out = append(s.out, "null"...)
-	} else {
-		s.out = appendString(s.out, finish)
-	}
-	s.out = append(s.out, "}]}\n\n"...)
-}
-
-func (s *stream) role(i int) {
-	s.begin(i)
-	s.out = append(s.out, `{"role":"assistant","content":""}`...)
-	s.end("")
-}
-
-func (s *stream) content(i int, text string) {
-	s.begin(i)
-	s.out = append(appendString(append(s.out, `{"content":`...), text), '}')
-	s.end("")
-}
-
-func (s *stream) finishChunk(i int, reason string) {
-	s.begin(i)
-	s.out = append(s.out, "{}"...)
-	s.end(reason)
 }

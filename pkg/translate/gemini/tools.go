@@ -2,10 +2,12 @@ package gemini
 
 import (
 	"encoding/base64"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Gemini 3 models reject a replayed functionCall without the thoughtSignature
@@ -31,37 +33,14 @@ func signatureFromID(id string) string {
 	return sig
 }
 
-func (st *messageState) toolCalls(at string, calls gjson.Result) error {
-	if !calls.Exists() || calls.Type == gjson.Null {
-		return nil
-	}
-	if !calls.IsArray() {
-		return invalid(at+".tool_calls", "%s.tool_calls must be an array", at)
-	}
-	var err error
-	j := 0
-	calls.ForEach(func(_, c gjson.Result) bool {
-		err = st.toolCall(at+".tool_calls["+strconv.Itoa(j)+"]", c, j == 0)
-		j++
-		return err == nil
-	})
-	return err
-}
-
-func (st *messageState) toolCall(at string, c gjson.Result, first bool) error {
-	if typ := c.Get("type").Str; typ != "function" && typ != "" {
-		return unsupportedValue(at+".type", strconv.Quote(typ))
-	}
+func (st *messageState) toolCall(at string, c gjson.Result, i int) error {
 	id, name := c.Get("id").Str, c.Get("function.name").Str
 	if name == "" {
-		return invalid(at+".function.name", "%s.function.name is required", at)
+		return oaiwire.Invalid(at+".function.name", "%s.function.name is required", at)
 	}
-	args := strings.TrimSpace(c.Get("function.arguments").Str)
-	if args == "" {
-		args = "{}"
-	}
-	if !gjson.Valid(args) || !gjson.Parse(args).IsObject() {
-		return invalid(at+".function.arguments", "%s.function.arguments must be a JSON object", at)
+	args, err := oaiwire.ToolCallArguments(at, c)
+	if err != nil {
+		return err
 	}
 	if id != "" {
 		if st.names == nil {
@@ -69,18 +48,18 @@ func (st *messageState) toolCall(at string, c gjson.Result, first bool) error {
 		}
 		st.names[id] = name
 	}
-	st.contents.part("model")
-	b := appendString(append(st.contents.b, `{"functionCall":{"name":`...), name)
+	st.contents.Item("model")
+	b := rawjson.AppendString(append(st.contents.B, `{"functionCall":{"name":`...), name)
 	b = append(append(b, `,"args":`...), args...)
 	b = append(b, '}')
 	sig := signatureFromID(id)
-	if sig == "" && first {
+	if sig == "" && i == 0 {
 		sig = dummySignature
 	}
 	if sig != "" {
-		b = appendString(append(b, `,"thoughtSignature":`...), sig)
+		b = rawjson.AppendString(append(b, `,"thoughtSignature":`...), sig)
 	}
-	st.contents.b = append(b, '}')
+	st.contents.B = append(b, '}')
 	return nil
 }
 
@@ -92,23 +71,22 @@ func (st *messageState) toolResult(at string, m gjson.Result) error {
 	id := m.Get("tool_call_id").Str
 	name, ok := st.names[id]
 	if !ok {
-		return invalid(at+".tool_call_id",
-			"%s.tool_call_id %q does not match a tool call of an earlier assistant message", at, id)
+		return oaiwire.UnknownToolCall(at, id)
 	}
-	var text strings.Builder
-	if err := eachText(at, m.Get("content"), func(s string) { text.WriteString(s) }); err != nil {
+	text, err := oaiwire.JoinText(provider, at, m.Get("content"))
+	if err != nil {
 		return err
 	}
-	out := strings.TrimSpace(text.String())
-	st.contents.part("user")
-	b := appendString(append(st.contents.b, `{"functionResponse":{"name":`...), name)
+	out := strings.TrimSpace(text)
+	st.contents.Item("user")
+	b := rawjson.AppendString(append(st.contents.B, `{"functionResponse":{"name":`...), name)
 	b = append(b, `,"response":`...)
 	if gjson.Valid(out) && gjson.Parse(out).IsObject() {
 		b = append(b, out...)
 	} else {
-		b = append(appendString(append(b, `{"output":`...), text.String()), '}')
+		b = append(rawjson.AppendString(append(b, `{"output":`...), text), '}')
 	}
-	st.contents.b = append(b, "}}"...)
+	st.contents.B = append(b, "}}"...)
 	return nil
 }
 
@@ -116,7 +94,7 @@ func (st *messageState) toolResult(at string, m gjson.Result) error {
 func appendTools(dst []byte, tools, choice gjson.Result) ([]byte, error) {
 	if tools.Exists() {
 		if !tools.IsArray() {
-			return nil, invalid("tools", "tools must be an array")
+			return nil, oaiwire.Invalid("tools", "tools must be an array")
 		}
 		decls, err := appendDeclarations(make([]byte, 0, len(tools.Raw)), tools)
 		if err != nil {
@@ -139,35 +117,22 @@ func appendTools(dst []byte, tools, choice gjson.Result) ([]byte, error) {
 }
 
 func appendDeclarations(dst []byte, tools gjson.Result) ([]byte, error) {
-	var err error
-	i := 0
-	tools.ForEach(func(_, tool gjson.Result) bool {
-		at := "tools[" + strconv.Itoa(i) + "]"
-		if typ := tool.Get("type").Str; typ != "function" {
-			err = unsupportedValue(at+".type", strconv.Quote(typ))
-			return false
-		}
-		fn := tool.Get("function")
-		name := fn.Get("name").Str
-		if name == "" {
-			err = invalid(at+".function.name", "%s.function.name is required", at)
-			return false
-		}
+	err := oaiwire.EachTool(provider, tools, func(at string, i int, fn gjson.Result, name string) error {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(append(dst, `{"name":`...), name)
+		dst = rawjson.AppendString(append(dst, `{"name":`...), name)
 		if d := fn.Get("description"); d.Type == gjson.String {
-			dst = appendString(append(dst, `,"description":`...), d.Str)
+			dst = rawjson.AppendString(append(dst, `,"description":`...), d.Str)
 		}
 		// Gemini rejects an OBJECT schema without properties, and a
 		// function without parameters is exactly that, so it is omitted.
+		var err error
 		if params := fn.Get("parameters"); params.IsObject() && !isEmptyObject(params) {
 			dst, err = convertSchema(append(dst, `,"parameters":`...), params, at+".function.parameters")
 		}
 		dst = append(dst, '}')
-		i++
-		return err == nil
+		return err
 	})
 	return dst, err
 }
@@ -179,40 +144,26 @@ func isEmptyObject(schema gjson.Result) bool {
 			return false
 		}
 	}
-	if props := schema.Get("properties"); props.IsObject() && !isEmptyJSON(props.Raw) {
+	if props := schema.Get("properties"); props.IsObject() && !rawjson.IsEmpty(props.Raw) {
 		return false
 	}
 	t := schema.Get("type")
 	return !t.Exists() || t.Str == "object"
 }
 
-// isEmptyJSON reports "{}" or "[]" with any inner whitespace.
-func isEmptyJSON(raw string) bool {
-	return len(raw) >= 2 && strings.TrimSpace(raw[1:len(raw)-1]) == ""
-}
-
 func functionCallingConfig(choice gjson.Result) ([]byte, error) {
-	if choice.Type == gjson.String {
-		var mode string
-		switch choice.Str {
-		case "auto":
-			mode = "AUTO"
-		case "none":
-			mode = "NONE"
-		case "required":
-			mode = "ANY"
-		default:
-			return nil, unsupportedValue("tool_choice", strconv.Quote(choice.Str))
-		}
-		return []byte(`{"mode":"` + mode + `"}`), nil
+	tc, err := oaiwire.ReadToolChoice(provider, choice)
+	if err != nil {
+		return nil, err
 	}
-	if choice.Get("type").Str != "function" {
-		return nil, unsupportedValue("tool_choice.type", strconv.Quote(choice.Get("type").Str))
+	switch tc.Mode {
+	case oaiwire.ChoiceAuto:
+		return []byte(`{"mode":"AUTO"}`), nil
+	case oaiwire.ChoiceNone:
+		return []byte(`{"mode":"NONE"}`), nil
+	case oaiwire.ChoiceRequired:
+		return []byte(`{"mode":"ANY"}`), nil
 	}
-	name := choice.Get("function.name").Str
-	if name == "" {
-		return nil, invalid("tool_choice.function.name", "tool_choice.function.name is required")
-	}
-	b := appendString([]byte(`{"mode":"ANY","allowedFunctionNames":[`), name)
+	b := rawjson.AppendString([]byte(`{"mode":"ANY","allowedFunctionNames":[`), tc.Function)
 	return append(b, "]}"...), nil
 }

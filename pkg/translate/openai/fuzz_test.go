@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -63,13 +62,8 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input []byte, includeUsage bool) {
 		req := &translate.Request{Op: translate.Chat, Stream: true, IncludeUsage: includeUsage}
 		tr := New(translate.OpenAI)
-		whole := translatetest.Feed(tr.Stream(req), [][]byte{input})
+		newStream := func() translate.StreamTranslator { return tr.Stream(req) }
+		whole := translatetest.SplitsAgree(t, newStream, input, translatetest.QuickSplits(input, 1)...)
 		translatetest.CheckEvents(t, whole.Out)
-		for _, sp := range translatetest.QuickSplits(input, 1) {
-			got := translatetest.Feed(tr.Stream(req), sp.Chunks)
-			if string(got.Out) != string(whole.Out) || fmt.Sprint(got.Err) != fmt.Sprint(whole.Err) {
-				t.Fatalf("split %s: %q != %q", sp.Name, got.Out, whole.Out)
-			}
-		}
 	})
 }

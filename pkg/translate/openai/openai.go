@@ -4,16 +4,13 @@
 // mostly path and auth: the body is forwarded byte-for-byte except for the
 // model name and, on streams, stream_options.include_usage so that every
 // stream can be metered.
-//
-// The package also holds the provider-error mapping (ProviderError) and the
-// usage reader (ParseUsage) that other translators reuse, because every
-// translator answers the client in OpenAI's shape.
 package openai
 
 import (
 	"net/http"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
 
 // Paths and defaults.
@@ -44,7 +41,7 @@ func New(p translate.Provider) translate.Translator {
 func (tr *translator) StreamContentType() string { return streamContentType }
 
 func (tr *translator) Error(status int, header http.Header, body []byte) error {
-	return ProviderError(tr.provider, status, header, body)
+	return providererr.FromReply(tr.provider, status, header, body)
 }
 
 func (tr *translator) Stream(req *translate.Request) translate.StreamTranslator {

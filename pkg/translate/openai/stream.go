@@ -10,16 +10,9 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/providererr"
 )
-
-// MaxStreamEventBytes bounds one provider stream event. Real chunks are a
-// few hundred bytes; the bound only stops a broken upstream from growing the
-// parser's buffer without limit.
-const MaxStreamEventBytes = 8 << 20
-
-// MsgStreamEnded is the message of the error event sent when a provider
-// stream stops before its terminator.
-const MsgStreamEnded = "upstream stream ended unexpectedly"
 
 // errStop ends parsing after the terminator; it never leaves the package.
 var errStop = errors.New("stream complete")
@@ -43,7 +36,7 @@ type stream struct {
 
 func newStream(p translate.Provider, req *translate.Request) *stream {
 	s := &stream{provider: p, hideUsage: req == nil || !req.IncludeUsage}
-	s.parser.MaxEventBytes = MaxStreamEventBytes
+	s.parser.MaxEventBytes = providererr.MaxStreamEventBytes
 	return s
 }
 
@@ -66,7 +59,7 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 		}
 	}
 	if end && !s.done {
-		return s.fail(gwerror.New(gwerror.UpstreamError, MsgStreamEnded))
+		return s.fail(providererr.StreamEnded())
 	}
 	return s.out, nil
 }
@@ -74,7 +67,7 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 // fail appends the error event in OpenAI's shape and remembers the error.
 func (s *stream) fail(e *gwerror.Error) ([]byte, error) {
 	if s.err == nil {
-		s.out = sse.AppendData(s.out, e.Body())
+		s.out = oaiwire.AppendError(s.out, e)
 		s.err = e
 	}
 	return s.out, s.err
@@ -86,12 +79,12 @@ func (s *stream) event(ev sse.Event) error {
 		return nil // an event without data (a bare `event:` line) carries nothing
 	}
 	if bytes.Equal(data, doneData) {
-		s.out = append(s.out, sse.Done...)
+		s.out = oaiwire.AppendDone(s.out)
 		s.done = true
 		return errStop
 	}
 	if !gjson.ValidBytes(data) {
-		return errMalformed
+		return providererr.ErrMalformedEvent
 	}
 	if bytes.Contains(data, []byte(`"error"`)) {
 		if e := gjson.GetBytes(data, "error"); e.IsObject() {
@@ -102,7 +95,7 @@ func (s *stream) event(ev sse.Event) error {
 	}
 	u := gjson.GetBytes(data, "usage")
 	if u.IsObject() {
-		s.usage = ParseUsage(u)
+		s.usage = oaiwire.ParseUsage(u)
 	}
 	if s.hideUsage {
 		if u.IsObject() && !hasChoices(data) {
@@ -124,8 +117,6 @@ func hasChoices(data []byte) bool {
 	return gjson.GetBytes(data, "choices.0").Exists()
 }
 
-var errMalformed = errors.New("malformed stream event")
-
 // upstreamEventError is an error event the provider sent in the stream.
 type upstreamEventError struct{ msg string }
 
@@ -134,16 +125,8 @@ func (e *upstreamEventError) Error() string { return e.msg }
 // streamError turns a parse failure into the client's error.
 func streamError(p translate.Provider, err error) *gwerror.Error {
 	var ue *upstreamEventError
-	switch {
-	case errors.As(err, &ue):
-		msg := ue.msg
-		if msg == "" {
-			msg = "provider " + string(p) + " reported a stream error"
-		}
-		return gwerror.New(gwerror.UpstreamError, "%s", msg)
-	case errors.Is(err, sse.ErrTooLarge):
-		return gwerror.Wrap(gwerror.UpstreamError, err, "provider %s sent a stream event larger than %d bytes", p, MaxStreamEventBytes)
-	default:
-		return gwerror.Wrap(gwerror.UpstreamError, err, "provider %s sent a malformed stream event", p)
+	if errors.As(err, &ue) {
+		return providererr.Reported(p, gwerror.UpstreamError, ue.msg)
 	}
+	return providererr.StreamEvent(p, err)
 }

@@ -27,7 +27,7 @@ type RequestCase struct {
 }
 
 // GoldenPath is where the case's expected output lives.
-func (c RequestCase) GoldenPath() string { return strings.TrimSuffix(c.Path, ".json") + ".golden" }
+func (c RequestCase) GoldenPath() string { return GoldenPath(c.Path) }
 
 type targetJSON struct {
 	Provider   string `json:"provider"`
@@ -120,7 +120,7 @@ type ResponseCase struct {
 }
 
 // GoldenPath is where the case's expected output lives.
-func (c ResponseCase) GoldenPath() string { return strings.TrimSuffix(c.Path, ".json") + ".golden" }
+func (c ResponseCase) GoldenPath() string { return GoldenPath(c.Path) }
 
 // LoadResponseCases reads every *.json fixture in dir.
 func LoadResponseCases(t testing.TB, dir string) []ResponseCase {

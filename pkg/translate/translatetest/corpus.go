@@ -9,7 +9,7 @@ import (
 // Corpus renders fuzz arguments in the `go test fuzz v1` file format, so
 // seed corpora under testdata/fuzz/<FuzzName>/ can be generated from the
 // same fixtures as the golden files. Supported types: []byte, string, bool,
-// int, int64.
+// int, int64, uint64.
 func Corpus(args ...any) ([]byte, error) {
 	b := []byte("go test fuzz v1\n")
 	for _, a := range args {
@@ -24,6 +24,8 @@ func Corpus(args ...any) ([]byte, error) {
 			b = fmt.Appendf(b, "int(%d)\n", v)
 		case int64:
 			b = fmt.Appendf(b, "int64(%d)\n", v)
+		case uint64:
+			b = fmt.Appendf(b, "uint64(%d)\n", v)
 		default:
 			return nil, fmt.Errorf("translatetest.Corpus: unsupported type %T", a)
 		}

@@ -2,16 +2,19 @@
 // tests. It loads request, response and stream cases from a package's
 // testdata, runs them through a translate.Translator, renders the result as
 // text and compares it with a golden file; `go test -update` rewrites the
-// golden files instead. Stream cases are fed in adversarial splits (every
+// golden files instead. The -update flag is registered here, once, so a
+// test package that imports translatetest must not register its own. Stream cases are fed in adversarial splits (every
 // byte, every split point, random cuts with a fixed seed) and must translate
 // identically however the bytes were cut.
 package translatetest
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -61,4 +64,21 @@ func Glob(t testing.TB, pattern string) []string {
 		t.Fatalf("no fixtures match %s (%v)", pattern, err)
 	}
 	return files
+}
+
+// GoldenPath is where the expected output of a fixture file lives: the
+// fixture's path with its extension replaced by .golden.
+func GoldenPath(fixture string) string {
+	return strings.TrimSuffix(fixture, filepath.Ext(fixture)) + ".golden"
+}
+
+// Indent indents JSON output for a golden file with encoding/json, failing
+// the test if it is not valid JSON.
+func Indent(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		t.Fatalf("output is not valid JSON: %v\n%s", err, b)
+	}
+	return buf.Bytes()
 }

@@ -16,6 +16,8 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	structpb "google.golang.org/protobuf/types/known/structpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -39,9 +41,20 @@ type Config struct {
 	Backends []*Backend `protobuf:"bytes,3,rep,name=backends,proto3" json:"backends,omitempty"`
 	// Models are the public model names clients ask for, each served by one
 	// backend.
-	Models        []*Model `protobuf:"bytes,4,rep,name=models,proto3" json:"models,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Models []*Model `protobuf:"bytes,4,rep,name=models,proto3" json:"models,omitempty"`
+	// Identity says how Sluice tells who a caller is: API keys, JWT claims
+	// forwarded by Envoy, the mTLS peer, or a trusted front's headers.
+	Identity *Identity `protobuf:"bytes,5,opt,name=identity,proto3" json:"identity,omitempty"`
+	// Tenants are the organisations callers belong to, with their model
+	// allowlists and teams. Policies read them as data.sluice.tenants.
+	Tenants []*Tenant `protobuf:"bytes,6,rep,name=tenants,proto3" json:"tenants,omitempty"`
+	// Policy configures the one OPA evaluation each request goes through.
+	Policy *Policy `protobuf:"bytes,7,opt,name=policy,proto3" json:"policy,omitempty"`
+	// FallbackChains name Envoy aggregate clusters that try several backends
+	// in order.
+	FallbackChains []*FallbackChain `protobuf:"bytes,8,rep,name=fallback_chains,json=fallbackChains,proto3" json:"fallback_chains,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Config) Reset() {
@@ -98,6 +111,34 @@ func (x *Config) GetBackends() []*Backend {
 func (x *Config) GetModels() []*Model {
 	if x != nil {
 		return x.Models
+	}
+	return nil
+}
+
+func (x *Config) GetIdentity() *Identity {
+	if x != nil {
+		return x.Identity
+	}
+	return nil
+}
+
+func (x *Config) GetTenants() []*Tenant {
+	if x != nil {
+		return x.Tenants
+	}
+	return nil
+}
+
+func (x *Config) GetPolicy() *Policy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *Config) GetFallbackChains() []*FallbackChain {
+	if x != nil {
+		return x.FallbackChains
 	}
 	return nil
 }
@@ -245,7 +286,10 @@ type Backend struct {
 	Region string `protobuf:"bytes,6,opt,name=region,proto3" json:"region,omitempty"`
 	// credential says where the upstream secret comes from. Secrets are never
 	// written inline in config.
-	Credential    *Credential `protobuf:"bytes,7,opt,name=credential,proto3" json:"credential,omitempty"`
+	Credential *Credential `protobuf:"bytes,7,opt,name=credential,proto3" json:"credential,omitempty"`
+	// labels are free-form facts about the backend, such as region or tier,
+	// that policies route on (data.sluice.backends[name].labels).
+	Labels        map[string]string `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -325,6 +369,13 @@ func (x *Backend) GetRegion() string {
 func (x *Backend) GetCredential() *Credential {
 	if x != nil {
 		return x.Credential
+	}
+	return nil
+}
+
+func (x *Backend) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
 	}
 	return nil
 }
@@ -514,7 +565,10 @@ type Model struct {
 	// deployment is the Azure deployment name. Default: upstream_model.
 	Deployment string `protobuf:"bytes,5,opt,name=deployment,proto3" json:"deployment,omitempty"`
 	// owned_by is shown in GET /v1/models. Default: the backend's provider.
-	OwnedBy       string `protobuf:"bytes,6,opt,name=owned_by,json=ownedBy,proto3" json:"owned_by,omitempty"`
+	OwnedBy string `protobuf:"bytes,6,opt,name=owned_by,json=ownedBy,proto3" json:"owned_by,omitempty"`
+	// labels are free-form facts about the model, such as tier, that policies
+	// read (data.sluice.models[name].labels).
+	Labels        map[string]string `protobuf:"bytes,7,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -591,16 +645,1035 @@ func (x *Model) GetOwnedBy() string {
 	return ""
 }
 
+func (x *Model) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+// Identity configures how a caller's identity is established. When several
+// credentials are present the precedence is api_key, jwt, mtls, trusted
+// headers; with none, the caller is anonymous.
+type Identity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// allow_anonymous lets callers with no credential through to policy with
+	// identity.source "anonymous". When false they get 401 before policy.
+	AllowAnonymous bool `protobuf:"varint,1,opt,name=allow_anonymous,json=allowAnonymous,proto3" json:"allow_anonymous,omitempty"`
+	// api_keys are key records: a public id and a salted hash, never the key.
+	ApiKeys []*ApiKey `protobuf:"bytes,2,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	// api_keys_file is a YAML file holding more records as `api_keys: [...]`,
+	// for example a mounted Kubernetes Secret. It is reloaded when it
+	// changes. A relative path is resolved from the config file's directory.
+	ApiKeysFile string `protobuf:"bytes,3,opt,name=api_keys_file,json=apiKeysFile,proto3" json:"api_keys_file,omitempty"`
+	// jwt maps the claims of a token verified by Envoy's jwt_authn filter.
+	Jwt *Jwt `protobuf:"bytes,4,opt,name=jwt,proto3" json:"jwt,omitempty"`
+	// mtls uses the client certificate's URI SAN (a SPIFFE id).
+	Mtls *Mtls `protobuf:"bytes,5,opt,name=mtls,proto3" json:"mtls,omitempty"`
+	// trusted_headers reads identity from headers set by a trusted front.
+	TrustedHeaders *TrustedHeaders `protobuf:"bytes,6,opt,name=trusted_headers,json=trustedHeaders,proto3" json:"trusted_headers,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Identity) Reset() {
+	*x = Identity{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Identity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Identity) ProtoMessage() {}
+
+func (x *Identity) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Identity.ProtoReflect.Descriptor instead.
+func (*Identity) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Identity) GetAllowAnonymous() bool {
+	if x != nil {
+		return x.AllowAnonymous
+	}
+	return false
+}
+
+func (x *Identity) GetApiKeys() []*ApiKey {
+	if x != nil {
+		return x.ApiKeys
+	}
+	return nil
+}
+
+func (x *Identity) GetApiKeysFile() string {
+	if x != nil {
+		return x.ApiKeysFile
+	}
+	return ""
+}
+
+func (x *Identity) GetJwt() *Jwt {
+	if x != nil {
+		return x.Jwt
+	}
+	return nil
+}
+
+func (x *Identity) GetMtls() *Mtls {
+	if x != nil {
+		return x.Mtls
+	}
+	return nil
+}
+
+func (x *Identity) GetTrustedHeaders() *TrustedHeaders {
+	if x != nil {
+		return x.TrustedHeaders
+	}
+	return nil
+}
+
+// ApiKey is the record of one Sluice API key. The key itself is shown once
+// when created and never stored.
+type ApiKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the key's public id, the 8 characters after "sk-sluice-".
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// hash is "sha256:<salt>:<digest>", as printed by `sluice keys hash`.
+	Hash string `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	// name is a human label, such as the application using the key.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// tenant names the tenant the key belongs to.
+	Tenant string `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// team names a team of the tenant.
+	Team string `protobuf:"bytes,5,opt,name=team,proto3" json:"team,omitempty"`
+	// app names the calling application.
+	App string `protobuf:"bytes,6,opt,name=app,proto3" json:"app,omitempty"`
+	// owner is whom to ask about the key, usually an email address.
+	Owner string `protobuf:"bytes,7,opt,name=owner,proto3" json:"owner,omitempty"`
+	// roles are the caller's roles, as policies see them.
+	Roles []string `protobuf:"bytes,8,rep,name=roles,proto3" json:"roles,omitempty"`
+	// labels are free-form facts about the key, as policies see them.
+	Labels map[string]string `protobuf:"bytes,9,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// expires_at is when the key expires (RFC 3339). Policy decides what an
+	// expired key may do; the reference policy denies it.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiKey) Reset() {
+	*x = ApiKey{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiKey) ProtoMessage() {}
+
+func (x *ApiKey) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
+func (*ApiKey) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ApiKey) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ApiKey) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+func (x *ApiKey) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApiKey) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ApiKey) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *ApiKey) GetApp() string {
+	if x != nil {
+		return x.App
+	}
+	return ""
+}
+
+func (x *ApiKey) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ApiKey) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *ApiKey) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *ApiKey) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+// ApiKeysFile is the content of identity.api_keys_file.
+type ApiKeysFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// api_keys are key records, as in identity.api_keys.
+	ApiKeys       []*ApiKey `protobuf:"bytes,1,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiKeysFile) Reset() {
+	*x = ApiKeysFile{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiKeysFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiKeysFile) ProtoMessage() {}
+
+func (x *ApiKeysFile) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiKeysFile.ProtoReflect.Descriptor instead.
+func (*ApiKeysFile) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ApiKeysFile) GetApiKeys() []*ApiKey {
+	if x != nil {
+		return x.ApiKeys
+	}
+	return nil
+}
+
+// Jwt maps the claims of a JWT that Envoy's jwt_authn filter verified and
+// forwarded in the ext_proc metadata_context. Sluice does not verify JWTs.
+type Jwt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// metadata_namespace is where the payload is. Default
+	// "envoy.filters.http.jwt_authn".
+	MetadataNamespace string `protobuf:"bytes,1,opt,name=metadata_namespace,json=metadataNamespace,proto3" json:"metadata_namespace,omitempty"`
+	// payload_key is the key under the namespace that holds the payload
+	// (jwt_authn's payload_in_metadata). Empty: the first entry in key order.
+	PayloadKey string `protobuf:"bytes,2,opt,name=payload_key,json=payloadKey,proto3" json:"payload_key,omitempty"`
+	// subject_claim becomes identity.subject. Default "sub".
+	SubjectClaim string `protobuf:"bytes,3,opt,name=subject_claim,json=subjectClaim,proto3" json:"subject_claim,omitempty"`
+	// tenant_claim becomes identity.tenant. Empty: not mapped.
+	TenantClaim string `protobuf:"bytes,4,opt,name=tenant_claim,json=tenantClaim,proto3" json:"tenant_claim,omitempty"`
+	// team_claim becomes identity.team. Empty: not mapped.
+	TeamClaim string `protobuf:"bytes,5,opt,name=team_claim,json=teamClaim,proto3" json:"team_claim,omitempty"`
+	// user_claim becomes identity.user. Empty: not mapped.
+	UserClaim string `protobuf:"bytes,6,opt,name=user_claim,json=userClaim,proto3" json:"user_claim,omitempty"`
+	// roles_claim becomes identity.roles: a list of strings, or one string of
+	// space- or comma-separated roles. Empty: not mapped.
+	RolesClaim    string `protobuf:"bytes,7,opt,name=roles_claim,json=rolesClaim,proto3" json:"roles_claim,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Jwt) Reset() {
+	*x = Jwt{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Jwt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Jwt) ProtoMessage() {}
+
+func (x *Jwt) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Jwt.ProtoReflect.Descriptor instead.
+func (*Jwt) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Jwt) GetMetadataNamespace() string {
+	if x != nil {
+		return x.MetadataNamespace
+	}
+	return ""
+}
+
+func (x *Jwt) GetPayloadKey() string {
+	if x != nil {
+		return x.PayloadKey
+	}
+	return ""
+}
+
+func (x *Jwt) GetSubjectClaim() string {
+	if x != nil {
+		return x.SubjectClaim
+	}
+	return ""
+}
+
+func (x *Jwt) GetTenantClaim() string {
+	if x != nil {
+		return x.TenantClaim
+	}
+	return ""
+}
+
+func (x *Jwt) GetTeamClaim() string {
+	if x != nil {
+		return x.TeamClaim
+	}
+	return ""
+}
+
+func (x *Jwt) GetUserClaim() string {
+	if x != nil {
+		return x.UserClaim
+	}
+	return ""
+}
+
+func (x *Jwt) GetRolesClaim() string {
+	if x != nil {
+		return x.RolesClaim
+	}
+	return ""
+}
+
+// Mtls uses the downstream client certificate, as Envoy reports it in the
+// connection.uri_san_peer_certificate attribute.
+type Mtls struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled makes the peer certificate's URI SAN an identity source.
+	Enabled bool `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// spiffe_pattern says which segments of the SPIFFE id name the tenant,
+	// team and app, e.g. "spiffe://{trust_domain}/ns/{tenant}/sa/{app}".
+	SpiffePattern string `protobuf:"bytes,2,opt,name=spiffe_pattern,json=spiffePattern,proto3" json:"spiffe_pattern,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Mtls) Reset() {
+	*x = Mtls{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Mtls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Mtls) ProtoMessage() {}
+
+func (x *Mtls) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Mtls.ProtoReflect.Descriptor instead.
+func (*Mtls) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Mtls) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *Mtls) GetSpiffePattern() string {
+	if x != nil {
+		return x.SpiffePattern
+	}
+	return ""
+}
+
+// TrustedHeaders reads identity from request headers. Enable it only when a
+// trusted front (an auth proxy) sets these headers and strips any a client
+// sends; otherwise any client can claim any identity.
+type TrustedHeaders struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled turns the headers into an identity source. Default false.
+	Enabled bool `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// tenant is the header naming the tenant. Default "x-sluice-tenant".
+	Tenant string `protobuf:"bytes,2,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// user is the header naming the user. Default "x-sluice-user".
+	User string `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
+	// team is the header naming the team. Default "x-sluice-team".
+	Team string `protobuf:"bytes,4,opt,name=team,proto3" json:"team,omitempty"`
+	// roles is the header listing roles, comma-separated. Default
+	// "x-sluice-roles".
+	Roles         string `protobuf:"bytes,5,opt,name=roles,proto3" json:"roles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrustedHeaders) Reset() {
+	*x = TrustedHeaders{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrustedHeaders) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrustedHeaders) ProtoMessage() {}
+
+func (x *TrustedHeaders) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrustedHeaders.ProtoReflect.Descriptor instead.
+func (*TrustedHeaders) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TrustedHeaders) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *TrustedHeaders) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *TrustedHeaders) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *TrustedHeaders) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *TrustedHeaders) GetRoles() string {
+	if x != nil {
+		return x.Roles
+	}
+	return ""
+}
+
+// Tenant is an organisation whose callers share model access and limits.
+type Tenant struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is unique among tenants; keys, claims and headers refer to it.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// models is the tenant's model allowlist (names or aliases). Empty: all.
+	Models []string `protobuf:"bytes,2,rep,name=models,proto3" json:"models,omitempty"`
+	// roles are facts for policy about the tenant's roles.
+	Roles []string `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	// region is where the tenant's traffic should stay, e.g. "eu".
+	Region string `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	// labels are free-form facts about the tenant.
+	Labels map[string]string `protobuf:"bytes,5,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// teams are the tenant's teams, with their own allowlists.
+	Teams         []*Team `protobuf:"bytes,6,rep,name=teams,proto3" json:"teams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Tenant) Reset() {
+	*x = Tenant{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Tenant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Tenant) ProtoMessage() {}
+
+func (x *Tenant) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Tenant.ProtoReflect.Descriptor instead.
+func (*Tenant) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Tenant) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Tenant) GetModels() []string {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+func (x *Tenant) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *Tenant) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *Tenant) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Tenant) GetTeams() []*Team {
+	if x != nil {
+		return x.Teams
+	}
+	return nil
+}
+
+// Team is a group within a tenant.
+type Team struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is unique within the tenant.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// models narrows the tenant's allowlist for this team. Empty: the
+	// tenant's.
+	Models []string `protobuf:"bytes,2,rep,name=models,proto3" json:"models,omitempty"`
+	// labels are free-form facts about the team.
+	Labels        map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Team) Reset() {
+	*x = Team{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Team) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Team) ProtoMessage() {}
+
+func (x *Team) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Team.ProtoReflect.Descriptor instead.
+func (*Team) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Team) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Team) GetModels() []string {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+func (x *Team) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+// Policy configures the OPA evaluation that decides each request.
+type Policy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// dir holds local .rego and data.json files, reloaded when they change.
+	// A relative path is resolved from the config file's directory.
+	Dir string `protobuf:"bytes,1,opt,name=dir,proto3" json:"dir,omitempty"`
+	// query is the decision Sluice asks for. Default "data.sluice.decision".
+	Query string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// mode is "enforce" (default) or "dry_run", which logs each decision but
+	// lets denied requests through.
+	Mode string `protobuf:"bytes,3,opt,name=mode,proto3" json:"mode,omitempty"`
+	// failure_mode is what a policy runtime error does: "closed" (default,
+	// 503) or "open" (the request goes on, counted in a metric).
+	FailureMode string `protobuf:"bytes,4,opt,name=failure_mode,json=failureMode,proto3" json:"failure_mode,omitempty"`
+	// data is merged into data.sluice.config for policies to read.
+	Data *structpb.Struct `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`
+	// bundle loads policies from an OPA bundle server.
+	Bundle *PolicyBundle `protobuf:"bytes,6,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	// decision_log records every decision.
+	DecisionLog   *DecisionLog `protobuf:"bytes,7,opt,name=decision_log,json=decisionLog,proto3" json:"decision_log,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Policy) Reset() {
+	*x = Policy{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Policy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Policy) ProtoMessage() {}
+
+func (x *Policy) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Policy.ProtoReflect.Descriptor instead.
+func (*Policy) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Policy) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *Policy) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *Policy) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *Policy) GetFailureMode() string {
+	if x != nil {
+		return x.FailureMode
+	}
+	return ""
+}
+
+func (x *Policy) GetData() *structpb.Struct {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *Policy) GetBundle() *PolicyBundle {
+	if x != nil {
+		return x.Bundle
+	}
+	return nil
+}
+
+func (x *Policy) GetDecisionLog() *DecisionLog {
+	if x != nil {
+		return x.DecisionLog
+	}
+	return nil
+}
+
+// PolicyBundle is an OPA bundle service to download policies from.
+type PolicyBundle struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// url is the bundle's http(s) URL.
+	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// polling bounds how often the bundle is checked for changes.
+	Polling *BundlePolling `protobuf:"bytes,2,opt,name=polling,proto3" json:"polling,omitempty"`
+	// bearer_token_env names the environment variable holding the bearer
+	// token sent to the bundle server.
+	BearerTokenEnv string `protobuf:"bytes,3,opt,name=bearer_token_env,json=bearerTokenEnv,proto3" json:"bearer_token_env,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PolicyBundle) Reset() {
+	*x = PolicyBundle{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyBundle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyBundle) ProtoMessage() {}
+
+func (x *PolicyBundle) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyBundle.ProtoReflect.Descriptor instead.
+func (*PolicyBundle) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PolicyBundle) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *PolicyBundle) GetPolling() *BundlePolling {
+	if x != nil {
+		return x.Polling
+	}
+	return nil
+}
+
+func (x *PolicyBundle) GetBearerTokenEnv() string {
+	if x != nil {
+		return x.BearerTokenEnv
+	}
+	return ""
+}
+
+// BundlePolling bounds the delay between bundle downloads.
+type BundlePolling struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// min_delay is the shortest wait between downloads. Default 60s.
+	MinDelay *durationpb.Duration `protobuf:"bytes,1,opt,name=min_delay,json=minDelay,proto3" json:"min_delay,omitempty"`
+	// max_delay is the longest wait between downloads. Default 120s.
+	MaxDelay      *durationpb.Duration `protobuf:"bytes,2,opt,name=max_delay,json=maxDelay,proto3" json:"max_delay,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BundlePolling) Reset() {
+	*x = BundlePolling{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BundlePolling) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BundlePolling) ProtoMessage() {}
+
+func (x *BundlePolling) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BundlePolling.ProtoReflect.Descriptor instead.
+func (*BundlePolling) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *BundlePolling) GetMinDelay() *durationpb.Duration {
+	if x != nil {
+		return x.MinDelay
+	}
+	return nil
+}
+
+func (x *BundlePolling) GetMaxDelay() *durationpb.Duration {
+	if x != nil {
+		return x.MaxDelay
+	}
+	return nil
+}
+
+// DecisionLog records each policy decision.
+type DecisionLog struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled turns the decision log on. Default false.
+	Enabled bool `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// path is the file to append to; empty means stdout. A relative path is
+	// resolved from the config file's directory.
+	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionLog) Reset() {
+	*x = DecisionLog{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionLog) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionLog) ProtoMessage() {}
+
+func (x *DecisionLog) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionLog.ProtoReflect.Descriptor instead.
+func (*DecisionLog) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *DecisionLog) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *DecisionLog) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+// FallbackChain is an Envoy aggregate cluster over several backends.
+type FallbackChain struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is also the x-sluice-backend value, and so the name of the Envoy
+	// route and aggregate cluster. It must not be a backend's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// backends are tried in order; at least two, no repeats.
+	Backends      []string `protobuf:"bytes,2,rep,name=backends,proto3" json:"backends,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FallbackChain) Reset() {
+	*x = FallbackChain{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FallbackChain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FallbackChain) ProtoMessage() {}
+
+func (x *FallbackChain) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FallbackChain.ProtoReflect.Descriptor instead.
+func (*FallbackChain) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *FallbackChain) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FallbackChain) GetBackends() []string {
+	if x != nil {
+		return x.Backends
+	}
+	return nil
+}
+
 var File_sluice_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsluice/config/v1/config.proto\x12\x10sluice.config.v1\x1a\x1egoogle/protobuf/duration.proto\"\xd4\x01\n" +
+	"\x1dsluice/config/v1/config.proto\x12\x10sluice.config.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x03\n" +
 	"\x06Config\x120\n" +
 	"\x06server\x18\x01 \x01(\v2\x18.sluice.config.v1.ServerR\x06server\x120\n" +
 	"\x06limits\x18\x02 \x01(\v2\x18.sluice.config.v1.LimitsR\x06limits\x125\n" +
 	"\bbackends\x18\x03 \x03(\v2\x19.sluice.config.v1.BackendR\bbackends\x12/\n" +
-	"\x06models\x18\x04 \x03(\v2\x17.sluice.config.v1.ModelR\x06models\"\x92\x01\n" +
+	"\x06models\x18\x04 \x03(\v2\x17.sluice.config.v1.ModelR\x06models\x126\n" +
+	"\bidentity\x18\x05 \x01(\v2\x1a.sluice.config.v1.IdentityR\bidentity\x122\n" +
+	"\atenants\x18\x06 \x03(\v2\x18.sluice.config.v1.TenantR\atenants\x120\n" +
+	"\x06policy\x18\a \x01(\v2\x18.sluice.config.v1.PolicyR\x06policy\x12H\n" +
+	"\x0ffallback_chains\x18\b \x03(\v2\x1f.sluice.config.v1.FallbackChainR\x0efallbackChains\"\x92\x01\n" +
 	"\x06Server\x12!\n" +
 	"\fgrpc_address\x18\x01 \x01(\tR\vgrpcAddress\x12#\n" +
 	"\radmin_address\x18\x02 \x01(\tR\fadminAddress\x12@\n" +
@@ -609,7 +1682,7 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\x16max_request_body_bytes\x18\x01 \x01(\x03H\x00R\x13maxRequestBodyBytes\x88\x01\x01\x12:\n" +
 	"\x17max_response_body_bytes\x18\x02 \x01(\x03H\x01R\x14maxResponseBodyBytes\x88\x01\x01B\x19\n" +
 	"\x17_max_request_body_bytesB\x1a\n" +
-	"\x18_max_response_body_bytes\"\xe1\x01\n" +
+	"\x18_max_response_body_bytes\"\xdb\x02\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x12\n" +
@@ -620,7 +1693,11 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\x06region\x18\x06 \x01(\tR\x06region\x12<\n" +
 	"\n" +
 	"credential\x18\a \x01(\v2\x1c.sluice.config.v1.CredentialR\n" +
-	"credential\"u\n" +
+	"credential\x12=\n" +
+	"\x06labels\x18\b \x03(\v2%.sluice.config.v1.Backend.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
 	"\n" +
 	"Credential\x12\x12\n" +
 	"\x03env\x18\x01 \x01(\tH\x00R\x03env\x12\x14\n" +
@@ -630,7 +1707,7 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\rAwsCredential\x12)\n" +
 	"\x11access_key_id_env\x18\x01 \x01(\tR\x0eaccessKeyIdEnv\x121\n" +
 	"\x15secret_access_key_env\x18\x02 \x01(\tR\x12secretAccessKeyEnv\x12*\n" +
-	"\x11session_token_env\x18\x03 \x01(\tR\x0fsessionTokenEnv\"\xb1\x01\n" +
+	"\x11session_token_env\x18\x03 \x01(\tR\x0fsessionTokenEnv\"\xa9\x02\n" +
 	"\x05Model\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaliases\x18\x02 \x03(\tR\aaliases\x12\x18\n" +
@@ -639,7 +1716,95 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\n" +
 	"deployment\x18\x05 \x01(\tR\n" +
 	"deployment\x12\x19\n" +
-	"\bowned_by\x18\x06 \x01(\tR\aownedByB;Z9github.com/sluice-gw/sluice/api/sluice/config/v1;configv1b\x06proto3"
+	"\bowned_by\x18\x06 \x01(\tR\aownedBy\x12;\n" +
+	"\x06labels\x18\a \x03(\v2#.sluice.config.v1.Model.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xac\x02\n" +
+	"\bIdentity\x12'\n" +
+	"\x0fallow_anonymous\x18\x01 \x01(\bR\x0eallowAnonymous\x123\n" +
+	"\bapi_keys\x18\x02 \x03(\v2\x18.sluice.config.v1.ApiKeyR\aapiKeys\x12\"\n" +
+	"\rapi_keys_file\x18\x03 \x01(\tR\vapiKeysFile\x12'\n" +
+	"\x03jwt\x18\x04 \x01(\v2\x15.sluice.config.v1.JwtR\x03jwt\x12*\n" +
+	"\x04mtls\x18\x05 \x01(\v2\x16.sluice.config.v1.MtlsR\x04mtls\x12I\n" +
+	"\x0ftrusted_headers\x18\x06 \x01(\v2 .sluice.config.v1.TrustedHeadersR\x0etrustedHeaders\"\xde\x02\n" +
+	"\x06ApiKey\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04hash\x18\x02 \x01(\tR\x04hash\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06tenant\x18\x04 \x01(\tR\x06tenant\x12\x12\n" +
+	"\x04team\x18\x05 \x01(\tR\x04team\x12\x10\n" +
+	"\x03app\x18\x06 \x01(\tR\x03app\x12\x14\n" +
+	"\x05owner\x18\a \x01(\tR\x05owner\x12\x14\n" +
+	"\x05roles\x18\b \x03(\tR\x05roles\x12<\n" +
+	"\x06labels\x18\t \x03(\v2$.sluice.config.v1.ApiKey.LabelsEntryR\x06labels\x129\n" +
+	"\n" +
+	"expires_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"B\n" +
+	"\vApiKeysFile\x123\n" +
+	"\bapi_keys\x18\x01 \x03(\v2\x18.sluice.config.v1.ApiKeyR\aapiKeys\"\xfc\x01\n" +
+	"\x03Jwt\x12-\n" +
+	"\x12metadata_namespace\x18\x01 \x01(\tR\x11metadataNamespace\x12\x1f\n" +
+	"\vpayload_key\x18\x02 \x01(\tR\n" +
+	"payloadKey\x12#\n" +
+	"\rsubject_claim\x18\x03 \x01(\tR\fsubjectClaim\x12!\n" +
+	"\ftenant_claim\x18\x04 \x01(\tR\vtenantClaim\x12\x1d\n" +
+	"\n" +
+	"team_claim\x18\x05 \x01(\tR\tteamClaim\x12\x1d\n" +
+	"\n" +
+	"user_claim\x18\x06 \x01(\tR\tuserClaim\x12\x1f\n" +
+	"\vroles_claim\x18\a \x01(\tR\n" +
+	"rolesClaim\"G\n" +
+	"\x04Mtls\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12%\n" +
+	"\x0espiffe_pattern\x18\x02 \x01(\tR\rspiffePattern\"\x80\x01\n" +
+	"\x0eTrustedHeaders\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x16\n" +
+	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12\x12\n" +
+	"\x04user\x18\x03 \x01(\tR\x04user\x12\x12\n" +
+	"\x04team\x18\x04 \x01(\tR\x04team\x12\x14\n" +
+	"\x05roles\x18\x05 \x01(\tR\x05roles\"\x89\x02\n" +
+	"\x06Tenant\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06models\x18\x02 \x03(\tR\x06models\x12\x14\n" +
+	"\x05roles\x18\x03 \x03(\tR\x05roles\x12\x16\n" +
+	"\x06region\x18\x04 \x01(\tR\x06region\x12<\n" +
+	"\x06labels\x18\x05 \x03(\v2$.sluice.config.v1.Tenant.LabelsEntryR\x06labels\x12,\n" +
+	"\x05teams\x18\x06 \x03(\v2\x16.sluice.config.v1.TeamR\x05teams\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa9\x01\n" +
+	"\x04Team\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06models\x18\x02 \x03(\tR\x06models\x12:\n" +
+	"\x06labels\x18\x03 \x03(\v2\".sluice.config.v1.Team.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x02\n" +
+	"\x06Policy\x12\x10\n" +
+	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\x12\x12\n" +
+	"\x04mode\x18\x03 \x01(\tR\x04mode\x12!\n" +
+	"\ffailure_mode\x18\x04 \x01(\tR\vfailureMode\x12+\n" +
+	"\x04data\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x04data\x126\n" +
+	"\x06bundle\x18\x06 \x01(\v2\x1e.sluice.config.v1.PolicyBundleR\x06bundle\x12@\n" +
+	"\fdecision_log\x18\a \x01(\v2\x1d.sluice.config.v1.DecisionLogR\vdecisionLog\"\x85\x01\n" +
+	"\fPolicyBundle\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x129\n" +
+	"\apolling\x18\x02 \x01(\v2\x1f.sluice.config.v1.BundlePollingR\apolling\x12(\n" +
+	"\x10bearer_token_env\x18\x03 \x01(\tR\x0ebearerTokenEnv\"\x7f\n" +
+	"\rBundlePolling\x126\n" +
+	"\tmin_delay\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\bminDelay\x126\n" +
+	"\tmax_delay\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bmaxDelay\";\n" +
+	"\vDecisionLog\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\"?\n" +
+	"\rFallbackChain\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bbackends\x18\x02 \x03(\tR\bbackendsB;Z9github.com/sluice-gw/sluice/api/sluice/config/v1;configv1b\x06proto3"
 
 var (
 	file_sluice_config_v1_config_proto_rawDescOnce sync.Once
@@ -653,30 +1818,72 @@ func file_sluice_config_v1_config_proto_rawDescGZIP() []byte {
 	return file_sluice_config_v1_config_proto_rawDescData
 }
 
-var file_sluice_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sluice_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_sluice_config_v1_config_proto_goTypes = []any{
-	(*Config)(nil),              // 0: sluice.config.v1.Config
-	(*Server)(nil),              // 1: sluice.config.v1.Server
-	(*Limits)(nil),              // 2: sluice.config.v1.Limits
-	(*Backend)(nil),             // 3: sluice.config.v1.Backend
-	(*Credential)(nil),          // 4: sluice.config.v1.Credential
-	(*AwsCredential)(nil),       // 5: sluice.config.v1.AwsCredential
-	(*Model)(nil),               // 6: sluice.config.v1.Model
-	(*durationpb.Duration)(nil), // 7: google.protobuf.Duration
+	(*Config)(nil),                // 0: sluice.config.v1.Config
+	(*Server)(nil),                // 1: sluice.config.v1.Server
+	(*Limits)(nil),                // 2: sluice.config.v1.Limits
+	(*Backend)(nil),               // 3: sluice.config.v1.Backend
+	(*Credential)(nil),            // 4: sluice.config.v1.Credential
+	(*AwsCredential)(nil),         // 5: sluice.config.v1.AwsCredential
+	(*Model)(nil),                 // 6: sluice.config.v1.Model
+	(*Identity)(nil),              // 7: sluice.config.v1.Identity
+	(*ApiKey)(nil),                // 8: sluice.config.v1.ApiKey
+	(*ApiKeysFile)(nil),           // 9: sluice.config.v1.ApiKeysFile
+	(*Jwt)(nil),                   // 10: sluice.config.v1.Jwt
+	(*Mtls)(nil),                  // 11: sluice.config.v1.Mtls
+	(*TrustedHeaders)(nil),        // 12: sluice.config.v1.TrustedHeaders
+	(*Tenant)(nil),                // 13: sluice.config.v1.Tenant
+	(*Team)(nil),                  // 14: sluice.config.v1.Team
+	(*Policy)(nil),                // 15: sluice.config.v1.Policy
+	(*PolicyBundle)(nil),          // 16: sluice.config.v1.PolicyBundle
+	(*BundlePolling)(nil),         // 17: sluice.config.v1.BundlePolling
+	(*DecisionLog)(nil),           // 18: sluice.config.v1.DecisionLog
+	(*FallbackChain)(nil),         // 19: sluice.config.v1.FallbackChain
+	nil,                           // 20: sluice.config.v1.Backend.LabelsEntry
+	nil,                           // 21: sluice.config.v1.Model.LabelsEntry
+	nil,                           // 22: sluice.config.v1.ApiKey.LabelsEntry
+	nil,                           // 23: sluice.config.v1.Tenant.LabelsEntry
+	nil,                           // 24: sluice.config.v1.Team.LabelsEntry
+	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 27: google.protobuf.Struct
 }
 var file_sluice_config_v1_config_proto_depIdxs = []int32{
-	1, // 0: sluice.config.v1.Config.server:type_name -> sluice.config.v1.Server
-	2, // 1: sluice.config.v1.Config.limits:type_name -> sluice.config.v1.Limits
-	3, // 2: sluice.config.v1.Config.backends:type_name -> sluice.config.v1.Backend
-	6, // 3: sluice.config.v1.Config.models:type_name -> sluice.config.v1.Model
-	7, // 4: sluice.config.v1.Server.shutdown_grace:type_name -> google.protobuf.Duration
-	4, // 5: sluice.config.v1.Backend.credential:type_name -> sluice.config.v1.Credential
-	5, // 6: sluice.config.v1.Credential.aws:type_name -> sluice.config.v1.AwsCredential
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	1,  // 0: sluice.config.v1.Config.server:type_name -> sluice.config.v1.Server
+	2,  // 1: sluice.config.v1.Config.limits:type_name -> sluice.config.v1.Limits
+	3,  // 2: sluice.config.v1.Config.backends:type_name -> sluice.config.v1.Backend
+	6,  // 3: sluice.config.v1.Config.models:type_name -> sluice.config.v1.Model
+	7,  // 4: sluice.config.v1.Config.identity:type_name -> sluice.config.v1.Identity
+	13, // 5: sluice.config.v1.Config.tenants:type_name -> sluice.config.v1.Tenant
+	15, // 6: sluice.config.v1.Config.policy:type_name -> sluice.config.v1.Policy
+	19, // 7: sluice.config.v1.Config.fallback_chains:type_name -> sluice.config.v1.FallbackChain
+	25, // 8: sluice.config.v1.Server.shutdown_grace:type_name -> google.protobuf.Duration
+	4,  // 9: sluice.config.v1.Backend.credential:type_name -> sluice.config.v1.Credential
+	20, // 10: sluice.config.v1.Backend.labels:type_name -> sluice.config.v1.Backend.LabelsEntry
+	5,  // 11: sluice.config.v1.Credential.aws:type_name -> sluice.config.v1.AwsCredential
+	21, // 12: sluice.config.v1.Model.labels:type_name -> sluice.config.v1.Model.LabelsEntry
+	8,  // 13: sluice.config.v1.Identity.api_keys:type_name -> sluice.config.v1.ApiKey
+	10, // 14: sluice.config.v1.Identity.jwt:type_name -> sluice.config.v1.Jwt
+	11, // 15: sluice.config.v1.Identity.mtls:type_name -> sluice.config.v1.Mtls
+	12, // 16: sluice.config.v1.Identity.trusted_headers:type_name -> sluice.config.v1.TrustedHeaders
+	22, // 17: sluice.config.v1.ApiKey.labels:type_name -> sluice.config.v1.ApiKey.LabelsEntry
+	26, // 18: sluice.config.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	8,  // 19: sluice.config.v1.ApiKeysFile.api_keys:type_name -> sluice.config.v1.ApiKey
+	23, // 20: sluice.config.v1.Tenant.labels:type_name -> sluice.config.v1.Tenant.LabelsEntry
+	14, // 21: sluice.config.v1.Tenant.teams:type_name -> sluice.config.v1.Team
+	24, // 22: sluice.config.v1.Team.labels:type_name -> sluice.config.v1.Team.LabelsEntry
+	27, // 23: sluice.config.v1.Policy.data:type_name -> google.protobuf.Struct
+	16, // 24: sluice.config.v1.Policy.bundle:type_name -> sluice.config.v1.PolicyBundle
+	18, // 25: sluice.config.v1.Policy.decision_log:type_name -> sluice.config.v1.DecisionLog
+	17, // 26: sluice.config.v1.PolicyBundle.polling:type_name -> sluice.config.v1.BundlePolling
+	25, // 27: sluice.config.v1.BundlePolling.min_delay:type_name -> google.protobuf.Duration
+	25, // 28: sluice.config.v1.BundlePolling.max_delay:type_name -> google.protobuf.Duration
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_sluice_config_v1_config_proto_init() }
@@ -696,7 +1903,7 @@ func file_sluice_config_v1_config_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sluice_config_v1_config_proto_rawDesc), len(file_sluice_config_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,37 @@
+package decide
+
+import (
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+	"github.com/sluice-gw/sluice/pkg/policy"
+)
+
+// input maps the exchange onto the policy input document. Field for field;
+// the engine builds OPA's value from it without a JSON round trip.
+func input(x *pipeline.Exchange) *policy.Input {
+	in := &policy.Input{Request: policy.Request{
+		ID: x.RequestID, API: x.API.String(), Method: x.Method, Path: x.Path,
+		Model: x.Model, ModelRequested: x.Model, Stream: x.Request.Stream,
+		MaxTokens: x.Summary.MaxTokens, Parameters: x.Summary.Parameters,
+		MessageCount: x.Summary.MessageCount, Images: x.Summary.Images,
+		LastUserMessage: x.Summary.LastUserMessage,
+		Tools: policy.Tools{Present: len(x.Summary.ToolNames) > 0, Count: len(x.Summary.ToolNames),
+			Names: x.Summary.ToolNames},
+	}}
+	if m, ok := x.Config.Model(x.Model); ok {
+		in.Request.Model = m.Name // aliases resolve to the canonical name
+	}
+	if id := x.Identity; id != nil {
+		in.Identity = policy.Identity{
+			Authenticated: id.Authenticated, Source: string(id.Source), Subject: id.Subject,
+			Tenant: id.Tenant, Team: id.Team, App: id.App, User: id.User,
+			Roles: id.Roles, Labels: id.Labels, JWT: id.JWT, Principal: id.Principal,
+		}
+		if k := id.Key; k != nil {
+			in.Identity.Key = &policy.Key{ID: k.ID, Name: k.Name, Owner: k.Owner,
+				ExpiresAt: k.ExpiresAt, Expired: k.Expired, Labels: k.Labels}
+		}
+		in.Source = policy.Source{Address: id.SourceAddress, Port: id.SourcePort}
+		in.RouteName = id.RouteName
+	}
+	return in
+}

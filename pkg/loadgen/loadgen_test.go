@@ -1,0 +1,106 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCasesAreWellFormed(t *testing.T) {
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			if !json.Valid(c.RequestBody) {
+				t.Fatalf("request body is not JSON: %s", c.RequestBody)
+			}
+			if n := len(c.RequestBody); n < 1900 || n > 2200 {
+				t.Errorf("request body is %d bytes, want about 2 KB", n)
+			}
+			if c.Stream {
+				if len(c.ResponseChunks) != streamEvents {
+					t.Errorf("%d response chunks, want %d", len(c.ResponseChunks), streamEvents)
+				}
+				for i, ch := range c.ResponseChunks {
+					if !strings.HasSuffix(string(ch), "\n\n") || strings.Count(string(ch), "\n\n") != 1 {
+						t.Errorf("chunk %d is not exactly one SSE event: %q", i, ch)
+					}
+				}
+				return
+			}
+			if !json.Valid(c.ResponseBody()) {
+				t.Fatalf("response body is not JSON: %s", c.ResponseBody())
+			}
+			if n := len(c.ResponseBody()); n < 900 || n > 1200 {
+				t.Errorf("response body is %d bytes, want about 1 KB", n)
+			}
+		})
+	}
+}
+
+func TestAnthropicStreamShape(t *testing.T) {
+	cs, err := SelectCases([]string{"openai-anthropic-stream"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ch := range cs[0].ResponseChunks {
+		name, _, _ := strings.Cut(strings.TrimPrefix(string(ch), "event: "), "\n")
+		names = append(names, name)
+	}
+	want := []string{"message_start", "content_block_start"}
+	for range streamEvents - 5 {
+		want = append(want, "content_block_delta")
+	}
+	want = append(want, "content_block_stop", "message_delta", "message_stop")
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("events = %v\nwant %v", names, want)
+	}
+}
+
+func TestRunAgainstBaseline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewBaselineServer()
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+
+	c, err := Dial(ln.Addr().String(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+
+	for _, cs := range Cases() {
+		t.Run(cs.Name, func(t *testing.T) {
+			tr, err := c.Check(context.Background(), cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := len(tr.Responses), 4; cs.Stream {
+				if want = cs.Messages(); got != want || !tr.Streamed {
+					t.Errorf("streamed=%v with %d responses, want streamed with %d", tr.Streamed, got, want)
+				}
+			} else if got != want || tr.Streamed {
+				t.Errorf("streamed=%v with %d responses, want buffered with %d", tr.Streamed, got, want)
+			}
+			res := c.Run(context.Background(), Load{Cases: []*Case{cs}, Concurrency: 4, Requests: 40})
+			if res.Errors != 0 || res.Requests != 40 {
+				t.Fatalf("%d ok, %d errors (%v), want 40 ok", res.Requests, res.Errors, res.ErrorKinds)
+			}
+			if res.Total.P50 <= 0 || res.Phases[ResponseBody].P99 <= 0 {
+				t.Errorf("latencies not recorded: %+v", res)
+			}
+		})
+	}
+
+	t.Run("duration", func(t *testing.T) {
+		res := c.Run(context.Background(), Load{Cases: Cases(), Concurrency: 2, Duration: 100 * time.Millisecond})
+		if res.Errors != 0 || res.Requests == 0 {
+			t.Fatalf("%d ok, %d errors (%v)", res.Requests, res.Errors, res.ErrorKinds)
+		}
+	})
+}

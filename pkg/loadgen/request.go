@@ -1,0 +1,185 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+)
+
+// Phase is one step of a request as Envoy drives it.
+type Phase int
+
+// The phases, in the order Envoy sends them.
+const (
+	RequestHeaders Phase = iota
+	RequestBody
+	ResponseHeaders
+	ResponseBody // every chunk of the body, first send to last answer
+	NumPhases
+)
+
+var phaseNames = [NumPhases]string{"request_headers", "request_body", "response_headers", "response_body"}
+
+func (p Phase) String() string { return phaseNames[p] }
+
+// ImmediateError is an immediate_response from the server: the request
+// was answered locally instead of going to the provider.
+type ImmediateError struct {
+	Phase   Phase
+	Status  int
+	Details string
+	Body    string
+}
+
+func (e *ImmediateError) Error() string {
+	body := e.Body
+	if len(body) > 200 {
+		body = body[:200] + "…"
+	}
+	return fmt.Sprintf("immediate_response %d at %s (%s): %s", e.Status, e.Phase, e.Details, body)
+}
+
+// timings is one request's phase latencies.
+type timings struct {
+	phase [NumPhases]time.Duration
+	total time.Duration
+}
+
+// Trace is every response a server sent for one request, for checking
+// what a server does rather than how fast.
+type Trace struct {
+	Responses []*extprocv3.ProcessingResponse
+	// Streamed is set when the server switched the response body to
+	// STREAMED and the body went as one message per event.
+	Streamed bool
+}
+
+// Check runs one request of c and returns the server's responses. It fails
+// on the same conditions that count as errors in Run.
+func (c *Client) Check(ctx context.Context, cs *Case) (*Trace, error) {
+	w := &worker{client: c.conns[0], timeout: 10 * time.Second}
+	tr := &Trace{}
+	var t timings
+	err := w.one(ctx, newScript(cs), []byte("bench-check"), &t, tr)
+	return tr, err
+}
+
+type processStream = extprocv3.ExternalProcessor_ProcessClient
+
+// one plays a single HTTP request through a new stream. tr, when non-nil,
+// collects the responses.
+func (w *worker) one(ctx context.Context, s *script, id []byte, t *timings, tr *Trace) error {
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	// Envoy stops the stream once it has every answer it expects; the
+	// server treats the half-close and the cancel as a normal end.
+	defer cancel()
+	s.requestID.RawValue = id
+	start := time.Now()
+	st, err := w.client.Process(ctx)
+	if err != nil {
+		return fmt.Errorf("opening stream: %w", err)
+	}
+	defer func() { _ = st.CloseSend() }()
+
+	mark := start
+	step := func(p Phase, msg *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
+		resp, err := exchange(st, msg, p, tr)
+		now := time.Now()
+		t.phase[p], mark = now.Sub(mark), now
+		return resp, err
+	}
+	if _, err := step(RequestHeaders, s.reqHeaders); err != nil {
+		return err
+	}
+	if _, err := step(RequestBody, s.reqBody); err != nil {
+		return err
+	}
+	resp, err := step(ResponseHeaders, s.respHeaders)
+	if err != nil {
+		return err
+	}
+	if err := w.responseBody(st, s, bodyMode(resp), tr); err != nil {
+		return err
+	}
+	now := time.Now()
+	t.phase[ResponseBody], t.total = now.Sub(mark), now.Sub(start)
+	return nil
+}
+
+// bodyMode is the response body mode after the headers response: the
+// configured BUFFERED unless the server overrode it.
+func bodyMode(resp *extprocv3.ProcessingResponse) filterv3.ProcessingMode_BodySendMode {
+	if m := resp.GetModeOverride(); m != nil {
+		return m.GetResponseBodyMode()
+	}
+	return filterv3.ProcessingMode_BUFFERED
+}
+
+func (w *worker) responseBody(st processStream, s *script, mode filterv3.ProcessingMode_BodySendMode, tr *Trace) error {
+	if s.c.Stream && mode != filterv3.ProcessingMode_STREAMED {
+		return fmt.Errorf("server answered SSE response headers without switching the body to STREAMED (mode %s)", mode)
+	}
+	switch mode {
+	case filterv3.ProcessingMode_NONE:
+		return nil
+	case filterv3.ProcessingMode_BUFFERED, filterv3.ProcessingMode_BUFFERED_PARTIAL:
+		_, err := exchange(st, s.whole, ResponseBody, tr)
+		return err
+	case filterv3.ProcessingMode_STREAMED:
+		if tr != nil {
+			tr.Streamed = true
+		}
+		for _, ch := range s.chunks {
+			if _, err := exchange(st, ch, ResponseBody, tr); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("server asked for response body mode %s, which this driver does not play", mode)
+}
+
+// exchange sends one message and waits for its answer, which must be of
+// the matching type.
+func exchange(st processStream, msg *extprocv3.ProcessingRequest, p Phase, tr *Trace) (*extprocv3.ProcessingResponse, error) {
+	if err := st.Send(msg); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The server ended the stream; Recv has the reason.
+			_, err = st.Recv()
+		}
+		return nil, fmt.Errorf("sending %s: %w", p, err)
+	}
+	resp, err := st.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("awaiting %s response: %w", p, err)
+	}
+	if tr != nil {
+		tr.Responses = append(tr.Responses, resp)
+	}
+	if ir := resp.GetImmediateResponse(); ir != nil {
+		return nil, &ImmediateError{Phase: p, Status: int(ir.GetStatus().GetCode()), Details: ir.GetDetails(), Body: string(ir.GetBody())}
+	}
+	if !matches(resp, p) {
+		return nil, fmt.Errorf("%s answered with %T: wrong response type", p, resp.GetResponse())
+	}
+	return resp, nil
+}
+
+func matches(resp *extprocv3.ProcessingResponse, p Phase) bool {
+	switch p {
+	case RequestHeaders:
+		return resp.GetRequestHeaders() != nil
+	case RequestBody:
+		return resp.GetRequestBody() != nil
+	case ResponseHeaders:
+		return resp.GetResponseHeaders() != nil
+	case ResponseBody:
+		return resp.GetResponseBody() != nil
+	}
+	return false
+}

@@ -1,0 +1,305 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// The input is built as AST terms directly: a JSON round trip (or OPA's
+// reflection-based conversion) costs several times more on every request.
+// Keys are shared, immutable terms.
+var (
+	kVersion, kIdentity, kRequest, kSource     = key("version"), key("identity"), key("request"), key("source")
+	kRouteName, kFindings, kUsage, kTime       = key("route_name"), key("findings"), key("usage"), key("time")
+	kAuthenticated, kSubject, kTenant, kTeam   = key("authenticated"), key("subject"), key("tenant"), key("team")
+	kApp, kUser, kRoles, kLabels, kKey         = key("app"), key("user"), key("roles"), key("labels"), key("key")
+	kJWT, kPrincipal, kID, kName, kOwner       = key("jwt"), key("principal"), key("id"), key("name"), key("owner")
+	kExpiresAt, kExpired, kAPI, kMethod, kPath = key("expires_at"), key("expired"), key("api"), key("method"), key("path")
+	kModel, kModelRequested, kStream           = key("model"), key("model_requested"), key("stream")
+	kMaxTokens, kParameters, kInputTokens      = key("max_tokens"), key("parameters"), key("input_tokens_estimate")
+	kMessageCount, kTools, kImages             = key("message_count"), key("tools"), key("images")
+	kLastUserMessage, kPresent, kCount         = key("last_user_message"), key("present"), key("count")
+	kNames, kAddress, kPort, kPII, kTypes      = key("names"), key("address"), key("port"), key("pii"), key("types")
+	kInjection, kScore, kNow, kUnix            = key("injection"), key("score"), key("now"), key("unix")
+	kWeekday, kHour                            = key("weekday"), key("hour")
+
+	versionTerm = ast.StringTerm(InputVersion)
+	emptyString = ast.StringTerm("")
+	emptyObject = ast.NewTerm(ast.NewObject())
+	emptyArray  = ast.ArrayTerm()
+)
+
+func key(s string) *ast.Term { return ast.StringTerm(s) }
+
+// knownStrings are values most requests carry; sharing their terms saves
+// an allocation each.
+var knownStrings = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, s := range []string{
+		"api_key", "jwt", "mtls", "header", "anonymous",
+		"chat_completions", "embeddings", "anthropic_messages", "models", "prompt",
+		"GET", "POST", "/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/models", "sluice",
+		"text", "json_object", "json_schema",
+	} {
+		m[s] = ast.StringTerm(s)
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		m[d.String()] = ast.StringTerm(d.String())
+	}
+	return m
+}()
+
+// builder makes the terms of one input from a slab, so a request costs a
+// few allocations rather than two per field. Strings found in names (the
+// catalogue's tenants, models, ...) reuse the very terms that key
+// data.sluice, which also lets OPA's lookups match them by pointer.
+type builder struct {
+	slab  []ast.Term
+	names map[string]*ast.Term
+}
+
+func (b *builder) term(v ast.Value) *ast.Term {
+	if len(b.slab) == 0 {
+		b.slab = make([]ast.Term, 48)
+	}
+	t := &b.slab[0]
+	b.slab = b.slab[1:]
+	t.Value = v
+	return t
+}
+
+func (b *builder) str(s string) *ast.Term {
+	if s == "" {
+		return emptyString
+	}
+	if t, ok := b.names[s]; ok {
+		return t
+	}
+	if t, ok := knownStrings[s]; ok {
+		return t
+	}
+	return b.term(ast.String(s))
+}
+
+func (b *builder) int(i int) *ast.Term {
+	if ast.HasInternedIntNumberTerm(i) {
+		return ast.IntNumberTerm(i)
+	}
+	return b.term(ast.Number(strconv.Itoa(i)))
+}
+
+func (b *builder) float(f float64) *ast.Term {
+	if f > -1<<53 && f < 1<<53 && f == float64(int64(f)) {
+		return b.int(int(f))
+	}
+	return b.term(ast.Number(strconv.FormatFloat(f, 'g', -1, 64)))
+}
+
+func (b *builder) object(items ...[2]*ast.Term) *ast.Term {
+	return b.term(ast.NewObject(items...))
+}
+
+func (b *builder) strings(ss []string) *ast.Term {
+	if len(ss) == 0 {
+		return emptyArray
+	}
+	terms := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		terms[i] = b.str(s)
+	}
+	return b.term(ast.NewArray(terms...))
+}
+
+func (b *builder) labels(m map[string]string) *ast.Term {
+	if len(m) == 0 {
+		return emptyObject
+	}
+	items := make([][2]*ast.Term, 0, len(m))
+	for k, v := range m {
+		items = append(items, ast.Item(b.str(k), b.str(v)))
+	}
+	return b.object(items...)
+}
+
+// toAST builds the input document. timeTerm is input.time.
+func (in *Input) toAST(b *builder, timeTerm *ast.Term) (ast.Value, error) {
+	identity, err := in.Identity.toAST(b)
+	if err != nil {
+		return nil, fmt.Errorf("input.identity: %w", err)
+	}
+	request, err := in.Request.toAST(b)
+	if err != nil {
+		return nil, fmt.Errorf("input.request: %w", err)
+	}
+	usage, err := b.anyMap(in.Usage)
+	if err != nil {
+		return nil, fmt.Errorf("input.usage: %w", err)
+	}
+	return ast.NewObject(
+		ast.Item(kVersion, versionTerm),
+		ast.Item(kIdentity, identity),
+		ast.Item(kRequest, request),
+		ast.Item(kSource, b.object(
+			ast.Item(kAddress, b.str(in.Source.Address)),
+			ast.Item(kPort, b.int(in.Source.Port)),
+		)),
+		ast.Item(kRouteName, b.str(in.RouteName)),
+		ast.Item(kFindings, in.Findings.toAST(b)),
+		ast.Item(kUsage, usage),
+		ast.Item(kTime, timeTerm),
+	), nil
+}
+
+func (id *Identity) toAST(b *builder) (*ast.Term, error) {
+	jwt, err := b.anyMap(id.JWT)
+	if err != nil {
+		return nil, fmt.Errorf("jwt: %w", err)
+	}
+	items := [12][2]*ast.Term{
+		ast.Item(kAuthenticated, ast.InternedTerm(id.Authenticated)),
+		ast.Item(kSource, b.str(id.Source)),
+		ast.Item(kSubject, b.str(id.Subject)),
+		ast.Item(kTenant, b.str(id.Tenant)),
+		ast.Item(kTeam, b.str(id.Team)),
+		ast.Item(kApp, b.str(id.App)),
+		ast.Item(kUser, b.str(id.User)),
+		ast.Item(kRoles, b.strings(id.Roles)),
+		ast.Item(kLabels, b.labels(id.Labels)),
+		ast.Item(kJWT, jwt),
+		ast.Item(kPrincipal, b.str(id.Principal)),
+	}
+	n := len(items) - 1
+	if k := id.Key; k != nil {
+		expires := ""
+		if !k.ExpiresAt.IsZero() {
+			expires = k.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		items[n] = ast.Item(kKey, b.object(
+			ast.Item(kID, b.str(k.ID)),
+			ast.Item(kName, b.str(k.Name)),
+			ast.Item(kOwner, b.str(k.Owner)),
+			ast.Item(kExpiresAt, b.str(expires)),
+			ast.Item(kExpired, ast.InternedTerm(k.Expired)),
+			ast.Item(kLabels, b.labels(k.Labels)),
+		))
+		n++
+	}
+	return b.object(items[:n]...), nil
+}
+
+func (r *Request) toAST(b *builder) (*ast.Term, error) {
+	params, err := b.anyMap(r.Parameters)
+	if err != nil {
+		return nil, fmt.Errorf("parameters: %w", err)
+	}
+	requested := r.ModelRequested
+	if requested == "" {
+		requested = r.Model
+	}
+	return b.object(
+		ast.Item(kID, b.str(r.ID)),
+		ast.Item(kAPI, b.str(r.API)),
+		ast.Item(kMethod, b.str(r.Method)),
+		ast.Item(kPath, b.str(r.Path)),
+		ast.Item(kModel, b.str(r.Model)),
+		ast.Item(kModelRequested, b.str(requested)),
+		ast.Item(kStream, ast.InternedTerm(r.Stream)),
+		ast.Item(kMaxTokens, b.int(r.MaxTokens)),
+		ast.Item(kParameters, params),
+		ast.Item(kInputTokens, b.int(r.InputTokensEstimate)),
+		ast.Item(kMessageCount, b.int(r.MessageCount)),
+		ast.Item(kTools, b.object(
+			ast.Item(kPresent, ast.InternedTerm(r.Tools.Present)),
+			ast.Item(kCount, b.int(r.Tools.Count)),
+			ast.Item(kNames, b.strings(r.Tools.Names)),
+		)),
+		ast.Item(kImages, b.int(r.Images)),
+		ast.Item(kLastUserMessage, b.str(truncateUTF8(r.LastUserMessage, MaxLastUserMessage))),
+	), nil
+}
+
+func (f *Findings) toAST(b *builder) *ast.Term {
+	return b.object(
+		ast.Item(kPII, b.object(
+			ast.Item(kTypes, b.strings(f.PII.Types)),
+			ast.Item(kCount, b.int(f.PII.Count)),
+		)),
+		ast.Item(kInjection, b.object(
+			ast.Item(kScore, b.float(f.Injection.Score)),
+		)),
+	)
+}
+
+// newTimeTerm is input.time for t. It only changes once a second, so the
+// engine caches it.
+func newTimeTerm(t time.Time) *ast.Term {
+	t = t.UTC()
+	return ast.ObjectTerm(
+		ast.Item(kNow, ast.StringTerm(t.Format(time.RFC3339))),
+		ast.Item(kUnix, ast.NumberTerm(json.Number(strconv.FormatInt(t.Unix(), 10)))),
+		ast.Item(kWeekday, knownStrings[t.Weekday().String()]),
+		ast.Item(kHour, ast.IntNumberTerm(t.Hour())),
+	)
+}
+
+func (b *builder) anyMap(m map[string]any) (*ast.Term, error) {
+	if len(m) == 0 {
+		return emptyObject, nil
+	}
+	items := make([][2]*ast.Term, 0, len(m))
+	for k, v := range m {
+		t, err := b.any(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		items = append(items, ast.Item(b.str(k), t))
+	}
+	return b.object(items...), nil
+}
+
+// any converts the JSON-like values that decoders (encoding/json, YAML)
+// produce without reflection, and falls back to OPA's conversion for the
+// rest.
+func (b *builder) any(v any) (*ast.Term, error) {
+	switch x := v.(type) {
+	case nil:
+		return ast.NullTerm(), nil
+	case string:
+		return b.str(x), nil
+	case bool:
+		return ast.InternedTerm(x), nil
+	case int:
+		return b.int(x), nil
+	case int64:
+		return b.term(ast.Number(strconv.FormatInt(x, 10))), nil
+	case float64:
+		return b.float(x), nil
+	case json.Number:
+		return b.term(ast.Number(x)), nil
+	case []string:
+		return b.strings(x), nil
+	case map[string]string:
+		return b.labels(x), nil
+	case map[string]any:
+		return b.anyMap(x)
+	case []any:
+		terms := make([]*ast.Term, len(x))
+		for i, e := range x {
+			t, err := b.any(e)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			terms[i] = t
+		}
+		return b.term(ast.NewArray(terms...)), nil
+	}
+	val, err := ast.InterfaceToValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return b.term(val), nil
+}

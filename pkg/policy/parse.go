@@ -1,0 +1,322 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+var (
+	denyStatuses     = map[int]bool{401: true, 403: true, 429: true}
+	stickyValues     = map[string]bool{"": true, "user": true, "key": true, "tenant": true, "session": true}
+	auditLevels      = map[string]bool{"": true, "minimal": true, "standard": true, "full": true}
+	redactionActions = map[string]bool{
+		"allow": true, "log": true, "mask": true, "hash": true, "pseudonymize": true, "block": true,
+	}
+)
+
+// malformed reports a contract violation at path (e.g. route.split[1].weight).
+func malformed(path, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrMalformed, path, fmt.Sprintf(format, args...))
+}
+
+// parseDecision checks the policy's result against the decision contract.
+// n limits the backends and models a route may name.
+func parseDecision(t *ast.Term, n names) (*Decision, error) {
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, malformed("decision", "want an object, got %s", ast.ValueName(t.Value))
+	}
+	d := &Decision{}
+	var err error
+	if v := obj.Get(kAllow); v != nil {
+		b, ok := v.Value.(ast.Boolean)
+		if !ok {
+			return nil, malformed("allow", "want a boolean, got %s", ast.ValueName(v.Value))
+		}
+		d.Allow = bool(b)
+	}
+	if d.Status, err = parseStatus(obj.Get(kStatus)); err != nil {
+		return nil, err
+	}
+	if d.Reason, err = optString(obj.Get(kReason), "reason"); err != nil {
+		return nil, err
+	}
+	if d.Reasons, err = stringList(obj.Get(kReasons), "reasons"); err != nil {
+		return nil, err
+	}
+	if d.Route, err = parseRoute(obj.Get(kRoute), n); err != nil {
+		return nil, err
+	}
+	if d.Headers, err = parseHeaders(obj.Get(kHeaders)); err != nil {
+		return nil, err
+	}
+	if d.Overrides, err = parseOverrides(obj.Get(kOverrides)); err != nil {
+		return nil, err
+	}
+	if d.LimitClass, err = optString(obj.Get(kLimitClass), "limit_class"); err != nil {
+		return nil, err
+	}
+	if d.Audit, err = optString(obj.Get(kAudit), "audit"); err != nil {
+		return nil, err
+	}
+	if !auditLevels[d.Audit] {
+		return nil, malformed("audit", "want minimal, standard or full, got %q", d.Audit)
+	}
+	if d.Models, err = stringList(obj.Get(kModels), "models"); err != nil {
+		return nil, err
+	}
+	if d.Allow {
+		d.Status = 0
+	} else if d.Reason == "" {
+		d.Reason = reasonDenied
+	}
+	return d, nil
+}
+
+func parseStatus(t *ast.Term) (int, error) {
+	if t == nil {
+		return 403, nil
+	}
+	num, ok := t.Value.(ast.Number)
+	if !ok {
+		return 0, malformed("status", "want a number, got %s", ast.ValueName(t.Value))
+	}
+	s, ok := num.Int()
+	if !ok || !denyStatuses[s] {
+		return 0, malformed("status", "want 401, 403 or 429, got %s", num)
+	}
+	return s, nil
+}
+
+func parseRoute(t *ast.Term, n names) (Route, error) {
+	var r Route
+	obj, err := optObject(t, "route")
+	if err != nil || obj == nil {
+		return r, err
+	}
+	if r.Model, err = optString(obj.Get(kModel), "route.model"); err != nil {
+		return r, err
+	}
+	if r.Model != "" && !known(n.models, r.Model) {
+		return r, malformed("route.model", "unknown model %q", r.Model)
+	}
+	if r.Backend, err = optString(obj.Get(kBackend), "route.backend"); err != nil {
+		return r, err
+	}
+	if r.Backend != "" && !known(n.backends, r.Backend) {
+		return r, malformed("route.backend", "unknown backend %q", r.Backend)
+	}
+	if r.Split, err = parseTargets(obj.Get(kSplit), "route.split", true, n); err != nil {
+		return r, err
+	}
+	if r.Sticky, err = optString(obj.Get(kSticky), "route.sticky"); err != nil {
+		return r, err
+	}
+	if !stickyValues[r.Sticky] {
+		return r, malformed("route.sticky", "want user, key, tenant, session or empty, got %q", r.Sticky)
+	}
+	r.Fallback, err = parseTargets(obj.Get(kFallback), "route.fallback", false, n)
+	return r, err
+}
+
+func parseTargets(t *ast.Term, path string, weighted bool, n names) ([]Target, error) {
+	if t == nil {
+		return nil, nil
+	}
+	arr, ok := t.Value.(*ast.Array)
+	if !ok {
+		return nil, malformed(path, "want an array, got %s", ast.ValueName(t.Value))
+	}
+	targets := make([]Target, arr.Len())
+	for i := range targets {
+		at := fmt.Sprintf("%s[%d]", path, i) // only on this rarely-used path
+		obj, err := optObject(arr.Elem(i), at)
+		if err != nil {
+			return nil, err
+		}
+		if obj == nil {
+			return nil, malformed(at, "want an object, got null")
+		}
+		tg := &targets[i]
+		if tg.Model, err = optString(obj.Get(kModel), at+".model"); err != nil {
+			return nil, err
+		}
+		if tg.Model == "" || !known(n.models, tg.Model) {
+			return nil, malformed(at+".model", "unknown model %q", tg.Model)
+		}
+		if tg.Backend, err = optString(obj.Get(kBackend), at+".backend"); err != nil {
+			return nil, err
+		}
+		if tg.Backend != "" && !known(n.backends, tg.Backend) {
+			return nil, malformed(at+".backend", "unknown backend %q", tg.Backend)
+		}
+		if weighted {
+			if tg.Weight, err = positiveInt(obj.Get(kWeight), at+".weight"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return targets, nil
+}
+
+func positiveInt(t *ast.Term, path string) (int, error) {
+	if t == nil {
+		return 0, malformed(path, "missing")
+	}
+	num, ok := t.Value.(ast.Number)
+	if !ok {
+		return 0, malformed(path, "want a positive integer, got %s", ast.ValueName(t.Value))
+	}
+	i, ok := num.Int()
+	if !ok || i <= 0 {
+		return 0, malformed(path, "want a positive integer, got %s", num)
+	}
+	return i, nil
+}
+
+func parseHeaders(t *ast.Term) (Headers, error) {
+	var h Headers
+	obj, err := optObject(t, "headers")
+	if err != nil || obj == nil {
+		return h, err
+	}
+	if h.Upstream, err = headerMap(obj.Get(kUpstream), "headers.upstream"); err != nil {
+		return h, err
+	}
+	h.Downstream, err = headerMap(obj.Get(kDownstream), "headers.downstream")
+	return h, err
+}
+
+// headerMap reads header names and values. Names are lower-cased; they
+// must start with "x-" and must not claim the x-sluice- or x-envoy-
+// prefixes, which steer routing and Envoy itself.
+func headerMap(t *ast.Term, path string) (map[string]string, error) {
+	m, err := stringMap(t, path)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(m))
+	for name, value := range m {
+		lower := strings.ToLower(name)
+		switch {
+		case !strings.HasPrefix(lower, "x-") || !isToken(lower):
+			return nil, malformed(path, "header %q: want a name starting with x-", name)
+		case strings.HasPrefix(lower, "x-sluice-"), strings.HasPrefix(lower, "x-envoy-"):
+			return nil, malformed(path, "header %q: the x-sluice- and x-envoy- prefixes are reserved", name)
+		case strings.ContainsAny(value, "\r\n\x00"):
+			return nil, malformed(path, "header %q: value contains a line break or NUL", name)
+		}
+		out[lower] = value
+	}
+	return out, nil
+}
+
+// isToken reports whether s is a valid HTTP header name (RFC 9110 token).
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+func parseOverrides(t *ast.Term) (Overrides, error) {
+	var o Overrides
+	obj, err := optObject(t, "overrides")
+	if err != nil || obj == nil {
+		return o, err
+	}
+	if o.Redaction, err = stringMap(obj.Get(kRedaction), "overrides.redaction"); err != nil {
+		return o, err
+	}
+	for entity, action := range o.Redaction {
+		if !redactionActions[action] {
+			return o, malformed("overrides.redaction."+entity,
+				"want allow, log, mask, hash, pseudonymize or block, got %q", action)
+		}
+	}
+	o.Guardrails, err = stringMap(obj.Get(kGuardrails), "overrides.guardrails")
+	return o, err
+}
+
+func optObject(t *ast.Term, path string) (ast.Object, error) {
+	if t == nil {
+		return nil, nil
+	}
+	if _, ok := t.Value.(ast.Null); ok {
+		return nil, nil
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, malformed(path, "want an object, got %s", ast.ValueName(t.Value))
+	}
+	return obj, nil
+}
+
+func optString(t *ast.Term, path string) (string, error) {
+	if t == nil {
+		return "", nil
+	}
+	s, ok := t.Value.(ast.String)
+	if !ok {
+		return "", malformed(path, "want a string, got %s", ast.ValueName(t.Value))
+	}
+	return string(s), nil
+}
+
+// stringList accepts an array or a set of strings: Rego's partial set rules
+// (`reasons contains r if ...`) produce sets.
+func stringList(t *ast.Term, path string) ([]string, error) {
+	if t == nil {
+		return nil, nil
+	}
+	var elems []*ast.Term
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		elems = make([]*ast.Term, v.Len())
+		for i := range elems {
+			elems[i] = v.Elem(i)
+		}
+	case ast.Set:
+		elems = v.Slice() // sorted
+	default:
+		return nil, malformed(path, "want an array or set of strings, got %s", ast.ValueName(t.Value))
+	}
+	out := make([]string, len(elems))
+	for i, e := range elems {
+		s, ok := e.Value.(ast.String)
+		if !ok {
+			return nil, malformed(path, "want strings, got %s", ast.ValueName(e.Value))
+		}
+		out[i] = string(s)
+	}
+	return out, nil
+}
+
+func stringMap(t *ast.Term, path string) (map[string]string, error) {
+	obj, err := optObject(t, path)
+	if err != nil || obj == nil {
+		return nil, err
+	}
+	out := make(map[string]string, obj.Len())
+	err = obj.Iter(func(k, v *ast.Term) error {
+		ks, ok := k.Value.(ast.String)
+		if !ok {
+			return malformed(path, "want string keys, got %s", ast.ValueName(k.Value))
+		}
+		vs, ok := v.Value.(ast.String)
+		if !ok {
+			return malformed(path+"."+string(ks), "want a string, got %s", ast.ValueName(v.Value))
+		}
+		out[string(ks)] = string(vs)
+		return nil
+	})
+	return out, err
+}

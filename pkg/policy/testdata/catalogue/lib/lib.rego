@@ -1,0 +1,3 @@
+package lib
+
+backend_for(model) := data.sluice.models[model].backend

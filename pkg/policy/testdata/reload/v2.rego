@@ -1,0 +1,3 @@
+package sluice
+
+decision := {"allow": true, "limit_class": "v2"}
