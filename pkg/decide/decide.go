@@ -29,7 +29,6 @@ type Stage struct {
 	mu     sync.Mutex // serialises Reload
 	engine atomic.Pointer[policy.Engine]
 	opts   *config.Policy // what the current engine was built from
-	warned bool
 }
 
 // New returns a stage with no policy until Reload loads one.

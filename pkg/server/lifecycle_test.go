@@ -53,7 +53,12 @@ func start(t *testing.T, path string) *running {
 	r := &running{srv: srv,
 		grpc: gl.Addr().String(), admin: al.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- r.srv.Serve(ctx, gl, al) }()
-	t.Cleanup(func() { cancel(); <-r.done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-r.done; err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
 	waitFor(t, func() bool { return httpStatus("http://"+r.admin+"/readyz") == 200 })
 	return r
 }
