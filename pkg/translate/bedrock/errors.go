@@ -57,7 +57,7 @@ func awsError(status int, name, msg string, header http.Header) *gwerror.Error {
 	case "resourcenotfound":
 		return gwerror.Wrap(gwerror.UpstreamError, cause, "bedrock could not find the configured model: %s", msg)
 	case "modelnotready", "serviceunavailable":
-		return providererr.WithRetryAfter(gwerror.New(gwerror.UpstreamUnavailable, "bedrock is unavailable: %s", msg), header)
+		return providererr.WithRetryAfter(gwerror.New(gwerror.UpstreamError, "bedrock is unavailable: %s", msg), header)
 	case "modeltimeout":
 		return gwerror.New(gwerror.UpstreamTimeout, "bedrock timed out: %s", msg)
 	case "modelerror", "internalserver", "modelstreamerror":
@@ -76,7 +76,7 @@ func byStatus(status int, msg string, cause error, header http.Header) *gwerror.
 	case status == http.StatusRequestEntityTooLarge:
 		return gwerror.New(gwerror.BodyTooLarge, "bedrock rejected the request as too large: %s", msg)
 	case status == http.StatusServiceUnavailable:
-		return providererr.WithRetryAfter(gwerror.New(gwerror.UpstreamUnavailable, "bedrock is unavailable: %s", msg), header)
+		return providererr.WithRetryAfter(gwerror.New(gwerror.UpstreamError, "bedrock is unavailable: %s", msg), header)
 	case status == http.StatusGatewayTimeout:
 		return gwerror.New(gwerror.UpstreamTimeout, "bedrock timed out: %s", msg)
 	case status >= 400 && status < 500 && status != http.StatusNotFound:

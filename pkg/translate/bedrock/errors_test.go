@@ -71,11 +71,11 @@ func TestError(t *testing.T) {
 		},
 		{
 			name: "model not ready", status: 429, header: typ("ModelNotReadyException"), body: `{"message":"Model is not ready"}`,
-			code: gwerror.UpstreamUnavailable, httpStatus: 503, contains: "not ready",
+			code: gwerror.UpstreamError, httpStatus: 502, contains: "not ready",
 		},
 		{
 			name: "service unavailable", status: 503, header: typ("ServiceUnavailableException"), body: `{"message":"down"}`,
-			code: gwerror.UpstreamUnavailable, httpStatus: 503,
+			code: gwerror.UpstreamError, httpStatus: 502,
 		},
 		{
 			name: "model timeout", status: 408, header: typ("ModelTimeoutException"), body: `{"message":"took too long"}`,

@@ -68,7 +68,7 @@ func errorFromJSON(status int, header http.Header, e gjson.Result) *gwerror.Erro
 	case status == http.StatusRequestEntityTooLarge:
 		return gwerror.New(gwerror.BodyTooLarge, "gemini rejected the request as too large: %s", msg)
 	case status == http.StatusServiceUnavailable || gs == "UNAVAILABLE":
-		return withRetryAfter(gwerror.New(gwerror.UpstreamUnavailable, "gemini is unavailable: %s", msg), header, e)
+		return withRetryAfter(gwerror.New(gwerror.UpstreamError, "gemini is unavailable: %s", msg), header, e)
 	case status == http.StatusGatewayTimeout || gs == "DEADLINE_EXCEEDED":
 		return gwerror.New(gwerror.UpstreamTimeout, "gemini timed out: %s", msg)
 	case status >= 500 || status < 400:

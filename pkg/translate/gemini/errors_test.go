@@ -80,7 +80,7 @@ func TestError(t *testing.T) {
 		{
 			name: "overloaded", status: 503, header: http.Header{"Retry-After": {"5"}},
 			body: `{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`,
-			code: gwerror.UpstreamUnavailable, httpStatus: 503, retryAfter: "5", contains: "overloaded",
+			code: gwerror.UpstreamError, httpStatus: 502, retryAfter: "5", contains: "overloaded",
 		},
 		{
 			name: "deadline", status: 504, body: `{"error":{"code":504,"status":"DEADLINE_EXCEEDED"}}`,

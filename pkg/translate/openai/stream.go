@@ -97,6 +97,12 @@ func (s *stream) event(ev sse.Event) error {
 	if u.IsObject() {
 		s.usage = oaiwire.ParseUsage(u)
 	}
+	if !u.IsObject() && !hasChoices(data) {
+		// Azure opens its streams with a chunk carrying only prompt-filter
+		// results and no choices. Clients index choices[0] of every chunk
+		// but the usage one, so such a chunk is dropped, not forwarded.
+		return nil
+	}
 	if s.hideUsage {
 		if u.IsObject() && !hasChoices(data) {
 			return nil // the usage chunk Sluice asked for on the client's behalf
