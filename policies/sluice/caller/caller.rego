@@ -1,0 +1,73 @@
+# METADATA
+# description: |
+#   Who is calling: the identity Sluice verified, normalised into the facts
+#   the other modules reason about. Nothing here denies.
+package sluice.caller
+
+import data.sluice.settings
+
+# Missing identity fields read as empty, so a partial input can never make
+# a rule error out; it can only fail to match.
+tenant := object.get(input, ["identity", "tenant"], "")
+
+team := object.get(input, ["identity", "team"], "")
+
+authenticated if input.identity.authenticated == true
+
+# Only the explicit anonymous source counts: an unauthenticated input with
+# any other source is malformed and gets no development allowance.
+anonymous if {
+	not authenticated
+	input.identity.source == "anonymous"
+}
+
+# Go encodes an empty map or slice as null, so every object read here
+# tolerates null (and any other stray type) as empty.
+_object(value) := value if is_object(value)
+
+else := {}
+
+default tenant_record := {}
+
+tenant_record := _object(data.sluice.tenants[tenant])
+
+known_tenant if data.sluice.tenants[tenant]
+
+team_record := _object(object.get(tenant_record, ["teams", team], {}))
+
+# The key's labels win over the identity's, because they were set by
+# whoever issued the key and describe what it was issued for.
+labels := object.union(
+	_object(object.get(input, ["identity", "labels"], {})),
+	_object(object.get(input, ["identity", "key", "labels"], {})),
+)
+
+_claimed_roles := {role |
+	some role in object.get(input, ["identity", "roles"], [])
+	is_string(role)
+}
+
+_honoured_roles := {role |
+	some role in object.get(tenant_record, "roles", [])
+	is_string(role)
+}
+
+# Roles can come from a tenant's own identity provider (a JWT claim), so a
+# tenant that lists its roles only gets those honoured: its IdP cannot
+# mint a role the platform never granted it.
+roles := _claimed_roles if count(_honoured_roles) == 0
+
+roles := _claimed_roles & _honoured_roles if count(_honoured_roles) > 0
+
+# capabilities are what the caller's roles grant, from the roles knob
+# (for example admin: all_models, any_hour; viewer: list_only).
+capabilities := {cap | some role in roles; some cap in settings.list(["roles", role])}
+
+# Roles add up: a caller is list-only when it holds roles and every one of
+# them is a list-only role. A caller with no roles is an ordinary caller.
+list_only if {
+	count(roles) > 0
+	every role in roles {
+		"list_only" in settings.list(["roles", role])
+	}
+}

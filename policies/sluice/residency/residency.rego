@@ -1,0 +1,37 @@
+# METADATA
+# description: |
+#   Data residency: a tenant whose region is listed in residency.regions may
+#   only be served by backends labelled with that region. The routing module
+#   swaps a requested model for its in-region stand-in from
+#   residency.aliases when there is one.
+package sluice.residency
+
+import data.sluice.caller
+import data.sluice.catalogue
+import data.sluice.settings
+
+region := object.get(caller.tenant_record, "region", "")
+
+# Which regions are enforced is a platform decision (a legal one, usually),
+# so a tenant override cannot switch it off.
+enforced if {
+	region != ""
+	region in settings.global(["residency", "regions"], [])
+}
+
+model_deny[model] contains {
+	"id": "data_residency",
+	"status": 403,
+	"reason": sprintf("model %s is not served in region %s", [model, region]),
+} if {
+	enforced
+	catalogue.models[model]
+	catalogue.region(model) != region
+}
+
+# stand_in is the in-region model that serves requests for model, or
+# undefined when data names none.
+stand_in(model) := alias if {
+	alias := settings.value(["residency", "aliases", region, model], "")
+	alias != ""
+}

@@ -1,0 +1,43 @@
+# METADATA
+# description: |
+#   The reference policy's own knobs, from data.sluice.policy (data.json).
+#   Every threshold and list lives there, so a security team tunes the
+#   policy by editing data, not Rego. A tenant entry under
+#   data.sluice.policy.tenants overrides global knobs for that tenant's
+#   callers only, knob by knob.
+package sluice.settings
+
+import data.sluice.caller
+
+# An absent or malformed data file leaves every knob at its fallback, and
+# rules that need a knob stay dormant rather than failing the evaluation.
+default policy := {}
+
+policy := data.sluice.policy if is_object(data.sluice.policy)
+
+default _overrides := {}
+
+_overrides := overrides if {
+	overrides := policy.tenants[caller.tenant]
+	is_object(overrides)
+}
+
+# global returns the knob at path, ignoring tenant overrides. Rules use it
+# for knobs a tenant must not relax (for example the residency regions).
+global(path, fallback) := object.get(policy, path, fallback)
+
+# tenant returns the caller's tenant override at path, or fallback.
+tenant(path, fallback) := object.get(_overrides, path, fallback)
+
+# value returns the knob at path for this caller: the tenant's override
+# when it sets that path, else the global knob, else fallback. Rules read
+# knobs at their full path, so an override replaces exactly one knob.
+value(path, fallback) := object.get(_overrides, path, object.get(policy, path, fallback))
+
+# list is value for knobs that hold a list: anything else (a null from a
+# half-written file, say) reads as the empty list instead of raising a
+# type error in the middle of a decision.
+list(path) := knob if {
+	knob := value(path, [])
+	is_array(knob)
+} else := []
