@@ -71,7 +71,9 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 		check   func(*options) bool
 	}{
-		{args: nil, check: func(o *options) bool { return o.duration == 5*time.Second && len(o.concurrency) == 3 && len(o.cases) == 3 }},
+		{args: nil, check: func(o *options) bool {
+			return o.duration == 5*time.Second && len(o.concurrency) == 3 && len(o.cases) == 3
+		}},
 		{args: []string{"-quick"}, check: func(o *options) bool { return o.duration < time.Second && len(o.concurrency) == 2 }},
 		{args: []string{"-quick", "-concurrency", "8"}, check: func(o *options) bool { return len(o.concurrency) == 1 && o.concurrency[0] == 8 }},
 		{args: []string{"-cases", "openai-anthropic-stream"}, check: func(o *options) bool { return len(o.cases) == 1 && o.cases[0].Stream }},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/sluice-gw/sluice/pkg/loadgen"
@@ -16,6 +17,9 @@ type measured struct {
 	res     *loadgen.Result
 	mallocs uint64
 	bytes   uint64
+	// cpu is the process's user+system CPU time over the runs. Unlike wall
+	// time it barely moves when other work shares the machine.
+	cpu time.Duration
 }
 
 // measureOnce collects garbage so every run starts from the same heap
@@ -27,9 +31,11 @@ func measureOnce(ctx context.Context, t *target, l loadgen.Load) measured {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
 	res := t.client.Run(ctx, l)
+	cpu1 := cpuTime()
 	runtime.ReadMemStats(&after)
-	return measured{res: res, mallocs: after.Mallocs - before.Mallocs, bytes: after.TotalAlloc - before.TotalAlloc}
+	return measured{res: res, mallocs: after.Mallocs - before.Mallocs, bytes: after.TotalAlloc - before.TotalAlloc, cpu: cpu1 - cpu0}
 }
 
 // measureCell warms both servers up, then alternates between them in
@@ -55,6 +61,7 @@ func measureCell(ctx context.Context, o *options, l loadgen.Load, base, sl *targ
 			r := measureOnce(ctx, m.t, l)
 			m.acc.mallocs += r.mallocs
 			m.acc.bytes += r.bytes
+			m.acc.cpu += r.cpu
 			*m.rs = append(*m.rs, r.res)
 		}
 	}
@@ -73,13 +80,22 @@ func runCells(ctx context.Context, o *options, base, sl *target, log io.Writer) 
 				return nil, fmt.Errorf("interrupted: %w", err)
 			}
 			cell := newCell(c, n, s, b)
-			_, _ = fmt.Fprintf(log, "%-24s c=%-3d sluice %8.0f req/s  do-nothing %8.0f req/s  ratio %.2f  p99 added %7.0fµs  allocs/req %6.0f  errors %d\n",
-				c.Name, n, cell.Sluice.PerSecond, cell.Baseline.PerSecond, cell.Ratio, cell.P99AddedMicros,
+			_, _ = fmt.Fprintf(log, "%-24s c=%-3d sluice %8.0f req/s  do-nothing %8.0f req/s  ratio %.2f  cpu ratio %.2f  p99 added %7.0fµs  allocs/req %6.0f  errors %d\n",
+				c.Name, n, cell.Sluice.PerSecond, cell.Baseline.PerSecond, cell.Ratio, cell.CPURatio, cell.P99AddedMicros,
 				cell.AllocsPerRequest, cell.Sluice.Errors+cell.Baseline.Errors)
 			cells = append(cells, cell)
 		}
 	}
 	return cells, nil
+}
+
+// cpuTime is this process's user plus system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func perRequest(total uint64, res *loadgen.Result) float64 {

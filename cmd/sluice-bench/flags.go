@@ -20,6 +20,7 @@ type options struct {
 	concurrency []int
 	cases       []*loadgen.Case
 	conns       int
+	policyDir   string
 
 	rssRequests    int
 	rssConcurrency int
@@ -44,6 +45,7 @@ func parseFlags(args []string) (*options, error) {
 	conc := fs.String("concurrency", "1,16,64", "comma-separated concurrent requests (streams) per cell")
 	cases := fs.String("cases", "openai-openai,openai-anthropic-stream,openai-openai-stream", "comma-separated cases")
 	fs.IntVar(&o.conns, "conns", 2, "HTTP/2 connections per server, as Envoy opens one per worker thread")
+	fs.StringVar(&o.policyDir, "policy", "", "run Sluice with this OPA policy directory (default: no policy)")
 	fs.IntVar(&o.rssRequests, "rss-requests", 100_000, "requests to drive through `sluice serve` before reading its RSS; 0 skips")
 	fs.IntVar(&o.rssConcurrency, "rss-concurrency", 64, "concurrency of the RSS run")
 	fs.StringVar(&o.sluiceBin, "sluice-bin", "", "prebuilt sluice binary for the RSS run (default: go build ./cmd/sluice)")

@@ -16,6 +16,10 @@ func (r *Report) Markdown() string {
 	m := r.Machine
 	fmt.Fprintf(&b, "Machine: %d CPUs, %s, %s/%s, %s, GOMAXPROCS %d; load average before the run %s  \n",
 		m.CPUs, m.CPUModel, m.OS, m.Arch, m.Go, m.GOMAXPROCS, m.LoadBefore)
+	if busy(m) {
+		fmt.Fprintf(&b, "> **The machine was busy before the run (load %s on %d CPUs).** Wall-clock figures (req/s, ratio, latency) "+
+			"are skewed by the other work; the CPU ratio is the steadier measure of Sluice's cost.\n\n", m.LoadBefore, m.CPUs)
+	}
 	fmt.Fprintf(&b, "Command: `%s`  \n", r.Command)
 	s := r.Settings
 	per := s.Duration + " per server per cell"
@@ -23,8 +27,13 @@ func (r *Report) Markdown() string {
 		per = fmt.Sprintf("%d requests per server per cell", s.Requests)
 	}
 	fmt.Fprintf(&b, "Cells: %s in %d alternating slices, after a %s warm-up; %d HTTP/2 connections per server; "+
-		"driver, Sluice and the do-nothing server in one process. Run took %.0f s.\n\n",
+		"driver, Sluice and the do-nothing server in one process. Run took %.0f s.  \n",
 		per, s.Rounds, s.Warmup, s.Conns, r.ElapsedSeconds)
+	policy := "no policy"
+	if s.Policy != "" {
+		policy = "OPA policy from `" + s.Policy + "`"
+	}
+	fmt.Fprintf(&b, "Sluice: every request authenticated with a Sluice API key; %s.\n\n", policy)
 
 	b.WriteString("### Targets\n\n| target | want | got | verdict |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
@@ -32,12 +41,13 @@ func (r *Report) Markdown() string {
 	}
 
 	b.WriteString("\n### Throughput and overhead\n\n")
-	b.WriteString("| case | conc | sluice req/s | do-nothing req/s | ratio | target | p99 added | sluice allocs/req | sluice KB/req | errors |\n")
-	b.WriteString("|---|--:|--:|--:|--:|---|--:|--:|--:|--:|\n")
+	b.WriteString("| case | conc | sluice req/s | do-nothing req/s | ratio | target | CPU µs/req sluice / do-nothing | CPU ratio | p50 added | p99 added | sluice allocs/req | sluice KB/req | errors |\n")
+	b.WriteString("|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range r.Cells {
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.2f× | %s | %+.0f µs | %.0f | %.1f | %d |\n",
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.2f× | %s | %.0f / %.0f | %.2f× | %+.0f µs | %+.0f µs | %.0f | %.1f | %d |\n",
 			c.Title, c.Concurrency, c.Sluice.PerSecond, c.Baseline.PerSecond, c.Ratio, cellTarget(c),
-			c.P99AddedMicros, c.AllocsPerRequest, c.BytesPerRequest/1024, c.Sluice.Errors+c.Baseline.Errors)
+			c.Sluice.CPUMicrosPerRequest, c.Baseline.CPUMicrosPerRequest, c.CPURatio,
+			c.P50AddedMicros, c.P99AddedMicros, c.AllocsPerRequest, c.BytesPerRequest/1024, c.Sluice.Errors+c.Baseline.Errors)
 	}
 
 	b.WriteString("\n### Latency per phase, µs (p50 / p99)\n\n")
@@ -58,6 +68,16 @@ func (r *Report) Markdown() string {
 	}
 	r.memoryTable(&b)
 	return b.String()
+}
+
+// busy reports whether the one-minute load average before the run was
+// over half the CPU count.
+func busy(m Machine) bool {
+	var load float64
+	if _, err := fmt.Sscan(m.LoadBefore, &load); err != nil {
+		return false
+	}
+	return load > float64(m.CPUs)/2
 }
 
 func cellTarget(c Cell) string {

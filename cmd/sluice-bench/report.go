@@ -44,6 +44,8 @@ type Settings struct {
 	Concurrency []int    `json:"concurrency"`
 	Cases       []string `json:"cases"`
 	Conns       int      `json:"conns"`
+	// Policy is the policy directory Sluice ran with, if any.
+	Policy string `json:"policy,omitempty"`
 }
 
 // Cell is one case at one concurrency, against both servers.
@@ -55,8 +57,14 @@ type Cell struct {
 	Baseline    Run    `json:"do_nothing"`
 	// Ratio is Sluice's throughput over the do-nothing server's.
 	Ratio float64 `json:"ratio"`
-	// P99AddedMicros is Sluice's whole-request p99 minus the do-nothing p99.
+	// CPURatio is the do-nothing run's process CPU time per request over
+	// Sluice's: the throughput ratio the two would reach on otherwise idle,
+	// CPU-bound cores. It is steadier than Ratio on a shared machine.
+	CPURatio float64 `json:"cpu_ratio"`
+	// P99AddedMicros is Sluice's whole-request p99 minus the do-nothing
+	// p99; P50AddedMicros the same at the median, which noise moves less.
 	P99AddedMicros float64 `json:"p99_added_us"`
+	P50AddedMicros float64 `json:"p50_added_us"`
 	// AllocsPerRequest and BytesPerRequest are Sluice's own: the process's
 	// per-request allocations in the Sluice run minus those in the
 	// do-nothing run, which has the same driver and gRPC stack.
@@ -79,6 +87,8 @@ type Run struct {
 	// (driver, gRPC both ends, processor) per request.
 	ProcessAllocsPerRequest float64 `json:"process_allocs_per_request"`
 	ProcessBytesPerRequest  float64 `json:"process_bytes_per_request"`
+	// CPUMicrosPerRequest is the whole process's CPU time per request.
+	CPUMicrosPerRequest float64 `json:"process_cpu_us_per_request"`
 }
 
 // Latency is a distribution in microseconds.
@@ -141,6 +151,7 @@ func runOf(m measured) Run {
 		Phases: map[string]Latency{}, Total: latencyOf(m.res.Total),
 		ProcessAllocsPerRequest: perRequest(m.mallocs, m.res),
 		ProcessBytesPerRequest:  perRequest(m.bytes, m.res),
+		CPUMicrosPerRequest:     perRequest(uint64(m.cpu/time.Microsecond), m.res),
 	}
 	for p := range loadgen.NumPhases {
 		r.Phases[p.String()] = latencyOf(m.res.Phases[p])
@@ -157,7 +168,11 @@ func newCell(c *loadgen.Case, n int, sl, base measured) Cell {
 	if cell.Baseline.PerSecond > 0 {
 		cell.Ratio = cell.Sluice.PerSecond / cell.Baseline.PerSecond
 	}
+	if cell.Sluice.CPUMicrosPerRequest > 0 {
+		cell.CPURatio = cell.Baseline.CPUMicrosPerRequest / cell.Sluice.CPUMicrosPerRequest
+	}
 	cell.P99AddedMicros = cell.Sluice.Total.P99 - cell.Baseline.Total.P99
+	cell.P50AddedMicros = cell.Sluice.Total.P50 - cell.Baseline.Total.P50
 	cell.AllocsPerRequest = cell.Sluice.ProcessAllocsPerRequest - cell.Baseline.ProcessAllocsPerRequest
 	cell.BytesPerRequest = cell.Sluice.ProcessBytesPerRequest - cell.Baseline.ProcessBytesPerRequest
 	return cell

@@ -45,7 +45,7 @@ func rssMix(cases []*loadgen.Case) []*loadgen.Case {
 
 // measureRSS builds `sluice serve`, drives o.rssRequests requests through
 // it as a child process, and reads its resident memory from /proc.
-func measureRSS(ctx context.Context, o *options, log *os.File) *Memory {
+func measureRSS(ctx context.Context, o *options, bc *benchConfig, log *os.File) *Memory {
 	mem := &Memory{Requests: o.rssRequests, Concurrency: o.rssConcurrency}
 	mix := rssMix(o.cases)
 	for _, c := range mix {
@@ -57,28 +57,32 @@ func measureRSS(ctx context.Context, o *options, log *os.File) *Memory {
 		return mem
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	if err := driveChild(ctx, o, dir, mix, mem, log); err != nil {
+	if err := driveChild(ctx, o, bc, dir, mix, mem, log); err != nil {
 		mem.Err = err.Error()
 	}
 	return mem
 }
 
-func driveChild(ctx context.Context, o *options, dir string, mix []*loadgen.Case, mem *Memory, log *os.File) error {
+func driveChild(ctx context.Context, o *options, bc *benchConfig, dir string, mix []*loadgen.Case, mem *Memory, log *os.File) error {
 	bin := o.sluiceBin
 	if bin == "" {
 		bin = filepath.Join(dir, "sluice")
 		_, _ = fmt.Fprintln(log, "building ./cmd/sluice for the memory run")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/sluice-gw/sluice/cmd/sluice")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/sluice-gw/sluice/cmd/sluice") //nolint:gosec // a temp path we made
 		if out, err := build.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build ./cmd/sluice: %w\n%s", err, out)
 		}
 	}
 	mem.Binary = bin
-	child, err := startChild(ctx, bin, dir)
+	child, err := startChild(ctx, bin, bc, dir)
 	if err != nil {
 		return err
 	}
-	defer child.stop()
+	defer func() {
+		if err := child.stop(); err != nil {
+			_, _ = fmt.Fprintf(log, "sluice serve did not stop cleanly: %v\n%s\n", err, tail(child.stderr.Name()))
+		}
+	}()
 	if mem.RSSStartMB, _, err = procMemory(child.cmd.Process.Pid); err != nil {
 		return err
 	}
@@ -100,11 +104,14 @@ type childServer struct {
 	cmd    *exec.Cmd
 	target *target
 	stderr *os.File
+	// exited is closed when the process has exited, with waitErr set.
+	exited  chan struct{}
+	waitErr error
 }
 
 // startChild runs `sluice serve` on a free loopback port and waits until a
 // real request goes through it.
-func startChild(ctx context.Context, bin, dir string) (*childServer, error) {
+func startChild(ctx context.Context, bin string, bc *benchConfig, dir string) (*childServer, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
@@ -113,24 +120,25 @@ func startChild(ctx context.Context, bin, dir string) (*childServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := loadgen.BenchConfig(addr, admin)
+	cfg := bc.yaml(addr, admin)
 	path := filepath.Join(dir, "sluice.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("writing config: %w", err)
 	}
-	stderr, err := os.Create(filepath.Join(dir, "sluice.log"))
+	stderr, err := os.Create(filepath.Join(dir, "sluice.log")) //nolint:gosec // inside our own temp dir
 	if err != nil {
 		return nil, fmt.Errorf("creating log: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, bin, "serve", "--config", path) // #nosec G204 -- our own binary
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", path) //nolint:gosec // the sluice binary the user chose or we built
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Start(); err != nil {
 		_ = stderr.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	c := &childServer{cmd: cmd, stderr: stderr, target: &target{name: "sluice serve", addr: addr}}
-	if err := c.ready(ctx); err != nil {
-		c.stop()
+	c := &childServer{cmd: cmd, stderr: stderr, target: &target{name: "sluice serve", addr: addr}, exited: make(chan struct{})}
+	go func() { c.waitErr = cmd.Wait(); close(c.exited) }()
+	if err := c.ready(ctx, bc.key); err != nil {
+		_ = c.stop() // the readiness error says more
 		return nil, fmt.Errorf("%w\nsluice serve log:\n%s", err, tail(stderr.Name()))
 	}
 	return c, nil
@@ -148,11 +156,12 @@ func freePort() (string, error) {
 	return addr, ln.Close()
 }
 
-func (c *childServer) ready(ctx context.Context) error {
+func (c *childServer) ready(ctx context.Context, key string) error {
 	var err error
 	if c.target.client, err = loadgen.Dial(c.target.addr, 2); err != nil {
 		return err
 	}
+	c.target.client.APIKey = key
 	probe := loadgen.Cases()[0]
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -162,31 +171,37 @@ func (c *childServer) ready(ctx context.Context) error {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("sluice serve never answered a request: %w", err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-c.exited:
+			return fmt.Errorf("sluice serve exited before answering: %w", c.waitErr)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
 // stop drains the child with SIGTERM, as a deployment would, and kills it
-// if it does not exit in time.
-func (c *childServer) stop() {
+// if it does not exit in time. It returns the child's exit error.
+func (c *childServer) stop() error {
 	if c.target.client != nil {
 		_ = c.target.client.Close()
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
+	var err error
 	select {
-	case <-done:
+	case <-c.exited:
+		err = c.waitErr
 	case <-time.After(10 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-done
+		<-c.exited
+		err = errors.Join(errors.New("no exit 10s after SIGTERM; killed"), c.waitErr)
 	}
 	_ = c.stderr.Close()
+	return err
 }
 
 // procMemory reads VmRSS and VmHWM (peak RSS) in MB from /proc.
 func procMemory(pid int) (rss, hwm float64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid)) //nolint:gosec // a pid, not a user path
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading process memory: %w", err)
 	}
@@ -214,7 +229,7 @@ func procMemory(pid int) (rss, hwm float64, err error) {
 }
 
 func tail(path string) string {
-	b, err := os.ReadFile(filepath.Clean(path))
+	b, err := os.ReadFile(filepath.Clean(path)) //nolint:gosec // the log in our own temp dir
 	if err != nil {
 		return err.Error()
 	}

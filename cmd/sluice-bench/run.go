@@ -17,12 +17,16 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 	if err := setBenchSecrets(); err != nil {
 		return nil, err
 	}
+	bc, err := newBenchConfig(o.policyDir)
+	if err != nil {
+		return nil, err
+	}
 	base, err := startBaseline(o.conns)
 	if err != nil {
 		return nil, err
 	}
 	defer base.close()
-	sl, err := startSluice(ctx, o.conns)
+	sl, err := startSluice(ctx, bc, o.conns)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +39,10 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 		return nil, err
 	}
 	if o.rssRequests > 0 {
-		rep.Memory = measureRSS(ctx, o, log)
+		rep.Memory = measureRSS(ctx, o, bc, log)
+		if !rep.Memory.Measured {
+			_, _ = fmt.Fprintf(log, "WARNING: sluice serve's memory was not measured: %s\n", rep.Memory.Err)
+		}
 	}
 	rep.finish(time.Since(start))
 	return rep, nil
@@ -46,7 +53,7 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 // and gRPC's client side are in the same process.
 func profiled(o *options, fn func() ([]Cell, error)) ([]Cell, error) {
 	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
+		f, err := os.Create(o.cpuProfile) //nolint:gosec // a path the user asked for
 		if err != nil {
 			return nil, fmt.Errorf("cpu profile: %w", err)
 		}
@@ -60,7 +67,7 @@ func profiled(o *options, fn func() ([]Cell, error)) ([]Cell, error) {
 	if err != nil || o.memProfile == "" {
 		return cells, err
 	}
-	f, err := os.Create(o.memProfile)
+	f, err := os.Create(o.memProfile) //nolint:gosec // a path the user asked for
 	if err != nil {
 		return nil, fmt.Errorf("allocation profile: %w", err)
 	}
@@ -78,7 +85,7 @@ func command(o *options) string {
 func settingsOf(o *options) Settings {
 	s := Settings{
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds,
-		Concurrency: o.concurrency, Conns: o.conns,
+		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir,
 	}
 	for _, c := range o.cases {
 		s.Cases = append(s.Cases, c.Name)
@@ -121,7 +128,7 @@ func write(rep *Report, o *options) error {
 		_, err := os.Stdout.Write(out)
 		return err
 	}
-	if err := os.WriteFile(o.out, out, 0o600); err != nil {
+	if err := os.WriteFile(o.out, out, 0o600); err != nil { //nolint:gosec // a path the user asked for
 		return fmt.Errorf("writing report: %w", err)
 	}
 	return nil

@@ -5,29 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/loadgen"
 	"github.com/sluice-gw/sluice/pkg/server"
 )
-
-// benchSecrets are the provider keys the bench config reads. They are set
-// to dummies unconditionally: nothing leaves the machine, and a real key in
-// the caller's environment is never carried into a benchmark.
-var benchSecrets = map[string]string{
-	"OPENAI_API_KEY":    "sk-bench-openai-not-a-real-key",
-	"ANTHROPIC_API_KEY": "sk-ant-bench-not-a-real-key",
-}
-
-func setBenchSecrets() error {
-	for k, v := range benchSecrets {
-		if err := os.Setenv(k, v); err != nil {
-			return fmt.Errorf("setting %s: %w", k, err)
-		}
-	}
-	return nil
-}
 
 // target is one ext_proc server under test, with its client connections.
 type target struct {
@@ -72,11 +54,7 @@ func startBaseline(conns int) (*target, error) {
 
 // startSluice runs Sluice's real server (the one `sluice serve` runs) in
 // this process, so its allocations show in this process's MemStats.
-func startSluice(ctx context.Context, conns int) (*target, error) {
-	p, err := server.Pipeline()
-	if err != nil {
-		return nil, fmt.Errorf("building pipeline: %w", err)
-	}
+func startSluice(ctx context.Context, bc *benchConfig, conns int) (*target, error) {
 	gl, err := listen()
 	if err != nil {
 		return nil, err
@@ -86,7 +64,7 @@ func startSluice(ctx context.Context, conns int) (*target, error) {
 		_ = gl.Close()
 		return nil, err
 	}
-	src := loadgen.BenchConfig(gl.Addr().String(), al.Addr().String())
+	src := bc.yaml(gl.Addr().String(), al.Addr().String())
 	snap, err := config.Parse("bench.yaml", []byte(src), config.LoadOptions{RequireSecrets: true})
 	if err != nil {
 		_, _ = gl.Close(), al.Close()
@@ -95,7 +73,11 @@ func startSluice(ctx context.Context, conns int) (*target, error) {
 	// Logs are dropped: failures reach the driver as immediate responses
 	// and are reported from there, and logging would cost time in the
 	// measured path that a production log sink would not charge here.
-	srv := server.New(snap, "", p, slog.New(slog.DiscardHandler))
+	srv, err := server.Build(snap, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		_, _ = gl.Close(), al.Close()
+		return nil, fmt.Errorf("starting sluice: %w", err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ctx, gl, al) }()
@@ -104,5 +86,6 @@ func startSluice(ctx context.Context, conns int) (*target, error) {
 		t.close()
 		return nil, err
 	}
+	t.client.APIKey = bc.key
 	return t, nil
 }

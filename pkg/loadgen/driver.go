@@ -27,6 +27,10 @@ import (
 // Client holds the gRPC connections to one ext_proc server. Like Envoy, it
 // keeps them open across requests and multiplexes streams over them.
 type Client struct {
+	// APIKey is the bearer token every request carries, as a caller's
+	// credential passed through Envoy. Set it before Run or Check.
+	APIKey string
+
 	conns []extprocv3.ExternalProcessorClient
 	cc    []*grpc.ClientConn
 }
@@ -98,7 +102,7 @@ func (c *Client) Run(ctx context.Context, l Load) *Result {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range ws {
-		ws[i] = newWorker(i, c.conns[i%len(c.conns)], l)
+		ws[i] = newWorker(i, c.conns[i%len(c.conns)], l, c.APIKey)
 		wg.Go(func() { ws[i].loop(ctx, more) })
 	}
 	wg.Wait()
@@ -114,12 +118,12 @@ type worker struct {
 	rec     recorder
 }
 
-func newWorker(id int, client extprocv3.ExternalProcessorClient, l Load) *worker {
+func newWorker(id int, client extprocv3.ExternalProcessorClient, l Load, apiKey string) *worker {
 	w := &worker{id: id, client: client, timeout: l.Timeout, n: id}
 	built := map[*Case]*script{}
 	for _, c := range l.Cases {
 		if built[c] == nil {
-			built[c] = newScript(c)
+			built[c] = newScript(c, apiKey)
 		}
 		w.scripts = append(w.scripts, built[c])
 	}

@@ -40,8 +40,9 @@ func (c *Case) ResponseBody() []byte { return bytes.Join(c.ResponseChunks, nil) 
 // sends when the server switches SSE replies to STREAMED.
 func (c *Case) Messages() int { return 3 + len(c.ResponseChunks) }
 
-// Cases returns the built-in cases, in report order. Model and backend
-// names match BenchConfig.
+// Cases returns the built-in cases, in report order. A server under test
+// must serve the models gpt-4o-mini (backend "openai") and claude-haiku
+// (backend "anthropic").
 func Cases() []*Case {
 	return []*Case{
 		{
@@ -65,19 +66,6 @@ func Cases() []*Case {
 			ResponseChunks:      openAIStream("gpt-4o-mini"),
 		},
 	}
-}
-
-// BenchConfig is a Sluice config that serves every built-in case, with
-// the ext_proc and admin servers on the given addresses.
-func BenchConfig(grpcAddr, adminAddr string) string {
-	return fmt.Sprintf(`server: {grpc_address: %q, admin_address: %q}
-backends:
-  - {name: openai, provider: openai, host: api.openai.com, credential: {env: OPENAI_API_KEY}}
-  - {name: anthropic, provider: anthropic, host: api.anthropic.com, credential: {env: ANTHROPIC_API_KEY}}
-models:
-  - {name: gpt-4o-mini, backend: openai}
-  - {name: claude-haiku, backend: anthropic, upstream_model: claude-3-5-haiku-20241022}
-`, grpcAddr, adminAddr)
 }
 
 // SelectCases returns the named built-in cases, in the order given.
@@ -122,7 +110,14 @@ type script struct {
 	whole       *extprocv3.ProcessingRequest   // the body in one message
 }
 
-func newScript(c *Case) *script {
+// anonymousKey is the bearer token sent when the client has no APIKey; a
+// processor that checks keys will reject it.
+const anonymousKey = "sk-client-0123456789abcdefghijklmnopqrstuvwxyz"
+
+func newScript(c *Case, apiKey string) *script {
+	if apiKey == "" {
+		apiKey = anonymousKey
+	}
 	s := &script{c: c, requestID: &corev3.HeaderValue{Key: "x-request-id"}}
 	s.reqHeaders = &extprocv3.ProcessingRequest{
 		Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{
@@ -133,7 +128,7 @@ func newScript(c *Case) *script {
 				hv(":scheme", "https"),
 				hv("content-type", "application/json"),
 				hv("content-length", strconv.Itoa(len(c.RequestBody))),
-				hv("authorization", "Bearer sk-client-0123456789abcdefghijklmnopqrstuvwxyz"),
+				hv("authorization", "Bearer "+apiKey),
 				hv("user-agent", "OpenAI/Python 1.99.0"),
 				hv("accept", "application/json"),
 				hv("x-forwarded-proto", "https"),

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sluice-gw/sluice/pkg/identity/apikey"
+)
+
+// benchSecrets are the provider keys the bench config reads. They are set
+// to dummies unconditionally: nothing leaves the machine, and a real key in
+// the caller's environment is never carried into a benchmark.
+var benchSecrets = map[string]string{
+	"OPENAI_API_KEY":    "sk-bench-openai-not-a-real-key",
+	"ANTHROPIC_API_KEY": "sk-ant-bench-not-a-real-key",
+}
+
+func setBenchSecrets() error {
+	for k, v := range benchSecrets {
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("setting %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// benchConfig is what every Sluice in a run serves: the built-in cases'
+// models, and one API key, made fresh for the run, that every request
+// presents, so authentication runs as it would in production.
+type benchConfig struct {
+	key       string
+	keyID     string
+	keyHash   string
+	policyDir string // absolute, or "" for no policy
+}
+
+func newBenchConfig(policyDir string) (*benchConfig, error) {
+	key, id, err := apikey.Generate()
+	if err != nil {
+		return nil, fmt.Errorf("making the bench API key: %w", err)
+	}
+	h, err := apikey.Hash(key)
+	if err != nil {
+		return nil, fmt.Errorf("hashing the bench API key: %w", err)
+	}
+	bc := &benchConfig{key: key, keyID: id, keyHash: h}
+	if policyDir != "" {
+		if bc.policyDir, err = filepath.Abs(policyDir); err != nil {
+			return nil, fmt.Errorf("-policy: %w", err)
+		}
+	}
+	return bc, nil
+}
+
+// yaml renders the config with the ext_proc and admin servers on the
+// given addresses.
+func (bc *benchConfig) yaml(grpcAddr, adminAddr string) string {
+	src := fmt.Sprintf(`server: {grpc_address: %q, admin_address: %q}
+backends:
+  - {name: openai, provider: openai, host: api.openai.com, credential: {env: OPENAI_API_KEY}}
+  - {name: anthropic, provider: anthropic, host: api.anthropic.com, credential: {env: ANTHROPIC_API_KEY}}
+models:
+  - {name: gpt-4o-mini, backend: openai}
+  - {name: claude-haiku, backend: anthropic, upstream_model: claude-3-5-haiku-20241022}
+identity:
+  api_keys:
+    - {id: %q, hash: %q, name: sluice-bench, roles: [developer]}
+`, grpcAddr, adminAddr, bc.keyID, bc.keyHash)
+	if bc.policyDir != "" {
+		src += fmt.Sprintf("policy: {dir: %q}\n", bc.policyDir)
+	}
+	return src
+}
