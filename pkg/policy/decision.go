@@ -7,7 +7,7 @@ import "errors"
 type Decision struct {
 	Allow bool
 	// Status is the HTTP status of a deny: 401, 403 or 429 from the policy,
-	// or 503 when the policy failed (ErrPolicy). Zero on an allow.
+	// or 503 when the policy failed (ErrPolicy). Zero when the policy allowed.
 	Status int
 	// Reason is the client-facing message of a deny.
 	Reason string

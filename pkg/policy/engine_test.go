@@ -288,3 +288,25 @@ func TestNewRejectsPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestParseMode(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Mode
+		wantErr bool
+	}{
+		{"", Enforce, false},
+		{"enforce", Enforce, false},
+		{"dry_run", DryRun, false},
+		{"dry-run", Enforce, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseMode(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseMode(%q) = %v, %v", tt.in, got, err)
+		}
+		if err == nil && got.String() != tt.in && tt.in != "" {
+			t.Errorf("%v.String() = %q, want %q", got, got.String(), tt.in)
+		}
+	}
+}

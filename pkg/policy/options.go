@@ -37,6 +37,18 @@ func (m Mode) String() string {
 	return "enforce"
 }
 
+// ParseMode reads the configuration's spelling of a mode: "enforce" (or
+// empty) and "dry_run".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "", "enforce":
+		return Enforce, nil
+	case "dry_run":
+		return DryRun, nil
+	}
+	return Enforce, fmt.Errorf("policy: unknown mode %q: want enforce or dry_run", s)
+}
+
 // Options configures an Engine. Exactly one of Dir and Bundle is set.
 type Options struct {
 	// Dir holds the policy: *.rego files (not *_test.rego) and data.json or
@@ -59,12 +71,14 @@ type Options struct {
 	// DecisionLog receives one JSON line per decision, in OPA's
 	// decision-log event format. Nil turns decision logging off. Writes
 	// happen on a separate goroutine; when it falls behind by
-	// DecisionLogBuffer events, further events are dropped and counted.
+	// DecisionLogBuffer events, further events are dropped and counted, as
+	// are events after Close.
 	DecisionLog io.Writer
 	// DecisionLogBuffer bounds the queue of unwritten events; 4096 when 0.
 	DecisionLogBuffer int
-	// OnReload is called after every reload attempt of the policy, with nil
-	// on success. A failed reload keeps the last good policy.
+	// OnReload is called after every reload that changed the policy or
+	// failed, with nil on success. A failed reload keeps the last good
+	// policy. It runs on the watching goroutine and must not call Reload.
 	OnReload func(error)
 	// Logger receives load errors, notices and dry-run denials;
 	// slog.Default() when nil.

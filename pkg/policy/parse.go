@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,9 +17,16 @@ var (
 	}
 )
 
-// malformed reports a contract violation at path (e.g. route.split[1].weight).
+// malformedError is a contract violation at path (e.g.
+// route.split[1].weight). It matches ErrMalformed.
+type malformedError struct{ path, msg string }
+
+func (e *malformedError) Error() string { return ErrMalformed.Error() + ": " + e.path + ": " + e.msg }
+
+func (e *malformedError) Unwrap() error { return ErrMalformed }
+
 func malformed(path, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrMalformed, path, fmt.Sprintf(format, args...))
+	return &malformedError{path: path, msg: fmt.Sprintf(format, args...)}
 }
 
 // parseDecision checks the policy's result against the decision contract.
@@ -131,34 +139,43 @@ func parseTargets(t *ast.Term, path string, weighted bool, n names) ([]Target, e
 	}
 	targets := make([]Target, arr.Len())
 	for i := range targets {
-		at := fmt.Sprintf("%s[%d]", path, i) // only on this rarely-used path
-		obj, err := optObject(arr.Elem(i), at)
-		if err != nil {
-			return nil, err
-		}
-		if obj == nil {
-			return nil, malformed(at, "want an object, got null")
-		}
-		tg := &targets[i]
-		if tg.Model, err = optString(obj.Get(kModel), at+".model"); err != nil {
-			return nil, err
-		}
-		if tg.Model == "" || !known(n.models, tg.Model) {
-			return nil, malformed(at+".model", "unknown model %q", tg.Model)
-		}
-		if tg.Backend, err = optString(obj.Get(kBackend), at+".backend"); err != nil {
-			return nil, err
-		}
-		if tg.Backend != "" && !known(n.backends, tg.Backend) {
-			return nil, malformed(at+".backend", "unknown backend %q", tg.Backend)
-		}
-		if weighted {
-			if tg.Weight, err = positiveInt(obj.Get(kWeight), at+".weight"); err != nil {
-				return nil, err
+		if err := parseTarget(&targets[i], arr.Elem(i), weighted, n); err != nil {
+			// Paths are only formatted for a decision that is wrong.
+			var me *malformedError
+			if errors.As(err, &me) {
+				me.path = fmt.Sprintf("%s[%d]%s", path, i, me.path)
 			}
+			return nil, err
 		}
 	}
 	return targets, nil
+}
+
+// parseTarget reports errors at paths relative to the target (".model").
+func parseTarget(tg *Target, t *ast.Term, weighted bool, n names) error {
+	obj, err := optObject(t, "")
+	if err != nil {
+		return err
+	}
+	if obj == nil {
+		return malformed("", "want an object, got null")
+	}
+	if tg.Model, err = optString(obj.Get(kModel), ".model"); err != nil {
+		return err
+	}
+	if tg.Model == "" || !known(n.models, tg.Model) {
+		return malformed(".model", "unknown model %q", tg.Model)
+	}
+	if tg.Backend, err = optString(obj.Get(kBackend), ".backend"); err != nil {
+		return err
+	}
+	if tg.Backend != "" && !known(n.backends, tg.Backend) {
+		return malformed(".backend", "unknown backend %q", tg.Backend)
+	}
+	if weighted {
+		tg.Weight, err = positiveInt(obj.Get(kWeight), ".weight")
+	}
+	return err
 }
 
 func positiveInt(t *ast.Term, path string) (int, error) {
@@ -193,24 +210,18 @@ func parseHeaders(t *ast.Term) (Headers, error) {
 // must start with "x-" and must not claim the x-sluice- or x-envoy-
 // prefixes, which steer routing and Envoy itself.
 func headerMap(t *ast.Term, path string) (map[string]string, error) {
-	m, err := stringMap(t, path)
-	if err != nil || m == nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(m))
-	for name, value := range m {
+	return stringMapFunc(t, path, func(name, value string) (string, error) {
 		lower := strings.ToLower(name)
 		switch {
 		case !strings.HasPrefix(lower, "x-") || !isToken(lower):
-			return nil, malformed(path, "header %q: want a name starting with x-", name)
+			return "", malformed(path, "header %q: want a name starting with x-", name)
 		case strings.HasPrefix(lower, "x-sluice-"), strings.HasPrefix(lower, "x-envoy-"):
-			return nil, malformed(path, "header %q: the x-sluice- and x-envoy- prefixes are reserved", name)
+			return "", malformed(path, "header %q: the x-sluice- and x-envoy- prefixes are reserved", name)
 		case strings.ContainsAny(value, "\r\n\x00"):
-			return nil, malformed(path, "header %q: value contains a line break or NUL", name)
+			return "", malformed(path, "header %q: value contains a line break or NUL", name)
 		}
-		out[lower] = value
-	}
-	return out, nil
+		return lower, nil
+	})
 }
 
 // isToken reports whether s is a valid HTTP header name (RFC 9110 token).
@@ -277,30 +288,42 @@ func stringList(t *ast.Term, path string) ([]string, error) {
 	if t == nil {
 		return nil, nil
 	}
-	var elems []*ast.Term
-	switch v := t.Value.(type) {
-	case *ast.Array:
-		elems = make([]*ast.Term, v.Len())
-		for i := range elems {
-			elems[i] = v.Elem(i)
-		}
-	case ast.Set:
-		elems = v.Slice() // sorted
-	default:
-		return nil, malformed(path, "want an array or set of strings, got %s", ast.ValueName(t.Value))
-	}
-	out := make([]string, len(elems))
-	for i, e := range elems {
+	var out []string
+	add := func(e *ast.Term) error {
 		s, ok := e.Value.(ast.String)
 		if !ok {
-			return nil, malformed(path, "want strings, got %s", ast.ValueName(e.Value))
+			return malformed(path, "want strings, got %s", ast.ValueName(e.Value))
 		}
-		out[i] = string(s)
+		out = append(out, string(s))
+		return nil
+	}
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		out = make([]string, 0, v.Len())
+		for i := range v.Len() {
+			if err := add(v.Elem(i)); err != nil {
+				return nil, err
+			}
+		}
+	case ast.Set:
+		out = make([]string, 0, v.Len())
+		for _, e := range v.Slice() { // sorted
+			if err := add(e); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, malformed(path, "want an array or set of strings, got %s", ast.ValueName(t.Value))
 	}
 	return out, nil
 }
 
 func stringMap(t *ast.Term, path string) (map[string]string, error) {
+	return stringMapFunc(t, path, func(k, _ string) (string, error) { return k, nil })
+}
+
+// stringMapFunc reads an object of strings; key checks and may rename each key.
+func stringMapFunc(t *ast.Term, path string, key func(k, v string) (string, error)) (map[string]string, error) {
 	obj, err := optObject(t, path)
 	if err != nil || obj == nil {
 		return nil, err
@@ -315,7 +338,11 @@ func stringMap(t *ast.Term, path string) (map[string]string, error) {
 		if !ok {
 			return malformed(path+"."+string(ks), "want a string, got %s", ast.ValueName(v.Value))
 		}
-		out[string(ks)] = string(vs)
+		name, err := key(string(ks), string(vs))
+		if err != nil {
+			return err
+		}
+		out[name] = string(vs)
 		return nil
 	})
 	return out, err
