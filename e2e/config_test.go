@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,20 +71,47 @@ var embedders = []embedder{
 	{backend: fp.BackendGemini, model: "gemini-embed", upstream: "gemini-embedding-001"},
 }
 
-// configOptions vary the Sluice config between environments.
+// configOptions vary the Sluice config between environments. The client
+// key, its tenant e2e and the catalogue above are always there; the rest
+// is added per environment.
 type configOptions struct {
 	// maxRequestBody is limits.max_request_body_bytes; empty keeps the
 	// default.
 	maxRequestBody string
+	// keys are key records beyond the client key's.
+	keys []keyRecord
+	// identity is merged into the identity section: jwt, mtls,
+	// trusted_headers, allow_anonymous.
+	identity map[string]any
+	// tenants are tenants beyond e2e.
+	tenants []map[string]any
+	// policy is the policy section; nil configures no policy. The harness
+	// adds decision_log when decisionLog is set.
+	policy map[string]any
+	// decisionLog is the decision log file; empty keeps the log off.
+	decisionLog string
+	// fallbackChains is the fallback_chains section.
+	fallbackChains []map[string]any
+	// backendLabels are the labels of each backend, by name.
+	backendLabels map[string]map[string]string
+	// models are models beyond the catalogue.
+	models []modelEntry
+	// mock adds the mock backend, whose Envoy cluster the harness points at
+	// the OpenAI fake, and its model mockModel.
+	mock bool
 }
 
 type modelEntry struct {
-	Name          string   `json:"name"`
-	Aliases       []string `json:"aliases,omitempty"`
-	Backend       string   `json:"backend"`
-	UpstreamModel string   `json:"upstream_model,omitempty"`
-	Deployment    string   `json:"deployment,omitempty"`
+	Name          string            `json:"name"`
+	Aliases       []string          `json:"aliases,omitempty"`
+	Backend       string            `json:"backend"`
+	UpstreamModel string            `json:"upstream_model,omitempty"`
+	Deployment    string            `json:"deployment,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
 }
+
+// mockModel is the model of the mock backend, served by the OpenAI fake.
+const mockModel = "mock-gpt"
 
 // publicModels lists every public model name and alias in config order, as
 // GET /v1/models must list them.
@@ -127,33 +155,82 @@ func sluiceConfig(grpcAddr, adminAddr string, o configOptions) map[string]any {
 	if o.maxRequestBody != "" {
 		limits["max_request_body_bytes"] = o.maxRequestBody
 	}
-	return map[string]any{
+	cfg := map[string]any{
 		"server": map[string]any{
 			"grpc_address":   grpcAddr,
 			"admin_address":  adminAddr,
 			"shutdown_grace": "2s",
 		},
-		"limits": limits,
-		"identity": map[string]any{
-			"api_keys": []map[string]any{{"id": clientKeyID, "hash": clientKeyHash, "name": "e2e", "tenant": "e2e"}},
-		},
-		"tenants": []map[string]any{{"name": "e2e"}},
-		"backends": []map[string]any{
-			{"name": fp.BackendOpenAI, "provider": "openai", "credential": map[string]any{"env": "OPENAI_API_KEY"}},
-			{"name": fp.BackendAzure, "provider": "azure_openai", "host": "YOUR-RESOURCE.openai.azure.com",
-				"api_version": azureAPIVersion, "credential": map[string]any{"env": "AZURE_OPENAI_API_KEY"}},
-			{"name": fp.BackendAnthropic, "provider": "anthropic", "credential": map[string]any{"env": "ANTHROPIC_API_KEY"}},
-			{"name": fp.BackendGemini, "provider": "gemini", "credential": map[string]any{"env": "GEMINI_API_KEY"}},
-			{"name": fp.BackendBedrock, "provider": "bedrock", "region": fp.AWSRegion,
-				"host": "bedrock-runtime." + fp.AWSRegion + ".amazonaws.com",
-				"credential": map[string]any{"aws": map[string]any{
-					"access_key_id_env":     "AWS_ACCESS_KEY_ID",
-					"secret_access_key_env": "AWS_SECRET_ACCESS_KEY",
-				}}},
-		},
-		"models": modelEntries(),
+		"limits":   limits,
+		"identity": identitySection(o),
+		"tenants":  append([]map[string]any{{"name": "e2e"}}, o.tenants...),
+		"backends": backendsSection(o),
+		"models":   modelsSection(o),
 	}
+	if len(o.fallbackChains) > 0 {
+		cfg["fallback_chains"] = o.fallbackChains
+	}
+	if o.policy != nil {
+		p := maps.Clone(o.policy)
+		if o.decisionLog != "" {
+			p["decision_log"] = map[string]any{"enabled": true, "path": o.decisionLog}
+		}
+		cfg["policy"] = p
+	}
+	return cfg
 }
+
+func identitySection(o configOptions) map[string]any {
+	keys := []map[string]any{clientKeyRecord().yaml()}
+	for _, k := range o.keys {
+		keys = append(keys, k.yaml())
+	}
+	id := maps.Clone(o.identity)
+	if id == nil {
+		id = map[string]any{}
+	}
+	id["api_keys"] = keys
+	return id
+}
+
+func backendsSection(o configOptions) []map[string]any {
+	bs := []map[string]any{
+		{"name": fp.BackendOpenAI, "provider": "openai", "credential": map[string]any{"env": "OPENAI_API_KEY"}},
+		{"name": fp.BackendAzure, "provider": "azure_openai", "host": "YOUR-RESOURCE.openai.azure.com",
+			"api_version": azureAPIVersion, "credential": map[string]any{"env": "AZURE_OPENAI_API_KEY"}},
+		{"name": fp.BackendAnthropic, "provider": "anthropic", "credential": map[string]any{"env": "ANTHROPIC_API_KEY"}},
+		{"name": fp.BackendGemini, "provider": "gemini", "credential": map[string]any{"env": "GEMINI_API_KEY"}},
+		{"name": fp.BackendBedrock, "provider": "bedrock", "region": fp.AWSRegion,
+			"host": "bedrock-runtime." + fp.AWSRegion + ".amazonaws.com",
+			"credential": map[string]any{"aws": map[string]any{
+				"access_key_id_env":     "AWS_ACCESS_KEY_ID",
+				"secret_access_key_env": "AWS_SECRET_ACCESS_KEY",
+			}}},
+	}
+	if o.mock {
+		// The OpenAI fake stands in for the mock model server, so it gets
+		// the OpenAI key it insists on.
+		bs = append(bs, map[string]any{"name": mockBackend, "provider": "openai_compatible",
+			"credential": map[string]any{"env": "OPENAI_API_KEY"}})
+	}
+	for _, b := range bs {
+		if labels := o.backendLabels[b["name"].(string)]; labels != nil {
+			b["labels"] = labels
+		}
+	}
+	return bs
+}
+
+func modelsSection(o configOptions) []modelEntry {
+	ms := append(modelEntries(), o.models...)
+	if o.mock {
+		ms = append(ms, modelEntry{Name: mockModel, Backend: mockBackend})
+	}
+	return ms
+}
+
+// mockBackend is the backend (and Envoy cluster) of the mock model.
+const mockBackend = "mock"
 
 // azureAPIVersion is the api-version the Azure backend is configured with.
 const azureAPIVersion = "2024-10-21"

@@ -55,6 +55,7 @@ func TestEnvoyBootstrapForFakes(t *testing.T) {
 	overrides := map[string]string{
 		"openai": "127.0.0.1:1001", "azure_openai": "127.0.0.1:1002", "anthropic": "127.0.0.1:1003",
 		"gemini": "127.0.0.1:1004", "bedrock": "127.0.0.1:1005", extProcCluster: "127.0.0.1:1006",
+		"openai_fallback": "127.0.0.1:1001", "anthropic_fallback": "127.0.0.1:1003", "mock": "127.0.0.1:1001",
 	}
 	data, err := envoyBootstrap(overrides, "127.0.0.1:2001", "127.0.0.1:2002")
 	if err != nil {
@@ -76,10 +77,31 @@ func TestEnvoyBootstrapForFakes(t *testing.T) {
 		if c.GetName() != extProcCluster && c.GetTransportSocket() != nil {
 			t.Errorf("cluster %s still originates TLS; the fakes speak plain HTTP", c.GetName())
 		}
+		if strings.HasSuffix(c.GetName(), fallbackSuffix) && len(upstreamFilters(t, c)) == 0 {
+			t.Errorf("cluster %s lost its upstream filters (the per-attempt ext_proc)", c.GetName())
+		}
 	}
 	if _, err := envoystandin.Parse(data); err != nil {
 		t.Errorf("generated bootstrap is outside the stand-in's subset: %v", err)
 	}
+}
+
+// upstreamFilters returns the names of c's upstream HTTP filters.
+func upstreamFilters(t *testing.T, c *clusterv3.Cluster) []string {
+	t.Helper()
+	packed, ok := c.GetTypedExtensionProtocolOptions()[httpOptionsKey]
+	if !ok {
+		return nil
+	}
+	var opts upstreamhttpv3.HttpProtocolOptions
+	if err := packed.UnmarshalTo(&opts); err != nil {
+		t.Fatalf("cluster %s: %v", c.GetName(), err)
+	}
+	var names []string
+	for _, f := range opts.GetHttpFilters() {
+		names = append(names, f.GetName())
+	}
+	return names
 }
 
 // startEnvoy runs envoy on a bootstrap derived from envoy/envoy.yaml and
@@ -196,19 +218,26 @@ func pointCluster(c *clusterv3.Cluster, addr string) error {
 		return nil
 	}
 	c.TransportSocket = nil
-	opts, err := anypb.New(&upstreamhttpv3.HttpProtocolOptions{
-		UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
-			ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
-				ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
-					HttpProtocolOptions: &corev3.Http1ProtocolOptions{},
-				},
+	// A fallback member keeps its upstream filters (the per-attempt
+	// ext_proc); only the protocol changes to the fakes' HTTP/1.1.
+	var opts upstreamhttpv3.HttpProtocolOptions
+	if prev, ok := c.GetTypedExtensionProtocolOptions()[httpOptionsKey]; ok {
+		if err := prev.UnmarshalTo(&opts); err != nil {
+			return fmt.Errorf("cluster %s: %w", c.GetName(), err)
+		}
+	}
+	opts.UpstreamProtocolOptions = &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+		ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
+			ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+				HttpProtocolOptions: &corev3.Http1ProtocolOptions{},
 			},
 		},
-	})
+	}
+	packed, err := anypb.New(&opts)
 	if err != nil {
 		return err
 	}
-	c.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpOptionsKey: opts}
+	c.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpOptionsKey: packed}
 	return nil
 }
 

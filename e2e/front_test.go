@@ -24,6 +24,7 @@ func (e *env) startStandin(t *testing.T, overrides map[string]string) string {
 		ClusterOverrides: overrides,
 		Logger:           slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnComplete:       e.record,
+		Downstream:       downstream,
 	})
 	if err != nil {
 		t.Fatalf("starting the Envoy stand-in: %v", err)
@@ -72,6 +73,27 @@ func (e *env) requestRecords(t *testing.T, want int) []envoystandin.RequestRecor
 		e.mu.Unlock()
 		if len(rs) >= want || time.Now().After(deadline) {
 			return rs
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// recordFor waits for the record of the request that carried the
+// x-request-id id.
+func (e *env) recordFor(t *testing.T, id string) envoystandin.RequestRecord {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.mu.Lock()
+		for _, r := range e.records {
+			if r.RequestID == id {
+				e.mu.Unlock()
+				return r
+			}
+		}
+		e.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("the stand-in recorded no request with x-request-id %s", id)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	fp "github.com/sluice-gw/sluice/e2e/fakeprovider"
+	"github.com/sluice-gw/sluice/envoy"
 	"github.com/sluice-gw/sluice/pkg/envoystandin"
 	"github.com/sluice-gw/sluice/pkg/identity/apikey"
 )
@@ -42,6 +44,7 @@ func mustKey() (key, id, hash string) {
 // Paths set up by TestMain.
 var (
 	repoRoot  string
+	binDir    string
 	sluiceBin string
 )
 
@@ -60,18 +63,49 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	binDir = dir
 	sluiceBin = filepath.Join(dir, "sluice")
-	args := []string{"build", "-o", sluiceBin}
-	if raceEnabled {
+	if err := buildSluice(sluiceBin, raceEnabled); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func buildSluice(out string, race bool) error {
+	args := []string{"build", "-o", out}
+	if race {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command("go", append(args, "./cmd/sluice")...)
 	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building the sluice binary: %v\n%s", err, out)
-		return 1
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the sluice binary: %w\n%s", err, b)
 	}
-	return m.Run()
+	return nil
+}
+
+var (
+	plainOnce sync.Once
+	plainBin  string
+	plainErr  error
+)
+
+// plainSluiceBin is a sluice binary built without the race detector, for
+// load that would take minutes under it. Without -race it is sluiceBin.
+func plainSluiceBin(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return sluiceBin
+	}
+	plainOnce.Do(func() {
+		plainBin = filepath.Join(binDir, "sluice-plain")
+		plainErr = buildSluice(plainBin, false)
+	})
+	if plainErr != nil {
+		t.Fatal(plainErr)
+	}
+	return plainBin
 }
 
 // findRepoRoot walks up from the working directory to the module root.
@@ -100,6 +134,8 @@ type env struct {
 	baseURL string // the front proxy, "http://127.0.0.1:port"
 	client  openai.Client
 	http    *http.Client
+	// decisionLog is the policy decision log file; empty when it is off.
+	decisionLog string
 
 	mu      sync.Mutex
 	records []envoystandin.RequestRecord
@@ -107,6 +143,12 @@ type env struct {
 
 type envOptions struct {
 	config configOptions
+	// decisionLog turns the policy decision log on, into a file the test
+	// reads with env.decision.
+	decisionLog bool
+	// plainSluice runs sluice without the race detector; see
+	// plainSluiceBin.
+	plainSluice bool
 	// realEnvoy fronts sluice with the envoy binary instead of the stand-in.
 	realEnvoy bool
 	// extProcAddr, when set, replaces the sluice process: the front proxy
@@ -119,6 +161,13 @@ type envOption func(*envOptions)
 func withMaxRequestBody(limit string) envOption {
 	return func(o *envOptions) { o.config.maxRequestBody = limit }
 }
+
+// withConfig replaces the environment's config options.
+func withConfig(c configOptions) envOption { return func(o *envOptions) { o.config = c } }
+
+func withDecisionLog() envOption { return func(o *envOptions) { o.decisionLog = true } }
+
+func withPlainSluice() envOption { return func(o *envOptions) { o.plainSluice = true } }
 
 func withRealEnvoy() envOption { return func(o *envOptions) { o.realEnvoy = true } }
 
@@ -137,13 +186,23 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Logf("fakes split responses with fakeprovider.Awkward(%d)", seed)
 	e := &env{fakes: fp.StartAll(t, fp.WithSplit(fp.Awkward(seed)))}
 	e.fakes.Forbid(clientKey)
+	if o.decisionLog {
+		e.decisionLog = filepath.Join(t.TempDir(), "decisions.jsonl")
+		o.config.decisionLog = e.decisionLog
+	}
 	extProc := o.extProcAddr
 	if extProc == "" {
-		e.sluice = startSluice(t, e.fakes, o.config)
+		bin := sluiceBin
+		if o.plainSluice {
+			bin = plainSluiceBin(t)
+		}
+		e.sluice = startSluice(t, bin, e.fakes, o.config)
 		extProc = e.sluice.grpcAddr
 	}
-	overrides := e.fakes.Addrs()
-	overrides["sluice_ext_proc"] = extProc
+	overrides, err := clusterOverrides(e.fakes, extProc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if o.realEnvoy {
 		e.baseURL = startEnvoy(t, overrides)
 	} else {
@@ -159,6 +218,39 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	return e
 }
 
+// clusterOverrides points every provider cluster of envoy/envoy.yaml at
+// its fake: the plain `<backend>` clusters, the `<backend>_fallback`
+// members of fallback chains, and the mock cluster (at the OpenAI fake).
+// sluice_ext_proc goes to extProc.
+func clusterOverrides(fakes *fp.Set, extProc string) (map[string]string, error) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "envoy", "envoy.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	b, err := envoy.DecodeBootstrap(data)
+	if err != nil {
+		return nil, fmt.Errorf("envoy/envoy.yaml: %w", err)
+	}
+	addrs := fakes.Addrs()
+	addrs[mockBackend] = addrs[fp.BackendOpenAI]
+	overrides := map[string]string{extProcCluster: extProc}
+	for _, c := range b.GetStaticResources().GetClusters() {
+		name := c.GetName()
+		if addr, ok := addrs[strings.TrimSuffix(name, fallbackSuffix)]; ok {
+			overrides[name] = addr
+		}
+	}
+	for backend := range addrs {
+		if _, ok := overrides[backend]; !ok {
+			return nil, fmt.Errorf("envoy/envoy.yaml has no cluster %q", backend)
+		}
+	}
+	return overrides, nil
+}
+
+// fallbackSuffix ends the name of a fallback chain member's cluster.
+const fallbackSuffix = "_fallback"
+
 func seedFor(name string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(name)) // hash writes never fail
@@ -166,10 +258,11 @@ func seedFor(name string) uint64 {
 }
 
 // markers makes every request's text unique, so a test finds its own
-// request among those a shared fake recorded.
+// request among those a shared fake recorded. They have a fixed width, so
+// no marker is a prefix of another ("-000001" is not found in "-000012").
 var markers atomic.Int64
 
-func newMarker() string { return fmt.Sprintf("e2e-marker-%d", markers.Add(1)) }
+func newMarker() string { return fmt.Sprintf("e2e-marker-%06d", markers.Add(1)) }
 
 // upstream returns the request backend's fake received carrying marker.
 func (e *env) upstream(t *testing.T, backend, marker string) fp.Request {

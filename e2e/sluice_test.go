@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	fp "github.com/sluice-gw/sluice/e2e/fakeprovider"
 )
 
@@ -24,16 +26,16 @@ type sluiceProc struct {
 	exited              chan struct{}
 }
 
-// startSluice runs the binary on a fresh config. Free ports are found by
+// startSluice runs bin on a fresh config. Free ports are found by
 // listening and closing, so another process may take one in between; a
 // start that fails to bind is retried on new ports.
-func startSluice(t *testing.T, fakes *fp.Set, o configOptions) *sluiceProc {
+func startSluice(t *testing.T, bin string, fakes *fp.Set, o configOptions) *sluiceProc {
 	t.Helper()
 	var lastErr error
 	for range 3 {
 		s := &sluiceProc{grpcAddr: freeAddr(t), adminAddr: freeAddr(t), out: &syncBuffer{}, exited: make(chan struct{})}
 		path := writeConfig(t, sluiceConfig(s.grpcAddr, s.adminAddr, o))
-		s.cmd = exec.Command(sluiceBin, "serve", "--config", path)
+		s.cmd = exec.Command(bin, "serve", "--config", path)
 		s.cmd.Env = append(fakes.Env(), "PATH="+os.Getenv("PATH"))
 		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 		if err := s.cmd.Start(); err != nil {
@@ -97,6 +99,42 @@ func (s *sluiceProc) stop(t *testing.T) {
 	if t.Failed() {
 		t.Logf("sluice output:\n%s", out)
 	}
+}
+
+// waitLog waits for a line of sluice's JSON log that match accepts, and
+// returns it.
+func (s *sluiceProc) waitLog(t *testing.T, match func(gjson.Result) bool) gjson.Result {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if l, ok := s.findLog(match); ok {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sluice logged no matching line within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// countLog counts the lines of sluice's JSON log that match accepts.
+func (s *sluiceProc) countLog(match func(gjson.Result) bool) int {
+	n := 0
+	for line := range strings.Lines(s.out.String()) {
+		if l := gjson.Parse(line); l.IsObject() && match(l) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *sluiceProc) findLog(match func(gjson.Result) bool) (gjson.Result, bool) {
+	for line := range strings.Lines(s.out.String()) {
+		if l := gjson.Parse(line); l.IsObject() && match(l) {
+			return l, true
+		}
+	}
+	return gjson.Result{}, false
 }
 
 // freeAddr returns a loopback address that was free a moment ago.

@@ -24,16 +24,23 @@ type rawResponse struct {
 // header name/value pairs; the client key is always sent.
 func (e *env) do(t *testing.T, method, path, body string, hdr ...string) rawResponse {
 	t.Helper()
+	return e.doAs(t, method, path, body, merge(clientKeyRecord().bearer(), headers(hdr...)))
+}
+
+// doAs sends method path with body and exactly the headers in hdr (and a
+// JSON content type when there is a body): no credential unless hdr has
+// one.
+func (e *env) doAs(t *testing.T, method, path, body string, hdr http.Header) rawResponse {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctxFor(t), method, e.baseURL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+clientKey)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
+	for k, vs := range hdr {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	resp, err := e.http.Do(req)
 	if err != nil {

@@ -34,7 +34,7 @@ type Stage struct {
 // New returns a stage with no policy until Reload loads one.
 func New(log *slog.Logger) *Stage { return &Stage{log: log} }
 
-// Name implements pipeline.RequestStage and pipeline.ResponseStage.
+// Name implements pipeline.RequestStage.
 func (*Stage) Name() string { return "decide" }
 
 // Reload applies a new config: a new engine when the policy source
@@ -133,10 +133,24 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 	if e == nil {
 		return nil // no policy configured; authn still ran
 	}
+	if x.API != pipeline.APIModels {
+		// An unknown model is the same 404 with or without a policy; the
+		// policy only decides about models that exist.
+		if _, ok := x.Config.Model(x.Model); !ok {
+			return gwerror.Param(gwerror.ModelNotFound, "model",
+				"The model '%s' does not exist or you do not have access to it.", x.Model)
+		}
+	}
 	d, err := e.Evaluate(ctx, input(x))
 	x.Decision = d
 	if d == nil {
 		return gwerror.Wrap(gwerror.PolicyError, err, "policy could not be evaluated")
+	}
+	// Every answer carries the decision id: provider responses, local
+	// replies, denials and errors alike.
+	x.ClientHeaders = append(x.ClientHeaders, pipeline.Header{Key: DecisionHeader, Value: d.DecisionID})
+	for k, v := range d.Headers.Downstream {
+		x.ClientHeaders = append(x.ClientHeaders, pipeline.Header{Key: k, Value: v})
 	}
 	if !d.Allow {
 		return denial(d, err)
@@ -163,28 +177,8 @@ func denial(d *policy.Decision, err error) error {
 	if reason == "" {
 		reason = "request denied by policy"
 	}
-	e := &gwerror.Error{Code: code, Status: d.Status, Message: reason}
 	if err != nil {
-		e = gwerror.Wrap(code, err, "%s", reason).WithStatus(d.Status)
+		return gwerror.Wrap(code, err, "%s", reason).WithStatus(d.Status)
 	}
-	return e.WithHeader(DecisionHeader, d.DecisionID)
-}
-
-// OnResponseHeaders implements pipeline.ResponseStage: the decision id and
-// the policy's downstream headers go to the client.
-func (s *Stage) OnResponseHeaders(_ context.Context, x *pipeline.Exchange) error {
-	d := x.Decision
-	if d == nil {
-		return nil
-	}
-	x.Out.Set(DecisionHeader, d.DecisionID)
-	for k, v := range d.Headers.Downstream {
-		x.Out.Set(k, v)
-	}
-	return nil
-}
-
-// OnResponseBody implements pipeline.ResponseStage.
-func (*Stage) OnResponseBody(_ context.Context, _ *pipeline.Exchange, chunk []byte, _ bool) ([]byte, error) {
-	return chunk, nil
+	return &gwerror.Error{Code: code, Status: d.Status, Message: reason}
 }

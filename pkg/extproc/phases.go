@@ -91,6 +91,9 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 	if err := st.p.ResponseHeaders(ctx, x); err != nil {
 		return st.fail(err)
 	}
+	for _, h := range x.ClientHeaders {
+		x.Out.Set(h.Key, h.Value)
+	}
 	if h.GetEndOfStream() {
 		// No body will follow: let the stages finish on an empty body now.
 		out, err := st.p.ResponseBody(ctx, x, nil, true)

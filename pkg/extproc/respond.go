@@ -101,6 +101,9 @@ func immediate(x *pipeline.Exchange, status int, hs []pipeline.Header, body []by
 	if x.RequestID != "" {
 		hm.SetHeaders = append(hm.SetHeaders, header("x-request-id", x.RequestID))
 	}
+	for _, h := range x.ClientHeaders {
+		hm.SetHeaders = append(hm.SetHeaders, header(h.Key, h.Value))
+	}
 	hm.SetHeaders = append(hm.SetHeaders, header("content-length", strconv.Itoa(len(body))))
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
 		ImmediateResponse: &extprocv3.ImmediateResponse{

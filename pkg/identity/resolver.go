@@ -104,6 +104,12 @@ func (r *Resolver) Resolve(in Request) (*Identity, error) {
 	id.JWT = r.jwtPayload(in.FilterMetadata)
 	cred, bearer := credential(in)
 	verifiedJWT := bearer && id.JWT != nil && looksLikeJWT(cred)
+	if verifiedJWT {
+		// The bearer slot holds the JWT; a Sluice key may still ride in
+		// the SDK headers, and keys take precedence over JWTs.
+		cred = sdkKey(in)
+		verifiedJWT = cred == ""
+	}
 	switch {
 	case cred != "" && !verifiedJWT:
 		if err := r.fromKey(cred, id); err != nil {
@@ -137,10 +143,16 @@ func credential(in Request) (cred string, bearer bool) {
 		}
 		return auth, false
 	}
+	return sdkKey(in), false
+}
+
+// sdkKey is a key sent the way Anthropic (x-api-key) and Azure (api-key)
+// SDKs send theirs.
+func sdkKey(in Request) string {
 	if k := in.header("x-api-key"); k != "" {
-		return k, false
+		return k
 	}
-	return in.header("api-key"), false
+	return in.header("api-key")
 }
 
 // fromKey authenticates a Sluice API key. Neither the key nor its hash

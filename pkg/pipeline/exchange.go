@@ -112,6 +112,9 @@ type Exchange struct {
 	// Reply, when set by a stage, answers the client locally and skips the
 	// provider (models list, later cache hits).
 	Reply *Reply
+	// ClientHeaders go on whatever answer the client gets: the provider's
+	// response, a local reply or an error (the decision id, for one).
+	ClientHeaders []Header
 
 	// Response side.
 	Status      int

@@ -70,8 +70,7 @@ func NewStages(log *slog.Logger) (*Stages, error) {
 			rt,               // translate, set x-sluice-backend and credentials
 		},
 		Response: []pipeline.ResponseStage{
-			rt,       // provider format back to the client's format
-			s.decide, // decision id and policy headers to the client
+			rt, // provider format back to the client's format
 		},
 	})
 	if err != nil {
