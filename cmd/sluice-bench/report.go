@@ -151,7 +151,7 @@ func runOf(m measured) Run {
 		Phases: map[string]Latency{}, Total: latencyOf(m.res.Total),
 		ProcessAllocsPerRequest: perRequest(m.mallocs, m.res),
 		ProcessBytesPerRequest:  perRequest(m.bytes, m.res),
-		CPUMicrosPerRequest:     perRequest(uint64(m.cpu/time.Microsecond), m.res),
+		CPUMicrosPerRequest:     micros(m.cpu) / float64(max(m.res.Requests+m.res.Errors, 1)),
 	}
 	for p := range loadgen.NumPhases {
 		r.Phases[p.String()] = latencyOf(m.res.Phases[p])
