@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"context"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -17,6 +18,11 @@ type Parse struct{}
 // Name implements pipeline.RequestStage.
 func (Parse) Name() string { return "parse" }
 
+// fields are the top-level members Parse needs, found in one walk.
+type fields struct {
+	model, stream, messages, input, tools gjson.Result
+}
+
 // OnRequest implements pipeline.RequestStage.
 func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 	if x.API == pipeline.APIModels {
@@ -29,33 +35,34 @@ func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 	if !gjson.ValidBytes(body) {
 		return gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
 	}
-	root := gjson.ParseBytes(body)
+	// The body is never modified in place (translators build new slices),
+	// so reading it as a string without a copy is safe; strings taken
+	// from it alias the body for the request's lifetime.
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
 	if !root.IsObject() {
 		return gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
 	}
-	model := root.Get("model")
-	if model.Type != gjson.String || model.Str == "" {
+	f := walk(x, root)
+	if f.model.Type != gjson.String || f.model.Str == "" {
 		return gwerror.Param(gwerror.MissingField, "model", "'model' is required and must be a non-empty string")
 	}
-	x.Model = model.Str
+	x.Model = f.model.Str
 	switch x.API {
 	case pipeline.APIChat, pipeline.APIMessages:
 		x.Request.Op = translate.Chat
-		if msgs := root.Get("messages"); !msgs.IsArray() || !msgs.Get("0").Exists() {
+		if !f.messages.IsArray() || !summarizeMessages(&x.Summary, f.messages) {
 			return gwerror.Param(gwerror.MissingField, "messages", "'messages' is required and must be a non-empty array")
 		}
 	case pipeline.APIEmbeddings:
 		x.Request.Op = translate.Embeddings
-		if in := root.Get("input"); !in.Exists() || in.Type == gjson.Null {
+		if !f.input.Exists() || f.input.Type == gjson.Null {
 			return gwerror.Param(gwerror.MissingField, "input", "'input' is required")
 		}
 	}
-	stream := root.Get("stream")
-	if stream.Exists() && stream.Type != gjson.True && stream.Type != gjson.False && stream.Type != gjson.Null {
+	if s := f.stream; s.Exists() && s.Type != gjson.True && s.Type != gjson.False && s.Type != gjson.Null {
 		return gwerror.Param(gwerror.InvalidRequest, "stream", "'stream' must be a boolean")
 	}
-	x.Request.Stream = stream.Type == gjson.True
-	x.Request.IncludeUsage = root.Get("stream_options.include_usage").Type == gjson.True
-	summarize(x, root)
+	x.Request.Stream = f.stream.Type == gjson.True
+	summarizeTools(&x.Summary, f.tools)
 	return nil
 }

@@ -9,32 +9,60 @@ import (
 )
 
 // sampling lists the scalar parameters policies may reason about.
-var sampling = []string{"temperature", "top_p", "n", "seed", "presence_penalty", "frequency_penalty", "top_k", "parallel_tool_calls", "reasoning_effort", "tool_choice"}
+var sampling = map[string]bool{
+	"temperature": true, "top_p": true, "n": true, "seed": true, "presence_penalty": true,
+	"frequency_penalty": true, "top_k": true, "parallel_tool_calls": true, "reasoning_effort": true,
+	"tool_choice": true,
+}
 
-// summarize fills x.Summary from the parsed root in a single walk over the
-// messages. It works for OpenAI chat and Anthropic Messages bodies alike:
-// they differ only in where tool names and image parts live.
-func summarize(x *pipeline.Exchange, root gjson.Result) {
+// walk reads every top-level member once. Each gjson.Get would rescan the
+// body from its start; one ForEach over the object does not.
+func walk(x *pipeline.Exchange, root gjson.Result) fields {
+	var f fields
 	s := &x.Summary
-	s.MaxTokens = int(root.Get("max_completion_tokens").Int())
-	if s.MaxTokens == 0 {
-		s.MaxTokens = int(root.Get("max_tokens").Int())
-	}
-	for _, name := range sampling {
-		if v := root.Get(name); v.Exists() && v.Type != gjson.JSON && v.Type != gjson.Null {
-			if s.Parameters == nil {
-				s.Parameters = make(map[string]any, 4)
+	root.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "model":
+			f.model = v
+		case "stream":
+			f.stream = v
+		case "stream_options":
+			x.Request.IncludeUsage = v.Get("include_usage").Type == gjson.True
+		case "messages":
+			f.messages = v
+		case "input":
+			f.input = v
+		case "tools":
+			f.tools = v
+		case "max_completion_tokens":
+			s.MaxTokens = int(v.Int()) // wins over the older max_tokens
+		case "max_tokens":
+			if s.MaxTokens == 0 {
+				s.MaxTokens = int(v.Int())
 			}
-			s.Parameters[name] = v.Value()
+		case "response_format":
+			if t := v.Get("type"); t.Type == gjson.String {
+				setParam(s, "response_format", t.Str)
+			}
+		default:
+			if sampling[k.Str] && v.Type != gjson.JSON && v.Type != gjson.Null {
+				setParam(s, k.Str, v.Value())
+			}
 		}
+		return true
+	})
+	return f
+}
+
+func setParam(s *pipeline.Summary, k string, v any) {
+	if s.Parameters == nil {
+		s.Parameters = make(map[string]any, 4)
 	}
-	if rf := root.Get("response_format.type"); rf.Type == gjson.String {
-		if s.Parameters == nil {
-			s.Parameters = make(map[string]any, 1)
-		}
-		s.Parameters["response_format"] = rf.Str
-	}
-	root.Get("tools").ForEach(func(_, t gjson.Result) bool {
+	s.Parameters[k] = v
+}
+
+func summarizeTools(s *pipeline.Summary, tools gjson.Result) {
+	tools.ForEach(func(_, t gjson.Result) bool {
 		name := t.Get("function.name")
 		if !name.Exists() {
 			name = t.Get("name") // Anthropic
@@ -42,10 +70,25 @@ func summarize(x *pipeline.Exchange, root gjson.Result) {
 		s.ToolNames = append(s.ToolNames, name.String())
 		return true
 	})
-	root.Get("messages").ForEach(func(_, m gjson.Result) bool {
+}
+
+// summarizeMessages counts messages and images and keeps the last user
+// text, in one walk. It works for OpenAI chat and Anthropic Messages
+// bodies alike. It reports whether there was at least one message.
+func summarizeMessages(s *pipeline.Summary, msgs gjson.Result) bool {
+	msgs.ForEach(func(_, m gjson.Result) bool {
 		s.MessageCount++
-		content := m.Get("content")
-		isUser := m.Get("role").Str == "user"
+		var role, content gjson.Result
+		m.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "role":
+				role = v
+			case "content":
+				content = v
+			}
+			return true
+		})
+		isUser := role.Str == "user"
 		if content.Type == gjson.String {
 			if isUser {
 				s.LastUserMessage = excerpt(content.Str)
@@ -69,6 +112,7 @@ func summarize(x *pipeline.Exchange, root gjson.Result) {
 		}
 		return true
 	})
+	return s.MessageCount > 0
 }
 
 func excerpt(s string) string {
