@@ -261,3 +261,16 @@ func TestHalfCloseIsClean(t *testing.T) {
 		t.Fatalf("server should end the stream cleanly, got %v", err)
 	}
 }
+
+func TestUnchangedBodyIsNotResent(t *testing.T) {
+	c := client(t, &stages{}) // response stages return their input as is
+	st := extproctest.Open(t, c)
+	st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false))
+	st.Send(extproctest.RequestBody([]byte(`{}`), true))
+	st.Send(extproctest.ResponseHeaders(200, "application/json", false, "content-length", "9"))
+	r := st.Send(extproctest.ResponseBody([]byte(`{"a":"b"}`), true))
+	common := r.GetResponseBody().GetResponse()
+	if common.GetBodyMutation() != nil || common.GetHeaderMutation() != nil {
+		t.Errorf("an unchanged body must be left to Envoy, got %v", common)
+	}
+}

@@ -3,6 +3,7 @@ package extproc
 import (
 	"context"
 	"strconv"
+	"unsafe"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -118,7 +119,8 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 		return bodyResponse(nil, false)
 	}
 	end := b.GetEndOfStream()
-	out, err := st.p.ResponseBody(ctx, x, b.GetBody(), end)
+	in := b.GetBody()
+	out, err := st.p.ResponseBody(ctx, x, in, end)
 	if err != nil {
 		if x.Streaming {
 			// Headers are already downstream: a local reply is no longer
@@ -131,6 +133,11 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 		}
 		return st.fail(err)
 	}
+	if unchanged(out, in) {
+		// Nothing to rewrite: Envoy keeps the bytes it holds, and its
+		// content-length still matches them.
+		return bodyResponse(nil, false)
+	}
 	if x.Streaming {
 		return bodyResponse(out, true)
 	}
@@ -141,4 +148,10 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 		SetHeaders: []*corev3.HeaderValueOption{header("content-length", strconv.Itoa(len(out)))},
 	}
 	return resp
+}
+
+// unchanged reports whether the stages handed back the very bytes Envoy
+// sent, in which case there is nothing to mutate.
+func unchanged(out, in []byte) bool {
+	return len(out) == len(in) && len(in) > 0 && unsafe.SliceData(out) == unsafe.SliceData(in)
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/gwerror"
@@ -137,8 +138,17 @@ func setUpstream(x *pipeline.Exchange, up *translate.Upstream) {
 	if !set["accept-encoding"] {
 		out.Set("accept-encoding", "identity")
 	}
-	out.Set("content-length", strconv.Itoa(len(up.Body)))
-	out.Body, out.ReplaceBody = up.Body, true
+	if !sameBytes(up.Body, x.Request.Body) {
+		out.Set("content-length", strconv.Itoa(len(up.Body)))
+		out.Body, out.ReplaceBody = up.Body, true
+	}
+}
+
+// sameBytes reports whether b is a (the same memory, same length): a
+// translator that changed nothing returns the client's own slice, and
+// Envoy then forwards the body it holds instead of a copy sent back.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.SliceData(a) == unsafe.SliceData(b))
 }
 
 // removeClientCredentials strips what identifies the caller to Sluice:

@@ -101,7 +101,11 @@ func TestPlanOverrides(t *testing.T) {
 			if got := set(x, route.BackendHeader); got != tt.backend {
 				t.Errorf("backend = %q, want %q", got, tt.backend)
 			}
-			if got := gjson.GetBytes(x.Out.Body, "model").String(); got != tt.model {
+			sent := x.Request.Body // an unchanged body is left to Envoy
+			if x.Out.ReplaceBody {
+				sent = x.Out.Body
+			}
+			if got := gjson.GetBytes(sent, "model").String(); got != tt.model {
 				t.Errorf("upstream model = %q, want %q", got, tt.model)
 			}
 			// Anthropic authenticates with x-api-key, so the client's

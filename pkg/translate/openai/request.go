@@ -50,7 +50,9 @@ func (tr *translator) body(req *translate.Request, t *translate.Target) ([]byte,
 	}
 	body := req.Body
 	var err error
-	if t.Model != "" {
+	// An unchanged model leaves the client's bytes as they are, so Sluice
+	// can tell Envoy to keep the body instead of resending it.
+	if t.Model != "" && gjson.GetBytes(body, "model").Str != t.Model {
 		body, err = sjson.SetBytesOptions(body, "model", t.Model, setOpts)
 		if err != nil {
 			return nil, gwerror.Wrap(gwerror.InvalidJSON, err, "request body is not valid JSON")
