@@ -1,0 +1,82 @@
+package limits_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sluice-gw/sluice/pkg/limits"
+)
+
+func TestFormatReset(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{-time.Second, "0s"},
+		{time.Microsecond, "1ms"},
+		{6400 * time.Microsecond, "7ms"},
+		{120 * time.Millisecond, "120ms"},
+		{time.Second, "1s"},
+		{8640 * time.Millisecond, "8.64s"},
+		{17*time.Second + 500*time.Microsecond, "17.001s"},
+		{6 * time.Minute, "6m0s"},
+		{time.Minute + 30*time.Second, "1m30s"},
+		{2*time.Hour + time.Millisecond, "2h0m0.001s"},
+	}
+	for _, tc := range tests {
+		if got := limits.FormatReset(tc.in); got != tc.want {
+			t.Errorf("FormatReset(%s) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	reqs := limits.Quota{Scope: "key:k", Limit: 60, Remaining: 59, Reset: time.Second}
+	toks := limits.Quota{Scope: "tenant:t", Limit: 150000, Remaining: 149984, Reset: 6 * time.Minute}
+	tests := []struct {
+		name string
+		res  limits.Result
+		want map[string]string
+	}{
+		{"allowed", limits.Result{Allowed: true, Requests: reqs, Tokens: toks}, map[string]string{
+			"x-ratelimit-limit-requests": "60", "x-ratelimit-remaining-requests": "59", "x-ratelimit-reset-requests": "1s",
+			"x-ratelimit-limit-tokens": "150000", "x-ratelimit-remaining-tokens": "149984", "x-ratelimit-reset-tokens": "6m0s",
+		}},
+		{"no limits, no headers", limits.Result{Allowed: true}, map[string]string{}},
+		{"concurrency alone shows nothing", limits.Result{Allowed: true, Concurrent: limits.Quota{Limit: 4, Remaining: 3}}, map[string]string{}},
+		{"the tightest token dimension is shown", limits.Result{
+			Allowed:      true,
+			Tokens:       limits.Quota{Limit: 100000, Remaining: 90000, Reset: 6 * time.Second},
+			OutputTokens: limits.Quota{Limit: 2000, Remaining: 10, Reset: 59700 * time.Millisecond},
+		}, map[string]string{
+			"x-ratelimit-limit-tokens": "2000", "x-ratelimit-remaining-tokens": "10", "x-ratelimit-reset-tokens": "59.7s",
+		}},
+		{"refused: retry-after rounds up to whole seconds", limits.Result{
+			RetryAfter: 1200 * time.Millisecond, Requests: limits.Quota{Limit: 60, Reset: time.Minute},
+			Denial: limits.Denial{Scope: "key:k", Dimension: limits.Requests, Limit: 60, Requested: 1},
+		}, map[string]string{
+			"x-ratelimit-limit-requests": "60", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1m0s",
+			"retry-after": "2", "retry-after-ms": "1200",
+		}},
+		{"refused: sub-millisecond waits round up", limits.Result{
+			RetryAfter: 10 * time.Microsecond, Denial: limits.Denial{Scope: "key:k"},
+		}, map[string]string{"retry-after": "1", "retry-after-ms": "1"}},
+		{"too large: no retry", limits.Result{
+			Tokens: limits.Quota{Limit: 1000, Remaining: 1000},
+			Denial: limits.Denial{Scope: "key:k", Dimension: limits.Tokens, Limit: 1000, Requested: 4000, TooLarge: true},
+		}, map[string]string{
+			"x-ratelimit-limit-tokens": "1000", "x-ratelimit-remaining-tokens": "1000", "x-ratelimit-reset-tokens": "0s",
+			"x-should-retry": "false",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.res.Headers()); diff != "" {
+				t.Errorf("headers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
