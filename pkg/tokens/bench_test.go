@@ -1,0 +1,97 @@
+package tokens
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// chatBody builds a chat request of about n o200k tokens: a system
+// prompt and alternating turns cut from the corpus.
+func chatBody(tb testing.TB, n int) []byte {
+	tb.Helper()
+	text := corpus(n)
+	type message struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	}
+	msgs := []message{{"system", "You are a careful assistant. Answer from the documents."}}
+	const turns = 24
+	step := len(text) / turns
+	for i := 0; i < turns; i++ {
+		end := min(len(text), (i+1)*step)
+		if i == turns-1 {
+			end = len(text)
+		}
+		role := "user"
+		if i%2 == 1 {
+			role = "assistant"
+		}
+		msgs = append(msgs, message{role, strings.ToValidUTF8(text[i*step:end], "")})
+	}
+	body, err := json.Marshal(map[string]any{"model": "gpt-4o", "messages": msgs})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return body
+}
+
+// BenchmarkEstimate100k is the cost an estimate adds to a request with a
+// 100k-token prompt.
+func BenchmarkEstimate100k(b *testing.B) {
+	body := chatBody(b, 100_000)
+	var e Estimator
+	for _, model := range []string{"gpt-4o", "gpt-4", "claude-sonnet-4-5"} {
+		p := ForModel(model)
+		est, err := e.EstimateChat(body, p) // loads the encoding
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(model, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := e.EstimateChat(body, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(est.Tokens), "tokens")
+		})
+	}
+}
+
+func BenchmarkCountText100k(b *testing.B) {
+	text := corpus(100_000)
+	for _, enc := range []Encoding{O200k, CL100k} {
+		n, err := enc.Count(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(enc.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = enc.Count(text)
+			}
+			b.ReportMetric(float64(n), "tokens")
+		})
+	}
+}
+
+// BenchmarkReference100k is tiktoken-go on the same text, for comparison.
+func BenchmarkReference100k(b *testing.B) {
+	text := corpus(100_000)
+	tk := reference()[O200k]
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = len(tk.EncodeOrdinary(text))
+	}
+}
+
+func BenchmarkNeeded(b *testing.B) {
+	body := chatBody(b, 100_000)
+	p := ForModel("gpt-4o")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Needed(body, p, 128_000)
+	}
+}

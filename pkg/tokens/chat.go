@@ -1,0 +1,209 @@
+package tokens
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/tidwall/gjson"
+)
+
+// framing is what a family adds around messages.
+type framing struct {
+	perMessage int  // every message: OpenAI's <|start|>role ... <|end|>
+	roleText   bool // the role's own tokens count too
+	perName    int  // a message with a name
+	perCall    int  // each tool call in an assistant message
+	priming    int  // the assistant reply's opening
+	system     bool // system messages are framed like the others
+}
+
+// replyPriming is OpenAI's <|start|>assistant<|message|>.
+const replyPriming = 3
+
+// The framings. OpenAI's are the cookbook's ("How to count tokens with
+// tiktoken"): 3 per message plus the role's tokens, 1 per name, 3 to
+// prime the reply. Tool calls have no published framing; 3 per call
+// (their JSON wrapper) is ours. Anthropic's 3 per turn and 3 of priming
+// ("\n\nHuman:" and "\n\nAssistant:") with an unframed system prompt
+// reproduce its published count_tokens example; one token per turn fits
+// Gemini's published countTokens examples best.
+var framings = map[Family]framing{
+	OpenAI:    {perMessage: 3, roleText: true, perName: 1, perCall: 3, priming: replyPriming, system: true},
+	Generic:   {perMessage: 3, roleText: true, perName: 1, perCall: 3, priming: replyPriming, system: true},
+	Anthropic: {perMessage: 3, perCall: 3, priming: 3},
+	Gemini:    {perMessage: 1, system: true},
+}
+
+// chat gathers what one request body holds before counting: the texts to
+// tokenize by category, and the overheads and images already known.
+type chat struct {
+	est    *Estimator
+	p      Profile
+	f      framing
+	text   []string
+	pipe   *pipeline // when set, message text is counted as it is found
+	framed []string  // role names and message names
+	tools  []string
+	out    Estimate
+}
+
+// EstimateChat estimates the input tokens of an OpenAI chat completions
+// body for the profile's model. The body is read with gjson, never
+// unmarshalled; it is expected to be valid JSON (the parse stage checks),
+// and a malformed body gives a best-effort count, not a panic.
+func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
+	r, err := p.Encoding.table()
+	if err != nil {
+		return Estimate{}, err
+	}
+	// One pass over the top level: each Get would rescan the messages.
+	var req request
+	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
+		req.set(k.Str, v)
+		return true
+	})
+	if !req.messages.IsArray() {
+		return Estimate{}, fmt.Errorf("%w: messages is not an array", ErrBody)
+	}
+	c := &chat{est: e, p: p, f: framings[p.Family]}
+	c.out.Bound = p.Bound
+	if len(body) >= parallelFrom && runtime.GOMAXPROCS(0) > 1 {
+		// Count message text on the other cores while reading the rest.
+		c.pipe = r.pipeline(p.Encoding)
+	}
+	req.messages.ForEach(func(_, m gjson.Result) bool {
+		c.message(m)
+		return true
+	})
+	c.out.Framing += c.f.priming
+	c.toolDefs(req)
+	c.responseFormat(req.responseFormat)
+
+	text := 0
+	if c.pipe != nil {
+		text = c.pipe.finish()
+	}
+	c.out.Text = scale(text+r.countAll(p.Encoding, c.text), p.Factor)
+	c.out.Tools += scale(r.countAll(p.Encoding, c.tools), p.Factor)
+	c.out.Framing += r.countAll(p.Encoding, c.framed)
+	c.out.total()
+	return c.out, nil
+}
+
+// request holds the top-level fields the estimate reads.
+type request struct {
+	messages, tools, functions, toolChoice, responseFormat gjson.Result
+}
+
+func (r *request) set(key string, v gjson.Result) {
+	switch key {
+	case "messages":
+		r.messages = v
+	case "tools":
+		r.tools = v
+	case "functions":
+		r.functions = v
+	case "tool_choice":
+		r.toolChoice = v
+	case "response_format":
+		r.responseFormat = v
+	}
+}
+
+func (c *chat) message(m gjson.Result) {
+	if !m.IsObject() {
+		return
+	}
+	var role string
+	hasName := false
+	m.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "role":
+			role = v.String()
+		case "name":
+			if c.f.perName > 0 {
+				hasName = true
+				c.framed = append(c.framed, v.String())
+			}
+		case "content":
+			c.content(v)
+		case "refusal":
+			if v.Type == gjson.String {
+				c.addText(v.Str)
+			}
+		case "tool_calls":
+			v.ForEach(func(_, call gjson.Result) bool {
+				c.call(call.Get("function"))
+				return true
+			})
+		case "function_call":
+			if v.IsObject() {
+				c.call(v)
+			}
+		}
+		return true
+	})
+	if role != "system" && role != "developer" || c.f.system {
+		c.out.Framing += c.f.perMessage
+		if c.f.roleText {
+			c.framed = append(c.framed, role)
+		}
+	}
+	if hasName {
+		c.out.Framing += c.f.perName
+	}
+}
+
+// call counts one tool call's name and arguments.
+func (c *chat) call(fn gjson.Result) {
+	c.out.Framing += c.f.perCall
+	c.addText(fn.Get("name").String(), fn.Get("arguments").String())
+}
+
+// content counts a message's content: a string, or an array of parts.
+// Audio and file parts are not estimated.
+func (c *chat) content(v gjson.Result) {
+	switch {
+	case v.Type == gjson.String:
+		c.addText(v.Str)
+	case v.IsArray():
+		v.ForEach(func(_, part gjson.Result) bool {
+			c.part(part)
+			return true
+		})
+	}
+}
+
+func (c *chat) part(part gjson.Result) {
+	switch part.Get("type").String() {
+	case "text":
+		c.addText(part.Get("text").String())
+	case "refusal":
+		c.addText(part.Get("refusal").String())
+	case "image_url":
+		img := part.Get("image_url")
+		url, detail := img.Get("url").String(), img.Get("detail").String()
+		if img.Type == gjson.String {
+			url = img.Str
+		}
+		sz := imageSize(url)
+		if sz == (Size{}) && !isData(url) {
+			sz = c.est.URLImage
+		}
+		c.out.Images += c.p.Image.Tokens(sz, detail)
+		c.out.ImageCount++
+	}
+}
+
+// addText queues message text for counting.
+func (c *chat) addText(texts ...string) {
+	if c.pipe == nil {
+		c.text = append(c.text, texts...)
+		return
+	}
+	for _, s := range texts {
+		c.pipe.add(s)
+	}
+}
+
+func isData(url string) bool { return len(url) >= 5 && url[:5] == "data:" }

@@ -1,0 +1,152 @@
+package tokens
+
+import "runtime"
+
+const (
+	// cachedFrom is the shortest text worth a pooled piece table.
+	cachedFrom = 256
+	// parallelFrom is the least text, in bytes, worth sharing across
+	// cores: about 16k tokens, where starting a goroutine is noise.
+	parallelFrom = 64 << 10
+	// cutWindow bounds the search for a place to split one text.
+	cutWindow = 4 << 10
+)
+
+// countAll returns the sum of the token counts of each text in segs,
+// each counted on its own, using the other cores for large inputs.
+func (r *ranks) countAll(e Encoding, segs []string) int {
+	size := 0
+	for _, s := range segs {
+		size += len(s)
+	}
+	if size < parallelFrom || runtime.GOMAXPROCS(0) == 1 {
+		n := 0
+		for _, s := range segs {
+			n += r.countText(e, s)
+		}
+		return n
+	}
+	p := r.pipeline(e)
+	for _, s := range segs {
+		p.add(s)
+	}
+	return p.finish()
+}
+
+// chunk is the size long texts are cut to for sharing between cores.
+const chunk = 16 << 10
+
+// A pipeline counts texts on other cores while the caller is still
+// finding them (reading the body), then the caller helps with the rest.
+// Long texts are cut into chunks where a pre-token is known to start, so
+// the total equals the sequential count.
+type pipeline struct {
+	r    *ranks
+	enc  Encoding
+	work chan string
+	done chan int
+	n    int // workers
+}
+
+func (r *ranks) pipeline(e Encoding) *pipeline {
+	p := &pipeline{r: r, enc: e, work: make(chan string, 64), n: min(runtime.GOMAXPROCS(0)-1, 3)}
+	p.done = make(chan int, p.n)
+	for range p.n {
+		go func() { p.done <- p.drain() }()
+	}
+	return p
+}
+
+func (p *pipeline) drain() int {
+	n := 0
+	for s := range p.work {
+		n += p.r.countText(p.enc, s)
+	}
+	return n
+}
+
+// add queues one text.
+func (p *pipeline) add(s string) {
+	for len(s) > chunk {
+		cut := safeCut(s, chunk)
+		if cut == 0 {
+			break
+		}
+		p.work <- s[:cut]
+		s = s[cut:]
+	}
+	if len(s) > 0 {
+		p.work <- s
+	}
+}
+
+// finish counts what is still queued alongside the workers and returns
+// the total.
+func (p *pipeline) finish() int {
+	close(p.work)
+	n := p.drain()
+	for range p.n {
+		n += <-p.done
+	}
+	return n
+}
+
+// safeCut returns a place near at where both encodings start a pre-token:
+// a space after an ASCII letter. No pre-token runs from a letter across a
+// space (only the whitespace and punctuation rules take spaces, and only
+// as their first character), and a pre-token depends on nothing before
+// its start, so counting the two halves apart changes nothing. It returns
+// 0 (no cut) when the window holds no such place.
+func safeCut(s string, at int) int {
+	lo, hi := max(at-cutWindow, 1), min(at+cutWindow, len(s))
+	for p := max(at, 1); p < hi; p++ {
+		if s[p] == ' ' && asciiLetter(s[p-1]) {
+			return p
+		}
+	}
+	for p := min(at, len(s)-1); p >= lo; p-- {
+		if s[p] == ' ' && asciiLetter(s[p-1]) {
+			return p
+		}
+	}
+	return 0
+}
+
+func asciiLetter(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }
+
+// countText counts one text.
+func (r *ranks) countText(e Encoding, s string) int {
+	if len(s) < cachedFrom {
+		n := 0
+		for i := 0; i < len(s); {
+			j := split(e, s, i)
+			n += r.pieceTokens(s[i:j])
+			i = j
+		}
+		return n
+	}
+	c := cachePools[e].Get().(*pieceCache)
+	n := 0
+	if e == CL100k { // two loops, so each calls its scanner directly
+		for i := 0; i < len(s); {
+			j := splitCL100k(s, i)
+			n += c.tokens(r, s, i, j)
+			i = j
+		}
+	} else {
+		for i := 0; i < len(s); {
+			j := splitO200k(s, i)
+			n += c.tokens(r, s, i, j)
+			i = j
+		}
+	}
+	cachePools[e].Put(c)
+	return n
+}
+
+func split(e Encoding, s string, i int) int {
+	if e == CL100k {
+		return splitCL100k(s, i)
+	}
+	return splitO200k(s, i)
+}
