@@ -27,57 +27,79 @@ default decision := {
 # first so that an unauthenticated caller learns nothing else, and a later
 # stage is not evaluated once an earlier one has denied.
 _stage_denials := authn.deny if {
-	count(authn.deny) > 0
+	authn.deny != set()
 } else := network.deny if {
-	count(network.deny) > 0
+	network.deny != set()
 } else := access.deny if {
-	count(access.deny) > 0
+	access.deny != set()
 } else := content.deny if {
-	count(content.deny) > 0
+	content.deny != set()
 } else := routing.deny if {
-	count(routing.deny) > 0
+	routing.deny != set()
 }
 
 # The denial the client hears: the stage's first by id, for a stable
 # answer when several rules of one stage match.
 _primary := sort([[denial.id, denial.status, denial.reason] | some denial in _stage_denials])[0]
 
-decision := {
+_other_ids := {denial.id | some denial in _stage_denials} - {_primary[0]}
+
+# No stage denies. The stages are looked at in the same order, and none
+# after the first that denies.
+_clear if {
+	authn.deny == set()
+	network.deny == set()
+	access.deny == set()
+	content.deny == set()
+	routing.deny == set()
+}
+
+# An allow needs positive grounds: an admitted caller, and no stage denied.
+# Otherwise the first stage that denies decides.
+decision := _allow if {
+	_clear
+} else := {
 	"allow": false,
 	"status": _primary[1],
 	"reason": _primary[2],
 	"reasons": array.concat([_primary[0]], [id | some id in _other_ids]),
+} if {
+	_stage_denials
 }
 
-_other_ids := {denial.id | some denial in _stage_denials} - {_primary[0]}
-
-# An allow needs positive grounds: an admitted caller, and no stage denied.
-_clear if {
-	authn.admitted
-	not _stage_denials
-}
-
-decision := {
+# The allow is the models list for GET /v1/models, else the route. Its
+# reasons are allow followed by the routing rules that shaped the route,
+# and route is left out when the request goes where it asked; a request no
+# routing rule touched, the common case, is settled first.
+_allow := {
 	"allow": true,
 	"reasons": ["allow"],
 	"models": eligibility.models,
 } if {
-	_clear
+	authn.admitted
 	access.api == "models"
-}
-
-decision := object.union(
-	{
-		"allow": true,
-		"reasons": array.concat(["allow"], sort(routing.applied)),
-	},
-	_route_part,
-) if {
-	_clear
+} else := {
+	"allow": true,
+	"reasons": ["allow"],
+} if {
+	authn.admitted
+	routing.routed
+	routing.target
+	routing.untouched
+} else := {
+	"allow": true,
+	"reasons": array.concat(["allow"], sort(routing.applied)),
+} if {
+	authn.admitted
+	routing.routed
+	routing.target
+	routing.route == {}
+} else := {
+	"allow": true,
+	"reasons": array.concat(["allow"], sort(routing.applied)),
+	"route": routing.route,
+} if {
+	authn.admitted
 	routing.routed
 	routing.target
 }
-
-_route_part := {"route": routing.route} if {
-	count(routing.route) > 0
-} else := {}

@@ -52,18 +52,17 @@ key_expired if {
 # is checked first because time.parse_rfc3339_ns raises an error, not
 # undefined, on text that is not a time.
 _before_expiry(expires_at) if {
-	_rfc3339(expires_at)
+	is_string(expires_at)
+	regex.match(_rfc3339, expires_at)
 	time.parse_rfc3339_ns(expires_at) > now_ns
 }
 
-_rfc3339(text) if {
-	is_string(text)
-	regex.match(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`, text)
-}
+_rfc3339 := `^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`
 
 # The request's own timestamp keeps decisions reproducible in tests and
 # replays; the clock is only a stand-in when the input has none.
 now_ns := ns if {
-	_rfc3339(input.time.now)
+	is_string(input.time.now)
+	regex.match(_rfc3339, input.time.now)
 	ns := time.parse_rfc3339_ns(input.time.now)
 } else := time.now_ns()

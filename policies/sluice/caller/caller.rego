@@ -29,11 +29,19 @@ else := {}
 
 default tenant_record := {}
 
-tenant_record := _object(data.sluice.tenants[tenant])
+tenant_record := record if {
+	record := data.sluice.tenants[tenant]
+	is_object(record)
+}
 
 known_tenant if data.sluice.tenants[tenant]
 
-team_record := _object(object.get(tenant_record, ["teams", team], {}))
+default team_record := {}
+
+team_record := record if {
+	record := tenant_record.teams[team]
+	is_object(record)
+}
 
 # The key's labels win over the identity's, because they were set by
 # whoever issued the key and describe what it was issued for.
@@ -42,22 +50,34 @@ labels := object.union(
 	_object(object.get(input, ["identity", "key", "labels"], {})),
 )
 
-_claimed_roles := {role |
+# scope is labels.scope, read without building labels: the key's scope
+# label, else the identity's. Only when the key's scope is an object could
+# the two merge, and then it is read from labels.
+scope := labels.scope if {
+	is_object(input.identity.key.labels.scope)
+} else := value if {
+	value := input.identity.key.labels.scope
+} else := input.identity.labels.scope
+
+# Roles can come from a tenant's own identity provider (a JWT claim), so a
+# tenant that lists its roles only gets those honoured: its IdP cannot
+# mint a role the platform never granted it. The loops run over the
+# caller's roles (usually one), not over the tenant's list.
+roles := {role |
+	some role in object.get(input, ["identity", "roles"], [])
+	is_string(role)
+	role in object.get(tenant_record, "roles", [])
+} if {
+	_tenant_lists_roles
+} else := {role |
 	some role in object.get(input, ["identity", "roles"], [])
 	is_string(role)
 }
 
-_honoured_roles := {role |
+_tenant_lists_roles if {
 	some role in object.get(tenant_record, "roles", [])
 	is_string(role)
 }
-
-# Roles can come from a tenant's own identity provider (a JWT claim), so a
-# tenant that lists its roles only gets those honoured: its IdP cannot
-# mint a role the platform never granted it.
-roles := _claimed_roles if count(_honoured_roles) == 0
-
-roles := _claimed_roles & _honoured_roles if count(_honoured_roles) > 0
 
 # capabilities are what the caller's roles grant, from the roles knob
 # (for example admin: all_models, any_hour; viewer: list_only).

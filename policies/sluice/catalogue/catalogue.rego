@@ -33,9 +33,14 @@ _object(value) := value if is_object(value)
 
 else := {}
 
-region(model) := object.get(backend_labels(model), "region", "")
+# region and pii_safe are asked about every model routing considers, so
+# each is one lookup: a backend that is missing, or whose labels are not
+# an object, has no labels, as in backend_labels.
+region(model) := value if {
+	value := backends[object.get(models, [model, "backend"], "")].labels.region
+} else := ""
 
-pii_safe(model) if backend_labels(model).pii_safe == "true"
+pii_safe(model) if backends[object.get(models, [model, "backend"], "")].labels.pii_safe == "true"
 
 # The built-in mock model (and whatever else runs as the "mock" backend).
 mock(model) if backend(model) == "mock"

@@ -2,7 +2,8 @@
 # description: |
 #   Eligibility: the one answer to "may this caller use this model?", which
 #   every other decision reuses. The requested model, every routing target,
-#   split and fallback, and the GET /v1/models list all go through usable.
+#   split and fallback go through usable; the GET /v1/models list asks the
+#   same per-model rules about sets of models.
 package sluice.eligibility
 
 import data.sluice.access
@@ -10,17 +11,38 @@ import data.sluice.catalogue
 import data.sluice.hours
 import data.sluice.residency
 
-# denials[model] is every reason this caller may not use model.
+# denials[model] is every reason this caller may not use model. Only a
+# denied request needs them; usable asks each module's model_allowed,
+# which holds exactly when that module has no denial for the model.
 denials[model] contains denial if some denial in access.model_deny[model]
 
 denials[model] contains denial if some denial in hours.model_deny[model]
 
 denials[model] contains denial if some denial in residency.model_deny[model]
 
+# usable always has a value (true or false), so that a model asked about
+# twice (a keyword target that is also a fallback, say) is judged once,
+# even when it is not usable.
 usable(model) if {
-	catalogue.exists(model)
-	not denials[model]
-}
+	catalogue.models[model]
+	access.model_allowed(model)
+	hours.model_allowed(model)
+	residency.model_allowed(model)
+} else := false
 
-# The caller's model list, for GET /v1/models.
-models := sort([model | some model, _ in catalogue.models; usable(model)])
+# The caller's model list, for GET /v1/models: the models for which usable
+# holds, found as sets. Only a model the tenant's allowlist names (by name
+# or alias) can be usable, so with an allowlist only those are judged;
+# each module then keeps those it allows, without looking at each model
+# when it restricts nothing for this caller.
+models := sort([model | some model in hours.allowed_among(residency.allowed_among(access.allowed_among(_candidates)))])
+
+# _candidates are the configured models (as usable reads them) the
+# tenant's allowlist lets through.
+_candidates := {model | some model, record in catalogue.models; record} if {
+	not access.tenant_allowlist
+} else := {name | some name in access.tenant_allowlist; catalogue.models[name]} | {model |
+	some model, _ in catalogue.models
+	some alias in object.get(catalogue.models, [model, "aliases"], [])
+	alias in access.tenant_allowlist
+}

@@ -19,9 +19,13 @@ end_hour := settings.value(["business_hours", "end_hour"], 24)
 
 # With no labels configured no model is restricted: the rule stays off
 # rather than restricting everything.
-restricted(model) if {
+_restricting if {
 	is_object(model_labels)
 	count(model_labels) > 0
+}
+
+restricted(model) if {
+	_restricting
 	labels := catalogue.labels(model)
 	every name, value in model_labels {
 		labels[name] == value
@@ -29,12 +33,23 @@ restricted(model) if {
 }
 
 # Hours are [start_hour, end_hour) in UTC, as input.time.hour is. An input
-# without a time is outside the window: fail closed.
+# without a time is outside the window: fail closed. Only a day written as
+# a string counts, as in days.
 open_now if {
-	input.time.weekday in days
+	weekday := input.time.weekday
+	is_string(weekday)
+	weekday in settings.list(["business_hours", "days"])
 	start_hour <= input.time.hour
 	input.time.hour < end_hour
 }
+
+# allows_every_model holds when nothing is closed to this caller right
+# now: the window is open, or a role lifts it, or no model is restricted.
+allows_every_model if open_now
+
+allows_every_model if not _restricting
+
+allows_every_model if "any_hour" in caller.capabilities
 
 model_deny[model] contains {
 	"id": "business_hours",
@@ -52,3 +67,15 @@ model_deny[model] contains {
 	not open_now
 	not "any_hour" in caller.capabilities
 }
+
+# model_allowed holds when model_deny[model] is empty, for a configured
+# model. In business hours it costs one cached lookup per model.
+model_allowed(_) if allows_every_model
+
+model_allowed(model) if not restricted(model)
+
+# allowed_among is the subset of models (configured models) this module
+# lets the caller use now.
+allowed_among(models) := models if allows_every_model
+
+else := {model | some model in models; not restricted(model)}

@@ -29,6 +29,21 @@ model_deny[model] contains {
 	catalogue.region(model) != region
 }
 
+# allows_every_model holds when no region is enforced for this caller.
+allows_every_model if not enforced
+
+# model_allowed holds when model_deny[model] is empty, for a configured
+# model.
+model_allowed(_) if allows_every_model
+
+model_allowed(model) if catalogue.region(model) == region
+
+# allowed_among is the subset of models (configured models) this module
+# lets the caller use.
+allowed_among(models) := models if allows_every_model
+
+else := {model | some model in models; catalogue.region(model) == region}
+
 # stand_in is the in-region model that serves requests for model, or
 # undefined when data names none.
 stand_in(model) := alias if {

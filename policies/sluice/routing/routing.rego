@@ -8,18 +8,17 @@
 #   needs it. A knob naming a model that is not servable is skipped.
 package sluice.routing
 
+import data.sluice.access
 import data.sluice.catalogue
 import data.sluice.content
 import data.sluice.eligibility
 import data.sluice.residency
 import data.sluice.settings
 
-api := object.get(input, ["request", "api"], "")
-
 requested := object.get(input, ["request", "model"], "")
 
 # Listing models names no model, so nothing is routed.
-routed if api != "models"
+routed if access.api != "models"
 
 servable(model) if {
 	eligibility.usable(model)
@@ -33,10 +32,9 @@ servable(model) if {
 
 # base is the requested model, or its in-region stand-in when residency is
 # the only thing that stands in the way.
-base := requested if eligibility.usable(requested)
-
-base := stand_in if {
-	not eligibility.usable(requested)
+base := requested if {
+	eligibility.usable(requested)
+} else := stand_in if {
 	catalogue.exists(requested)
 	every denial in eligibility.denials[requested] {
 		denial.id == "data_residency"
@@ -57,39 +55,59 @@ _text := text if {
 	is_string(text)
 } else := ""
 
+# A keyword matches when it occurs in the message between spaces. A list
+# of keywords that are all plain text is matched in one go, with one
+# regular expression in which each keyword is a literal (\Q...\E); OPA
+# compiles it once and keeps it.
 _keyword_hit(rule) if {
-	some keyword in object.get(rule, "keywords", [])
+	keywords := object.get(rule, "keywords", [])
+	_literal_keywords(keywords)
+	regex.match(concat("", [`\Q `, concat(` \E|\Q `, keywords), ` \E`]), _message)
+}
+
+_keyword_hit(rule) if {
+	keywords := object.get(rule, "keywords", [])
+	not _literal_keywords(keywords)
+	some keyword in keywords
 	is_string(keyword)
 	keyword != ""
 	contains(_message, concat("", [" ", keyword, " "]))
 }
 
-_applies_to_base(rule) if not rule.from
+# _literal_keywords holds for a non-empty array of non-empty strings none
+# of which contains \E, which would end its literal early. Its JSON form
+# tells, without a loop over the list.
+_literal_keywords(keywords) if {
+	regex.match(`^\["([^"\\]|\\.)+"(,"([^"\\]|\\.)+")*\]$`, json.marshal(keywords))
+	not contains(concat("\n", keywords), `\E`)
+}
 
-_applies_to_base(rule) if rule.from == []
-
+# A rule without from (or with an empty one) applies to every model.
 _applies_to_base(rule) if base in rule.from
 
-_keyword_rules := [rule |
+_applies_to_base(rule) if object.get(rule, "from", false) in {false, []}
+
+# The first matching rule in data order wins. The message is only scanned
+# for a rule that applies to the model and whose target the caller may
+# use.
+keyword_rule := [rule |
 	some rule in settings.list(["keyword_routes"])
 	is_object(rule)
 	_applies_to_base(rule)
-	_keyword_hit(rule)
 	rule.model != base
 	servable(rule.model)
-]
-
-# The first matching rule in data order wins.
-keyword_rule := _keyword_rules[0]
+	_keyword_hit(rule)
+][0]
 
 after_keyword := keyword_rule.model if {
 	keyword_rule
 } else := base
 
 budget_low if {
+	fraction := input.usage.budget.remaining_fraction
 	below := settings.value(["budget", "downgrade_below"], null)
 	is_number(below)
-	input.usage.budget.remaining_fraction < below
+	fraction < below
 }
 
 cheaper_model := cheaper if {
@@ -101,12 +119,9 @@ cheaper_model := cheaper if {
 
 # While the budget is low, a model the budget rule would downgrade is no
 # split target or fallback either: a failure must not undo the saving.
-_affordable(model) if not _downgraded_now(model)
+_affordable(_) if not budget_low
 
-_downgraded_now(model) if {
-	budget_low
-	settings.value(["budget", "cheaper", model], "") != ""
-}
+_affordable(model) if settings.value(["budget", "cheaper", model], "") == ""
 
 after_budget := cheaper_model if {
 	cheaper_model
@@ -119,12 +134,22 @@ pii_model := safe if {
 	servable(safe)
 }
 
-# target is undefined when PII must stay in house and no PII-safe model is
-# servable; the request is then refused rather than sent elsewhere.
-target := pii_model if {
+# target is the last of those steps that applies, and usually the base.
+# Each step's model is servable, so only the base needs checking (for PII
+# safety). target is undefined when PII must stay in house and no PII-safe
+# model is servable; the request is then refused rather than sent
+# elsewhere.
+target := base if {
+	not pii_model
+	not cheaper_model
+	not keyword_rule
+	servable(base)
+} else := pii_model if {
 	pii_model
-} else := after_budget if {
-	servable(after_budget)
+} else := cheaper_model if {
+	cheaper_model
+} else := keyword_rule.model if {
+	keyword_rule
 }
 
 _split_config := config if {
@@ -132,13 +157,14 @@ _split_config := config if {
 	is_object(config)
 } else := {}
 
+# A target's weight is checked before the caller's right to its model.
 split := [{"model": entry.model, "weight": entry.weight} |
 	some entry in object.get(_split_config, "targets", [])
-	servable(entry.model)
-	_affordable(entry.model)
 	is_number(entry.weight)
 	entry.weight > 0
 	entry.weight == round(entry.weight)
+	servable(entry.model)
+	_affordable(entry.model)
 ]
 
 # A split needs two targets; with one left after filtering it is no split.
@@ -158,20 +184,31 @@ fallback := [{"model": model} |
 	_affordable(model)
 ]
 
-_model_part := {"model": target} if {
+# untouched holds when no routing rule applies to the request: it goes to
+# the model it asked for, with no split and no fallback, so route and
+# applied are empty.
+untouched if {
+	base == requested
+	not keyword_rule
+	not cheaper_model
+	not pii_model
+	not ab_split
+	fallback == []
+}
+
+# route holds the fields of decision.route that apply: the serving model
+# when it is not the requested one and there is no split, the split, and
+# the fallbacks.
+route["model"] := target if {
 	target != requested
 	not ab_split
-} else := {}
+}
 
-_split_part := {"split": ab_split, "sticky": sticky} if {
-	ab_split
-} else := {}
+route["split"] := ab_split
 
-_fallback_part := {"fallback": fallback} if {
-	count(fallback) > 0
-} else := {}
+route["sticky"] := sticky if ab_split
 
-route := object.union_n([_model_part, _split_part, _fallback_part])
+route["fallback"] := fallback if count(fallback) > 0
 
 # applied names the routing rules that shaped the route, for the decision
 # log and the audit trail.

@@ -15,11 +15,12 @@ default policy := {}
 
 policy := data.sluice.policy if is_object(data.sluice.policy)
 
-default _overrides := {}
+# overrides are the caller's tenant's knobs, {} when it has none.
+default overrides := {}
 
-_overrides := overrides if {
-	overrides := policy.tenants[caller.tenant]
-	is_object(overrides)
+overrides := entry if {
+	entry := policy.tenants[caller.tenant]
+	is_object(entry)
 }
 
 # global returns the knob at path, ignoring tenant overrides. Rules use it
@@ -27,17 +28,17 @@ _overrides := overrides if {
 global(path, fallback) := object.get(policy, path, fallback)
 
 # tenant returns the caller's tenant override at path, or fallback.
-tenant(path, fallback) := object.get(_overrides, path, fallback)
+tenant(path, fallback) := object.get(overrides, path, fallback)
 
 # value returns the knob at path for this caller: the tenant's override
 # when it sets that path, else the global knob, else fallback. Rules read
 # knobs at their full path, so an override replaces exactly one knob.
-value(path, fallback) := object.get(_overrides, path, object.get(policy, path, fallback))
+value(path, fallback) := object.get(overrides, path, object.get(policy, path, fallback))
 
 # list is value for knobs that hold a list: anything else (a null from a
 # half-written file, say) reads as the empty list instead of raising a
 # type error in the middle of a decision.
 list(path) := knob if {
-	knob := value(path, [])
+	knob := object.get(overrides, path, object.get(policy, path, []))
 	is_array(knob)
 } else := []
