@@ -15,6 +15,8 @@ import (
 	"time"
 
 	configv1 "github.com/sluice-gw/sluice/api/sluice/config/v1"
+	"github.com/sluice-gw/sluice/pkg/budget"
+	"github.com/sluice-gw/sluice/pkg/pricing"
 	"github.com/sluice-gw/sluice/pkg/translate"
 )
 
@@ -38,6 +40,17 @@ type Snapshot struct {
 	Policy *Policy
 	// FallbackChains are the configured chains by name.
 	FallbackChains map[string]*FallbackChain
+	// Limits are the rate and concurrency rules; no rules, no limits.
+	Limits Limits
+	// State says where limit and budget counters live.
+	State State
+	// Budgets are the spending budgets, validated; empty when none are.
+	Budgets []budget.Budget
+	// BudgetWebhook is nil when crossings are only logged.
+	BudgetWebhook *BudgetWebhook
+	// Prices is the built-in price table with the config's prices laid
+	// over it.
+	Prices *pricing.Table
 	// Warnings are problems that do not stop Sluice from serving, such as a
 	// backend whose credential is missing or that no model uses. Each is
 	// prefixed with the file, line and path like an error.
@@ -53,6 +66,11 @@ type Server struct {
 	ShutdownGrace        time.Duration
 	MaxRequestBodyBytes  int64
 	MaxResponseBodyBytes int64
+	// AdminTokenEnv names the variable holding the admin endpoints' bearer
+	// token; AdminToken is its value once secrets are resolved. Empty: the
+	// admin endpoints are off. The token is a secret: never log it.
+	AdminTokenEnv string
+	AdminToken    string
 }
 
 // Backend is one provider deployment.

@@ -60,12 +60,18 @@ func Parse(name string, src []byte, opts LoadOptions) (*Snapshot, error) {
 	buildTenants(cfg, snap)
 	snap.Policy = buildPolicy(cfg.GetPolicy(), dir)
 	buildChains(cfg, snap)
+	prices, err := buildPrices(cfg.GetPrices())
+	if err != nil {
+		return nil, err // validated already: only a broken built-in table gets here
+	}
+	snap.Prices = prices
 	if opts.ResolveSecrets || opts.RequireSecrets {
 		s := secrets{lookupEnv: opts.LookupEnv, dir: filepath.Dir(name)}
 		if s.lookupEnv == nil {
 			s.lookupEnv = os.LookupEnv
 		}
 		errs := resolveSecrets(snap, cfg, s, p)
+		errs = append(errs, resolveTokens(snap, s, p)...)
 		credErr, err := loadKeysFile(snap, p)
 		if err != nil {
 			return nil, err
@@ -106,10 +112,15 @@ func build(cfg *configv1.Config, src []byte, p *problems) *Snapshot {
 			ShutdownGrace:        cfg.GetServer().GetShutdownGrace().AsDuration(),
 			MaxRequestBodyBytes:  cfg.GetLimits().GetMaxRequestBodyBytes(),
 			MaxResponseBodyBytes: cfg.GetLimits().GetMaxResponseBodyBytes(),
+			AdminTokenEnv:        cfg.GetServer().GetAdminTokenEnv(),
 		},
-		Backends: make(map[string]*Backend, len(cfg.GetBackends())),
-		Models:   make([]*Model, 0, len(cfg.GetModels())),
-		byName:   map[string]*Model{},
+		Limits:        buildLimits(cfg.GetLimits()),
+		State:         buildState(cfg.GetState()),
+		Budgets:       buildBudgets(cfg),
+		BudgetWebhook: buildWebhook(cfg.GetBudgetWebhook()),
+		Backends:      make(map[string]*Backend, len(cfg.GetBackends())),
+		Models:        make([]*Model, 0, len(cfg.GetModels())),
+		byName:        map[string]*Model{},
 	}
 	for _, b := range cfg.GetBackends() {
 		prov := translate.Provider(b.GetProvider())

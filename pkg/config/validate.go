@@ -34,11 +34,15 @@ func validate(cfg *configv1.Config, p *problems) {
 		backends[name] = true
 	}
 	validateChains(cfg.GetFallbackChains(), backends, p)
+	validateState(cfg.GetState(), p)
+	validateBudgets(cfg, tenants, p)
+	validatePrices(cfg.GetPrices(), p)
 }
 
 func validateServer(s *configv1.Server, p *problems) {
 	checkAddress(s.GetGrpcAddress(), "server.grpc_address", p)
 	checkAddress(s.GetAdminAddress(), "server.admin_address", p)
+	checkEnvName(s.GetAdminTokenEnv(), "server.admin_token_env", p)
 	grpc := orDefault(s.GetGrpcAddress(), DefaultGRPCAddress)
 	if orDefault(s.GetAdminAddress(), DefaultAdminAddress) == grpc {
 		p.add("server.admin_address", "must differ from grpc_address %q", grpc)
@@ -85,6 +89,7 @@ func validateLimits(l *configv1.Limits, p *problems) {
 			p.add(lim.path, "must be at most %d (1GiB), got %d", maxBodyLimit, *lim.v)
 		}
 	}
+	validateLimitRules(l, p)
 }
 
 // validateModels checks references and that every name and alias is

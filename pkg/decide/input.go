@@ -17,6 +17,9 @@ func input(x *pipeline.Exchange) *policy.Input {
 		Tools: policy.Tools{Present: len(x.Summary.ToolNames) > 0, Count: len(x.Summary.ToolNames),
 			Names: x.Summary.ToolNames},
 	}}
+	if b := x.Budget; b != nil && b.Err == nil {
+		in.Usage = map[string]any{"budget": map[string]any{"remaining_fraction": b.RemainingFraction}}
+	}
 	if m, ok := x.Config.Model(x.Model); ok {
 		in.Request.Model = m.Name // aliases resolve to the canonical name
 	}

@@ -274,3 +274,94 @@ func TestUnchangedBodyIsNotResent(t *testing.T) {
 		t.Errorf("an unchanged body must be left to Envoy, got %v", common)
 	}
 }
+
+// Usage is known only at the end of the response, so metadata set then
+// must reach Envoy with that chunk's answer, buffered or streamed.
+func TestResponseMetadata(t *testing.T) {
+	for _, streamed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "buffered", true: "streamed"}[streamed], func(t *testing.T) {
+			c := client(t, &stages{
+				respHdr: func(x *pipeline.Exchange) error {
+					x.Streaming = streamed
+					x.Out.SetMetadata("model", "m")
+					return nil
+				},
+				respBody: func(x *pipeline.Exchange, b []byte, end bool) ([]byte, error) {
+					if end {
+						x.Out.SetMetadata("total_tokens", "42")
+					}
+					return b, nil
+				},
+			})
+			st := extproctest.Open(t, c)
+			st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false))
+			st.Send(extproctest.RequestBody([]byte(`{}`), true))
+			r := st.Send(extproctest.ResponseHeaders(200, "application/json", false))
+			if got := r.GetDynamicMetadata().GetFields()["sluice"].GetStructValue().GetFields()["model"].GetStringValue(); got != "m" {
+				t.Errorf("headers metadata = %v", r.GetDynamicMetadata())
+			}
+			r = st.Send(extproctest.ResponseBody([]byte(`{"a":`), false))
+			if r.GetDynamicMetadata() != nil {
+				t.Errorf("a middle chunk repeats metadata: %v", r.GetDynamicMetadata())
+			}
+			r = st.Send(extproctest.ResponseBody([]byte(`1}`), true))
+			if got := r.GetDynamicMetadata().GetFields()["sluice"].GetStructValue().GetFields()["total_tokens"].GetStringValue(); got != "42" {
+				t.Errorf("last chunk metadata = %v", r.GetDynamicMetadata())
+			}
+		})
+	}
+}
+
+// Whatever ends a stream (a finished response, a local reply, an error,
+// or the client going away) runs the exchange's end functions once.
+func TestEndRunsOnEveryPath(t *testing.T) {
+	tests := []struct {
+		name string
+		s    *stages
+		run  func(st *extproctest.Stream)
+	}{
+		{"complete response", &stages{}, func(st *extproctest.Stream) {
+			st.Send(extproctest.RequestBody([]byte(`{}`), true))
+			st.Send(extproctest.ResponseHeaders(200, "application/json", false))
+			st.Send(extproctest.ResponseBody([]byte(`{}`), true))
+		}},
+		{"stage error", &stages{request: func(*pipeline.Exchange) error { return gwerror.New(gwerror.InvalidRequest, "no") }}, func(st *extproctest.Stream) { st.Send(extproctest.RequestBody([]byte(`{}`), true)) }},
+		{"client gone mid-response", &stages{}, func(st *extproctest.Stream) {
+			st.Send(extproctest.RequestBody([]byte(`{}`), true))
+			st.Send(extproctest.ResponseHeaders(200, "text/event-stream", false))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ended := make(chan string, 2)
+			s := tt.s
+			hdr := s.headers
+			s.headers = func(x *pipeline.Exchange) error {
+				x.AtEnd(func(ctx context.Context) {
+					if ctx.Err() != nil {
+						t.Error("end functions get a cancelled context")
+					}
+					ended <- x.RequestID
+				})
+				if hdr != nil {
+					return hdr(x)
+				}
+				return nil
+			}
+			st := extproctest.Open(t, client(t, s))
+			st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false, "x-request-id", "r1"))
+			tt.run(st)
+			if err := st.CloseSend(); err != nil {
+				t.Fatal(err)
+			}
+			if id := <-ended; id != "r1" {
+				t.Errorf("ended %q", id)
+			}
+			select {
+			case <-ended:
+				t.Error("end functions ran twice")
+			default:
+			}
+		})
+	}
+}

@@ -106,7 +106,8 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 		}
 	}
 	resp := &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{
-		ResponseHeaders: &extprocv3.HeadersResponse{Response: commonResponse(&x.Out)}}}
+		ResponseHeaders: &extprocv3.HeadersResponse{Response: commonResponse(&x.Out)}},
+		DynamicMetadata: dynamicMetadata(x.Out.Metadata)}
 	if x.Out.StreamBody {
 		resp.ModeOverride = streamedResponseMode()
 	}
@@ -120,6 +121,18 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 	}
 	end := b.GetEndOfStream()
 	in := b.GetBody()
+	// Metadata set while this chunk runs (usage, on the last one) goes out
+	// with this chunk's answer.
+	x.Out.Metadata = nil
+	resp := st.runResponseBody(ctx, in, end)
+	if resp.GetImmediateResponse() == nil {
+		resp.DynamicMetadata = dynamicMetadata(x.Out.Metadata)
+	}
+	return resp
+}
+
+func (st *streamState) runResponseBody(ctx context.Context, in []byte, end bool) *extprocv3.ProcessingResponse {
+	x := st.x
 	out, err := st.p.ResponseBody(ctx, x, in, end)
 	if err != nil {
 		if x.Streaming {
@@ -153,5 +166,5 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 // unchanged reports whether the stages handed back the very bytes Envoy
 // sent, in which case there is nothing to mutate.
 func unchanged(out, in []byte) bool {
-	return len(out) == len(in) && len(in) > 0 && unsafe.SliceData(out) == unsafe.SliceData(in)
+	return len(out) == len(in) && len(in) > 0 && unsafe.SliceData(out) == unsafe.SliceData(in) //nolint:gosec // compares addresses only; nothing is read through them
 }

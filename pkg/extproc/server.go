@@ -62,6 +62,9 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	defer s.inflight.Add(-1)
 	ctx := stream.Context()
 	st := &streamState{srv: s, p: s.pipelines.Main, x: &pipeline.Exchange{Start: time.Now(), Config: s.config()}}
+	// Stages release what they hold for the request (limit slots, for
+	// one) however the stream ends, even when the client went away.
+	defer st.x.End(context.WithoutCancel(ctx))
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get(AttemptMetadata); len(v) > 0 && v[0] != "" {
 			st.x.Attempt, st.p = v[0], s.pipelines.Attempt

@@ -29,6 +29,8 @@ const (
 	Unauthenticated     Code = "invalid_api_key"
 	PermissionDenied    Code = "permission_denied"
 	RateLimited         Code = "rate_limit_exceeded"
+	BudgetExceeded      Code = "budget_exceeded"
+	LimitsUnavailable   Code = "limits_unavailable"
 	PolicyDenied        Code = "policy_denied"
 	PolicyError         Code = "policy_error"
 	UpstreamError       Code = "upstream_error"
@@ -122,11 +124,11 @@ func statusOf(c Code) int {
 		return 405
 	case BodyTooLarge:
 		return 413
-	case RateLimited:
+	case RateLimited, BudgetExceeded:
 		return 429
 	case UpstreamError:
 		return 502
-	case UpstreamUnavailable, PolicyError:
+	case UpstreamUnavailable, PolicyError, LimitsUnavailable:
 		return 503
 	case UpstreamTimeout:
 		return 504

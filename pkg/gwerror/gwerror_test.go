@@ -26,6 +26,8 @@ func TestStatusAndType(t *testing.T) {
 		{gwerror.MethodNotAllowed, 405, "invalid_request_error"},
 		{gwerror.BodyTooLarge, 413, "invalid_request_error"},
 		{gwerror.RateLimited, 429, "rate_limit_error"},
+		{gwerror.BudgetExceeded, 429, "rate_limit_error"},
+		{gwerror.LimitsUnavailable, 503, "api_error"},
 		{gwerror.UpstreamError, 502, "api_error"},
 		{gwerror.UpstreamUnavailable, 503, "api_error"},
 		{gwerror.UpstreamTimeout, 504, "api_error"},

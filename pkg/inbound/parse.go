@@ -38,7 +38,7 @@ func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 	// The body is never modified in place (translators build new slices),
 	// so reading it as a string without a copy is safe; strings taken
 	// from it alias the body for the request's lifetime.
-	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))) //nolint:gosec // read-only alias; see above
 	if !root.IsObject() {
 		return gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
 	}

@@ -5,6 +5,7 @@
 package pipeline
 
 import (
+	"context"
 	"time"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -96,6 +97,14 @@ type Exchange struct {
 	// ModelAllowlist, when non-nil, is every model the caller may use;
 	// GET /v1/models lists only these.
 	ModelAllowlist []string
+	// Budget is the caller's standing against its spending budgets, read
+	// before the policy decides (input.usage.budget); nil when no budget
+	// applies.
+	Budget *BudgetStanding
+	// Admission is what the admit stage charged for a model call; the
+	// account stage settles it when the response ends. Nil for requests
+	// that are not model calls.
+	Admission *Admission
 	// Plan is where policy wants the request to go; the zero value means
 	// the requested model on its own backend.
 	Plan Plan
@@ -125,6 +134,65 @@ type Exchange struct {
 	Usage       translate.Usage
 	// RespBody accumulates a buffered response when a stage needs it whole.
 	RespBody []byte
+
+	ends []func(context.Context)
+}
+
+// AtEnd registers fn to run once when the exchange ends, however it ends:
+// a complete response, a local reply, an error, or Envoy or the client
+// going away. Stages release what they hold for the request here.
+func (x *Exchange) AtEnd(fn func(ctx context.Context)) { x.ends = append(x.ends, fn) }
+
+// End runs the AtEnd functions, the last registered first. The ext_proc
+// layer calls it when the stream closes, with a context that is not
+// cancelled with the stream.
+func (x *Exchange) End(ctx context.Context) {
+	for i := len(x.ends) - 1; i >= 0; i-- {
+		x.ends[i](ctx)
+	}
+	x.ends = nil
+}
+
+// BudgetStanding is what the budgets that apply to a caller have left.
+type BudgetStanding struct {
+	// RemainingFraction is the smallest share of its limit any applicable
+	// budget has left, from 0 to 1.
+	RemainingFraction float64
+	// Exceeded lists the exhausted budgets, with what each asks for.
+	Exceeded []ExceededBudget
+	// Err is set when the budgets could not be read; the admit stage fails
+	// closed or open on it, after the policy has decided.
+	Err error
+}
+
+// ExceededBudget is one exhausted budget.
+type ExceededBudget struct {
+	Name  string
+	Scope string // "tenant:acme"
+	// Action is block, downgrade or alert.
+	Action string
+	// Until is when the budget's period ends.
+	Until time.Time
+}
+
+// Admission is a model call's claim on the caller's limits.
+type Admission struct {
+	// Ticket corrects the limits' charge when the call ends.
+	Ticket Ticket
+	// Estimate is what admission charged: the estimated input and the
+	// output allowance (max_tokens, or the configured default).
+	Estimate translate.Usage
+	// Settled is set once the call has been accounted for.
+	Settled bool
+}
+
+// Ticket is an admitted call's hold on its limits (a limits.Ticket). The
+// first Settle or Release ends it; later calls do nothing.
+type Ticket interface {
+	// Settle charges the actual usage instead of the estimate.
+	Settle(ctx context.Context, actualInput, actualOutput int64) error
+	// Release keeps the estimate as the charge.
+	Release(ctx context.Context) error
 }
 
 // Summary describes a request body without holding it parsed.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
+	"github.com/sluice-gw/sluice/pkg/account"
+	"github.com/sluice-gw/sluice/pkg/admit"
 	"github.com/sluice-gw/sluice/pkg/authn"
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/decide"
@@ -46,6 +49,8 @@ type Stages struct {
 	Pipelines extproc.Pipelines
 	authn     *authn.Stage
 	decide    *decide.Stage
+	limits    *admit.State // limiter, budgets and their stores
+	account   *account.Stage
 }
 
 // NewStages builds Sluice's stage chains. This is the one place the stage
@@ -56,21 +61,26 @@ func NewStages(log *slog.Logger) (*Stages, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stages{authn: authn.New(log), decide: decide.New(log)}
+	s := &Stages{authn: authn.New(log), decide: decide.New(log), limits: admit.NewState(log)}
+	s.account = account.New(s.limits, account.NewLog(account.DefaultLogSize), log)
 	rt := route.New(ts)
+	adm := admit.New(s.limits, &admit.Tokenizer{}, log)
 	main, err := pipeline.New(pipeline.Stages{
 		Headers: []pipeline.HeaderStage{
 			inbound.Identify{}, // API from :path
 			s.authn,            // who is calling; bad credentials end here
 		},
 		Request: []pipeline.RequestStage{
-			inbound.Parse{},  // the one read of the body
-			s.decide,         // one policy evaluation: allow, deny, route
-			inbound.Models{}, // GET /v1/models, filtered by policy
-			rt,               // translate, set x-sluice-backend and credentials
+			inbound.Parse{},            // the one read of the body
+			admit.NewBudgets(s.limits), // what the caller's budgets have left, for the policy
+			s.decide,                   // one policy evaluation: allow, deny, route
+			inbound.Models{},           // GET /v1/models, filtered by policy
+			adm,                        // budgets and rate limits; 429 here
+			rt,                         // translate, set x-sluice-backend and credentials
 		},
 		Response: []pipeline.ResponseStage{
-			rt, // provider format back to the client's format
+			rt,        // provider format back to the client's format
+			s.account, // settle limits, cost, budgets, usage metadata
 		},
 	})
 	if err != nil {
@@ -96,8 +106,13 @@ func NewStages(log *slog.Logger) (*Stages, error) {
 // new config in only when this succeeds, so a policy that fails to compile
 // keeps the last good config serving.
 func (s *Stages) Reload(ctx context.Context, snap *config.Snapshot) error {
-	return errors.Join(s.authn.Reload(ctx, snap), s.decide.Reload(ctx, snap))
+	return errors.Join(s.authn.Reload(ctx, snap), s.decide.Reload(ctx, snap), s.limits.Reload(ctx, snap))
 }
 
-// Close releases the policy engine and watchers.
-func (s *Stages) Close() error { return s.decide.Close() }
+// Close releases the policy engine and watchers, delivers queued budget
+// notifications and closes the Redis connections.
+func (s *Stages) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return errors.Join(s.decide.Close(), s.limits.Close(ctx))
+}

@@ -219,7 +219,7 @@ func TestCredentials(t *testing.T) {
 	}{
 		{"no credential", nil, 401},
 		{"provider key is not a gateway key", []string{"authorization", "Bearer sk-proj-abcdef"}, 401},
-		{"tampered key", []string{"authorization", "Bearer " + clientKey[:len(clientKey)-1] + "x"}, 401},
+		{"tampered key", []string{"authorization", "Bearer " + tamper(clientKey)}, 401},
 		{"x-api-key works for Anthropic SDK clients", []string{"x-api-key", clientKey}, 0},
 	}
 	for _, tt := range tests {
@@ -241,4 +241,14 @@ func TestCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tamper changes the key's last character to a different one.
+func tamper(key string) string {
+	last := key[len(key)-1]
+	repl := byte('x')
+	if last == repl {
+		repl = 'y'
+	}
+	return key[:len(key)-1] + string(repl)
 }

@@ -53,8 +53,17 @@ type Config struct {
 	// FallbackChains name Envoy aggregate clusters that try several backends
 	// in order.
 	FallbackChains []*FallbackChain `protobuf:"bytes,8,rep,name=fallback_chains,json=fallbackChains,proto3" json:"fallback_chains,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// State says where limit and budget counters live: in process memory by
+	// default, or in Redis so that replicas share them.
+	State *State `protobuf:"bytes,9,opt,name=state,proto3" json:"state,omitempty"`
+	// Budgets cap what a tenant, team, key or user may spend in a period.
+	Budgets []*Budget `protobuf:"bytes,10,rep,name=budgets,proto3" json:"budgets,omitempty"`
+	// BudgetWebhook receives every 50, 80 and 100% crossing of a budget.
+	BudgetWebhook *BudgetWebhook `protobuf:"bytes,11,opt,name=budget_webhook,json=budgetWebhook,proto3" json:"budget_webhook,omitempty"`
+	// Prices override or extend the built-in price table that costs requests.
+	Prices        []*Price `protobuf:"bytes,12,rep,name=prices,proto3" json:"prices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Config) Reset() {
@@ -143,6 +152,34 @@ func (x *Config) GetFallbackChains() []*FallbackChain {
 	return nil
 }
 
+func (x *Config) GetState() *State {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *Config) GetBudgets() []*Budget {
+	if x != nil {
+		return x.Budgets
+	}
+	return nil
+}
+
+func (x *Config) GetBudgetWebhook() *BudgetWebhook {
+	if x != nil {
+		return x.BudgetWebhook
+	}
+	return nil
+}
+
+func (x *Config) GetPrices() []*Price {
+	if x != nil {
+		return x.Prices
+	}
+	return nil
+}
+
 // Server configures Sluice's own listeners.
 type Server struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -153,6 +190,9 @@ type Server struct {
 	// shutdown_grace is how long in-flight streams get to finish on shutdown,
 	// as a Go duration ("15s"). Default 15s.
 	ShutdownGrace *durationpb.Duration `protobuf:"bytes,3,opt,name=shutdown_grace,json=shutdownGrace,proto3" json:"shutdown_grace,omitempty"`
+	// admin_token_env names the environment variable holding the bearer token
+	// that the admin endpoints under /admin/ require. Unset: they are off.
+	AdminTokenEnv string `protobuf:"bytes,4,opt,name=admin_token_env,json=adminTokenEnv,proto3" json:"admin_token_env,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -208,8 +248,16 @@ func (x *Server) GetShutdownGrace() *durationpb.Duration {
 	return nil
 }
 
-// Limits bounds the bodies Sluice buffers. Presence is tracked so that an
-// explicit 0 is rejected rather than mistaken for "use the default".
+func (x *Server) GetAdminTokenEnv() string {
+	if x != nil {
+		return x.AdminTokenEnv
+	}
+	return ""
+}
+
+// Limits bounds the bodies Sluice buffers, and the rate and concurrency of
+// model calls. Presence is tracked so that an explicit 0 is rejected rather
+// than mistaken for "use the default".
 type Limits struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// max_request_body_bytes is the largest request body accepted. Default 8 MiB.
@@ -217,8 +265,14 @@ type Limits struct {
 	// max_response_body_bytes is the largest non-streamed response body
 	// accepted. Default 16 MiB.
 	MaxResponseBodyBytes *int64 `protobuf:"varint,2,opt,name=max_response_body_bytes,json=maxResponseBodyBytes,proto3,oneof" json:"max_response_body_bytes,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// rules are the rate and concurrency limits every model call is checked
+	// against; all that apply must pass. None: no limits.
+	Rules []*LimitRule `protobuf:"bytes,3,rep,name=rules,proto3" json:"rules,omitempty"`
+	// default_output_tokens is the output charged at admission for a request
+	// that sets no max_tokens, corrected when the response ends. Default 1024.
+	DefaultOutputTokens *int64 `protobuf:"varint,4,opt,name=default_output_tokens,json=defaultOutputTokens,proto3,oneof" json:"default_output_tokens,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Limits) Reset() {
@@ -265,6 +319,583 @@ func (x *Limits) GetMaxResponseBodyBytes() int64 {
 	return 0
 }
 
+func (x *Limits) GetRules() []*LimitRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *Limits) GetDefaultOutputTokens() int64 {
+	if x != nil && x.DefaultOutputTokens != nil {
+		return *x.DefaultOutputTokens
+	}
+	return 0
+}
+
+// LimitRule is one limit, kept separately for each value of its scope (each
+// key, each tenant, ...). A zero limit leaves that dimension unlimited.
+type LimitRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is required, matches [a-z0-9_-]+ and is unique among rules.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// scope is what each counter is kept for: key, user, team, tenant, model,
+	// backend or global.
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// class, when set, applies the rule only to requests whose policy
+	// decision has this limit_class, in place of the rules of the same scope
+	// without a class.
+	Class string `protobuf:"bytes,3,opt,name=class,proto3" json:"class,omitempty"`
+	// requests_per_minute limits requests.
+	RequestsPerMinute int64 `protobuf:"varint,4,opt,name=requests_per_minute,json=requestsPerMinute,proto3" json:"requests_per_minute,omitempty"`
+	// tokens_per_minute limits input plus output tokens.
+	TokensPerMinute int64 `protobuf:"varint,5,opt,name=tokens_per_minute,json=tokensPerMinute,proto3" json:"tokens_per_minute,omitempty"`
+	// input_tokens_per_minute limits prompt tokens.
+	InputTokensPerMinute int64 `protobuf:"varint,6,opt,name=input_tokens_per_minute,json=inputTokensPerMinute,proto3" json:"input_tokens_per_minute,omitempty"`
+	// output_tokens_per_minute limits completion tokens.
+	OutputTokensPerMinute int64 `protobuf:"varint,7,opt,name=output_tokens_per_minute,json=outputTokensPerMinute,proto3" json:"output_tokens_per_minute,omitempty"`
+	// concurrent limits requests in flight at once.
+	Concurrent    int64 `protobuf:"varint,8,opt,name=concurrent,proto3" json:"concurrent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LimitRule) Reset() {
+	*x = LimitRule{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LimitRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LimitRule) ProtoMessage() {}
+
+func (x *LimitRule) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LimitRule.ProtoReflect.Descriptor instead.
+func (*LimitRule) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LimitRule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LimitRule) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *LimitRule) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *LimitRule) GetRequestsPerMinute() int64 {
+	if x != nil {
+		return x.RequestsPerMinute
+	}
+	return 0
+}
+
+func (x *LimitRule) GetTokensPerMinute() int64 {
+	if x != nil {
+		return x.TokensPerMinute
+	}
+	return 0
+}
+
+func (x *LimitRule) GetInputTokensPerMinute() int64 {
+	if x != nil {
+		return x.InputTokensPerMinute
+	}
+	return 0
+}
+
+func (x *LimitRule) GetOutputTokensPerMinute() int64 {
+	if x != nil {
+		return x.OutputTokensPerMinute
+	}
+	return 0
+}
+
+func (x *LimitRule) GetConcurrent() int64 {
+	if x != nil {
+		return x.Concurrent
+	}
+	return 0
+}
+
+// State is where limit and budget counters live.
+type State struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// redis shares the counters between replicas. Unset: in process memory.
+	Redis *Redis `protobuf:"bytes,1,opt,name=redis,proto3" json:"redis,omitempty"`
+	// on_redis_error is what happens while Redis cannot be reached:
+	// "fail_closed" (default) answers 503; "fail_open" limits each replica
+	// locally to its share of every limit and lets budgets through.
+	OnRedisError string `protobuf:"bytes,2,opt,name=on_redis_error,json=onRedisError,proto3" json:"on_redis_error,omitempty"`
+	// replicas is how many Sluice replicas share the limits, for fail_open's
+	// local share. Default 1.
+	Replicas      *int64 `protobuf:"varint,3,opt,name=replicas,proto3,oneof" json:"replicas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *State) Reset() {
+	*x = State{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *State) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*State) ProtoMessage() {}
+
+func (x *State) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use State.ProtoReflect.Descriptor instead.
+func (*State) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *State) GetRedis() *Redis {
+	if x != nil {
+		return x.Redis
+	}
+	return nil
+}
+
+func (x *State) GetOnRedisError() string {
+	if x != nil {
+		return x.OnRedisError
+	}
+	return ""
+}
+
+func (x *State) GetReplicas() int64 {
+	if x != nil && x.Replicas != nil {
+		return *x.Replicas
+	}
+	return 0
+}
+
+// Redis is one Redis server (not a cluster).
+type Redis struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is host:port.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// password_env names the environment variable holding the password.
+	// Empty: no AUTH.
+	PasswordEnv string `protobuf:"bytes,2,opt,name=password_env,json=passwordEnv,proto3" json:"password_env,omitempty"`
+	// db is the database number. Default 0.
+	Db int64 `protobuf:"varint,3,opt,name=db,proto3" json:"db,omitempty"`
+	// tls connects with TLS, verifying the server's certificate.
+	Tls bool `protobuf:"varint,4,opt,name=tls,proto3" json:"tls,omitempty"`
+	// key_prefix starts every key Sluice writes. Default "sluice:".
+	KeyPrefix string `protobuf:"bytes,5,opt,name=key_prefix,json=keyPrefix,proto3" json:"key_prefix,omitempty"`
+	// timeout bounds connecting, reading and writing, so an outage is noticed
+	// quickly. Default 250ms.
+	Timeout       *durationpb.Duration `protobuf:"bytes,6,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Redis) Reset() {
+	*x = Redis{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Redis) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Redis) ProtoMessage() {}
+
+func (x *Redis) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Redis.ProtoReflect.Descriptor instead.
+func (*Redis) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Redis) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Redis) GetPasswordEnv() string {
+	if x != nil {
+		return x.PasswordEnv
+	}
+	return ""
+}
+
+func (x *Redis) GetDb() int64 {
+	if x != nil {
+		return x.Db
+	}
+	return 0
+}
+
+func (x *Redis) GetTls() bool {
+	if x != nil {
+		return x.Tls
+	}
+	return false
+}
+
+func (x *Redis) GetKeyPrefix() string {
+	if x != nil {
+		return x.KeyPrefix
+	}
+	return ""
+}
+
+func (x *Redis) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+// Budget caps the spending of one scope per period, in US dollars.
+type Budget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is required and unique; it names counters, logs and webhooks.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// scope is tenant, team, key or user.
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// id is the tenant's name, "<tenant>/<team>", the key's id or the user;
+	// "*" gives every tenant (team, key, user) its own counter at this limit.
+	Id string `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	// period is daily, monthly (both from 00:00 UTC) or window.
+	Period string `protobuf:"bytes,4,opt,name=period,proto3" json:"period,omitempty"`
+	// every is a window's length, at least 1s; window periods only.
+	Every *durationpb.Duration `protobuf:"bytes,5,opt,name=every,proto3" json:"every,omitempty"`
+	// anchor is when one window starts; default the Unix epoch. Window
+	// periods only.
+	Anchor *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	// limit is the most the scope may spend per period, in decimal US
+	// dollars ("500.00").
+	Limit string `protobuf:"bytes,7,opt,name=limit,proto3" json:"limit,omitempty"`
+	// on_exceed is what an exhausted budget does: block (default, 429),
+	// downgrade (the policy must route to a cheaper model, else 429), or
+	// alert (report only).
+	OnExceed      string `protobuf:"bytes,8,opt,name=on_exceed,json=onExceed,proto3" json:"on_exceed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Budget) Reset() {
+	*x = Budget{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Budget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Budget) ProtoMessage() {}
+
+func (x *Budget) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Budget.ProtoReflect.Descriptor instead.
+func (*Budget) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Budget) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Budget) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *Budget) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Budget) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *Budget) GetEvery() *durationpb.Duration {
+	if x != nil {
+		return x.Every
+	}
+	return nil
+}
+
+func (x *Budget) GetAnchor() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *Budget) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
+func (x *Budget) GetOnExceed() string {
+	if x != nil {
+		return x.OnExceed
+	}
+	return ""
+}
+
+// BudgetWebhook is where budget threshold crossings are POSTed.
+type BudgetWebhook struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// url is the http(s) URL to POST to. It must not carry credentials.
+	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// bearer_token_env names the environment variable holding a token sent
+	// as "Authorization: Bearer <token>".
+	BearerTokenEnv string `protobuf:"bytes,2,opt,name=bearer_token_env,json=bearerTokenEnv,proto3" json:"bearer_token_env,omitempty"`
+	// headers are extra request headers (not secrets).
+	Headers       map[string]string `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetWebhook) Reset() {
+	*x = BudgetWebhook{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetWebhook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetWebhook) ProtoMessage() {}
+
+func (x *BudgetWebhook) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetWebhook.ProtoReflect.Descriptor instead.
+func (*BudgetWebhook) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *BudgetWebhook) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *BudgetWebhook) GetBearerTokenEnv() string {
+	if x != nil {
+		return x.BearerTokenEnv
+	}
+	return ""
+}
+
+func (x *BudgetWebhook) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+// Price is one model's list price on one provider, in decimal US dollars
+// per 1,000,000 tokens ("2.50").
+type Price struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// provider is one of openai, azure_openai, anthropic, gemini, bedrock,
+	// openai_compatible.
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	// model is the provider's model name (a model's upstream_model).
+	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	// aliases are more provider names with the same price.
+	Aliases []string `protobuf:"bytes,3,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	// input is uncached prompt tokens. Required.
+	Input string `protobuf:"bytes,4,opt,name=input,proto3" json:"input,omitempty"`
+	// cached_input is prompt tokens read from a prompt cache. Default: input.
+	CachedInput string `protobuf:"bytes,5,opt,name=cached_input,json=cachedInput,proto3" json:"cached_input,omitempty"`
+	// cache_write is prompt tokens written to a prompt cache. Default: input.
+	CacheWrite string `protobuf:"bytes,6,opt,name=cache_write,json=cacheWrite,proto3" json:"cache_write,omitempty"`
+	// output is completion tokens. Required.
+	Output string `protobuf:"bytes,7,opt,name=output,proto3" json:"output,omitempty"`
+	// reasoning is the reasoning part of the output. Default: output.
+	Reasoning     string `protobuf:"bytes,8,opt,name=reasoning,proto3" json:"reasoning,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Price) Reset() {
+	*x = Price{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Price) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Price) ProtoMessage() {}
+
+func (x *Price) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Price.ProtoReflect.Descriptor instead.
+func (*Price) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Price) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *Price) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *Price) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *Price) GetInput() string {
+	if x != nil {
+		return x.Input
+	}
+	return ""
+}
+
+func (x *Price) GetCachedInput() string {
+	if x != nil {
+		return x.CachedInput
+	}
+	return ""
+}
+
+func (x *Price) GetCacheWrite() string {
+	if x != nil {
+		return x.CacheWrite
+	}
+	return ""
+}
+
+func (x *Price) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+func (x *Price) GetReasoning() string {
+	if x != nil {
+		return x.Reasoning
+	}
+	return ""
+}
+
 // Backend is one provider deployment. Its name is also the value of the
 // x-sluice-backend header that Envoy routes on.
 type Backend struct {
@@ -296,7 +927,7 @@ type Backend struct {
 
 func (x *Backend) Reset() {
 	*x = Backend{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[3]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -308,7 +939,7 @@ func (x *Backend) String() string {
 func (*Backend) ProtoMessage() {}
 
 func (x *Backend) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[3]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -321,7 +952,7 @@ func (x *Backend) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backend.ProtoReflect.Descriptor instead.
 func (*Backend) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{3}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Backend) GetName() string {
@@ -397,7 +1028,7 @@ type Credential struct {
 
 func (x *Credential) Reset() {
 	*x = Credential{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[4]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +1040,7 @@ func (x *Credential) String() string {
 func (*Credential) ProtoMessage() {}
 
 func (x *Credential) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[4]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +1053,7 @@ func (x *Credential) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Credential.ProtoReflect.Descriptor instead.
 func (*Credential) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{4}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Credential) GetSource() isCredential_Source {
@@ -502,7 +1133,7 @@ type AwsCredential struct {
 
 func (x *AwsCredential) Reset() {
 	*x = AwsCredential{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[5]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +1145,7 @@ func (x *AwsCredential) String() string {
 func (*AwsCredential) ProtoMessage() {}
 
 func (x *AwsCredential) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[5]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +1158,7 @@ func (x *AwsCredential) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwsCredential.ProtoReflect.Descriptor instead.
 func (*AwsCredential) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{5}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AwsCredential) GetAccessKeyIdEnv() string {
@@ -575,7 +1206,7 @@ type Model struct {
 
 func (x *Model) Reset() {
 	*x = Model{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[6]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -587,7 +1218,7 @@ func (x *Model) String() string {
 func (*Model) ProtoMessage() {}
 
 func (x *Model) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[6]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -600,7 +1231,7 @@ func (x *Model) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Model.ProtoReflect.Descriptor instead.
 func (*Model) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{6}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Model) GetName() string {
@@ -678,7 +1309,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[7]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +1321,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[7]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +1334,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{7}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Identity) GetAllowAnonymous() bool {
@@ -779,7 +1410,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[8]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +1422,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[8]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +1435,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{8}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ApiKey) GetId() string {
@@ -888,7 +1519,7 @@ type ApiKeysFile struct {
 
 func (x *ApiKeysFile) Reset() {
 	*x = ApiKeysFile{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[9]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -900,7 +1531,7 @@ func (x *ApiKeysFile) String() string {
 func (*ApiKeysFile) ProtoMessage() {}
 
 func (x *ApiKeysFile) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[9]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -913,7 +1544,7 @@ func (x *ApiKeysFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKeysFile.ProtoReflect.Descriptor instead.
 func (*ApiKeysFile) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{9}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApiKeysFile) GetApiKeys() []*ApiKey {
@@ -950,7 +1581,7 @@ type Jwt struct {
 
 func (x *Jwt) Reset() {
 	*x = Jwt{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[10]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1593,7 @@ func (x *Jwt) String() string {
 func (*Jwt) ProtoMessage() {}
 
 func (x *Jwt) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[10]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1606,7 @@ func (x *Jwt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Jwt.ProtoReflect.Descriptor instead.
 func (*Jwt) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{10}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Jwt) GetMetadataNamespace() string {
@@ -1042,7 +1673,7 @@ type Mtls struct {
 
 func (x *Mtls) Reset() {
 	*x = Mtls{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[11]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1685,7 @@ func (x *Mtls) String() string {
 func (*Mtls) ProtoMessage() {}
 
 func (x *Mtls) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[11]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1698,7 @@ func (x *Mtls) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mtls.ProtoReflect.Descriptor instead.
 func (*Mtls) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{11}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Mtls) GetEnabled() bool {
@@ -1106,7 +1737,7 @@ type TrustedHeaders struct {
 
 func (x *TrustedHeaders) Reset() {
 	*x = TrustedHeaders{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[12]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1749,7 @@ func (x *TrustedHeaders) String() string {
 func (*TrustedHeaders) ProtoMessage() {}
 
 func (x *TrustedHeaders) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[12]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1762,7 @@ func (x *TrustedHeaders) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrustedHeaders.ProtoReflect.Descriptor instead.
 func (*TrustedHeaders) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{12}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TrustedHeaders) GetEnabled() bool {
@@ -1190,7 +1821,7 @@ type Tenant struct {
 
 func (x *Tenant) Reset() {
 	*x = Tenant{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[13]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1833,7 @@ func (x *Tenant) String() string {
 func (*Tenant) ProtoMessage() {}
 
 func (x *Tenant) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[13]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1846,7 @@ func (x *Tenant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tenant.ProtoReflect.Descriptor instead.
 func (*Tenant) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{13}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Tenant) GetName() string {
@@ -1276,7 +1907,7 @@ type Team struct {
 
 func (x *Team) Reset() {
 	*x = Team{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[14]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +1919,7 @@ func (x *Team) String() string {
 func (*Team) ProtoMessage() {}
 
 func (x *Team) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[14]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +1932,7 @@ func (x *Team) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Team.ProtoReflect.Descriptor instead.
 func (*Team) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{14}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Team) GetName() string {
@@ -1351,7 +1982,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[15]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1994,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[15]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +2007,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{15}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Policy) GetDir() string {
@@ -1444,7 +2075,7 @@ type PolicyBundle struct {
 
 func (x *PolicyBundle) Reset() {
 	*x = PolicyBundle{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[16]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +2087,7 @@ func (x *PolicyBundle) String() string {
 func (*PolicyBundle) ProtoMessage() {}
 
 func (x *PolicyBundle) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[16]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +2100,7 @@ func (x *PolicyBundle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyBundle.ProtoReflect.Descriptor instead.
 func (*PolicyBundle) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{16}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PolicyBundle) GetUrl() string {
@@ -1506,7 +2137,7 @@ type BundlePolling struct {
 
 func (x *BundlePolling) Reset() {
 	*x = BundlePolling{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[17]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +2149,7 @@ func (x *BundlePolling) String() string {
 func (*BundlePolling) ProtoMessage() {}
 
 func (x *BundlePolling) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[17]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +2162,7 @@ func (x *BundlePolling) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BundlePolling.ProtoReflect.Descriptor instead.
 func (*BundlePolling) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{17}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BundlePolling) GetMinDelay() *durationpb.Duration {
@@ -1562,7 +2193,7 @@ type DecisionLog struct {
 
 func (x *DecisionLog) Reset() {
 	*x = DecisionLog{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[18]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +2205,7 @@ func (x *DecisionLog) String() string {
 func (*DecisionLog) ProtoMessage() {}
 
 func (x *DecisionLog) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[18]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1587,7 +2218,7 @@ func (x *DecisionLog) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionLog.ProtoReflect.Descriptor instead.
 func (*DecisionLog) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{18}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DecisionLog) GetEnabled() bool {
@@ -1618,7 +2249,7 @@ type FallbackChain struct {
 
 func (x *FallbackChain) Reset() {
 	*x = FallbackChain{}
-	mi := &file_sluice_config_v1_config_proto_msgTypes[19]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1630,7 +2261,7 @@ func (x *FallbackChain) String() string {
 func (*FallbackChain) ProtoMessage() {}
 
 func (x *FallbackChain) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_config_v1_config_proto_msgTypes[19]
+	mi := &file_sluice_config_v1_config_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1643,7 +2274,7 @@ func (x *FallbackChain) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FallbackChain.ProtoReflect.Descriptor instead.
 func (*FallbackChain) Descriptor() ([]byte, []int) {
-	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{19}
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *FallbackChain) GetName() string {
@@ -1664,7 +2295,7 @@ var File_sluice_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsluice/config/v1/config.proto\x12\x10sluice.config.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x03\n" +
+	"\x1dsluice/config/v1/config.proto\x12\x10sluice.config.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x05\n" +
 	"\x06Config\x120\n" +
 	"\x06server\x18\x01 \x01(\v2\x18.sluice.config.v1.ServerR\x06server\x120\n" +
 	"\x06limits\x18\x02 \x01(\v2\x18.sluice.config.v1.LimitsR\x06limits\x125\n" +
@@ -1673,16 +2304,75 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\bidentity\x18\x05 \x01(\v2\x1a.sluice.config.v1.IdentityR\bidentity\x122\n" +
 	"\atenants\x18\x06 \x03(\v2\x18.sluice.config.v1.TenantR\atenants\x120\n" +
 	"\x06policy\x18\a \x01(\v2\x18.sluice.config.v1.PolicyR\x06policy\x12H\n" +
-	"\x0ffallback_chains\x18\b \x03(\v2\x1f.sluice.config.v1.FallbackChainR\x0efallbackChains\"\x92\x01\n" +
+	"\x0ffallback_chains\x18\b \x03(\v2\x1f.sluice.config.v1.FallbackChainR\x0efallbackChains\x12-\n" +
+	"\x05state\x18\t \x01(\v2\x17.sluice.config.v1.StateR\x05state\x122\n" +
+	"\abudgets\x18\n" +
+	" \x03(\v2\x18.sluice.config.v1.BudgetR\abudgets\x12F\n" +
+	"\x0ebudget_webhook\x18\v \x01(\v2\x1f.sluice.config.v1.BudgetWebhookR\rbudgetWebhook\x12/\n" +
+	"\x06prices\x18\f \x03(\v2\x17.sluice.config.v1.PriceR\x06prices\"\xba\x01\n" +
 	"\x06Server\x12!\n" +
 	"\fgrpc_address\x18\x01 \x01(\tR\vgrpcAddress\x12#\n" +
 	"\radmin_address\x18\x02 \x01(\tR\fadminAddress\x12@\n" +
-	"\x0eshutdown_grace\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\rshutdownGrace\"\xb5\x01\n" +
+	"\x0eshutdown_grace\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\rshutdownGrace\x12&\n" +
+	"\x0fadmin_token_env\x18\x04 \x01(\tR\radminTokenEnv\"\xbb\x02\n" +
 	"\x06Limits\x128\n" +
 	"\x16max_request_body_bytes\x18\x01 \x01(\x03H\x00R\x13maxRequestBodyBytes\x88\x01\x01\x12:\n" +
-	"\x17max_response_body_bytes\x18\x02 \x01(\x03H\x01R\x14maxResponseBodyBytes\x88\x01\x01B\x19\n" +
+	"\x17max_response_body_bytes\x18\x02 \x01(\x03H\x01R\x14maxResponseBodyBytes\x88\x01\x01\x121\n" +
+	"\x05rules\x18\x03 \x03(\v2\x1b.sluice.config.v1.LimitRuleR\x05rules\x127\n" +
+	"\x15default_output_tokens\x18\x04 \x01(\x03H\x02R\x13defaultOutputTokens\x88\x01\x01B\x19\n" +
 	"\x17_max_request_body_bytesB\x1a\n" +
-	"\x18_max_response_body_bytes\"\xdb\x02\n" +
+	"\x18_max_response_body_bytesB\x18\n" +
+	"\x16_default_output_tokens\"\xb7\x02\n" +
+	"\tLimitRule\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x14\n" +
+	"\x05class\x18\x03 \x01(\tR\x05class\x12.\n" +
+	"\x13requests_per_minute\x18\x04 \x01(\x03R\x11requestsPerMinute\x12*\n" +
+	"\x11tokens_per_minute\x18\x05 \x01(\x03R\x0ftokensPerMinute\x125\n" +
+	"\x17input_tokens_per_minute\x18\x06 \x01(\x03R\x14inputTokensPerMinute\x127\n" +
+	"\x18output_tokens_per_minute\x18\a \x01(\x03R\x15outputTokensPerMinute\x12\x1e\n" +
+	"\n" +
+	"concurrent\x18\b \x01(\x03R\n" +
+	"concurrent\"\x8a\x01\n" +
+	"\x05State\x12-\n" +
+	"\x05redis\x18\x01 \x01(\v2\x17.sluice.config.v1.RedisR\x05redis\x12$\n" +
+	"\x0eon_redis_error\x18\x02 \x01(\tR\fonRedisError\x12\x1f\n" +
+	"\breplicas\x18\x03 \x01(\x03H\x00R\breplicas\x88\x01\x01B\v\n" +
+	"\t_replicas\"\xba\x01\n" +
+	"\x05Redis\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12!\n" +
+	"\fpassword_env\x18\x02 \x01(\tR\vpasswordEnv\x12\x0e\n" +
+	"\x02db\x18\x03 \x01(\x03R\x02db\x12\x10\n" +
+	"\x03tls\x18\x04 \x01(\bR\x03tls\x12\x1d\n" +
+	"\n" +
+	"key_prefix\x18\x05 \x01(\tR\tkeyPrefix\x123\n" +
+	"\atimeout\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xf2\x01\n" +
+	"\x06Budget\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\x12\x16\n" +
+	"\x06period\x18\x04 \x01(\tR\x06period\x12/\n" +
+	"\x05every\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x05every\x122\n" +
+	"\x06anchor\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06anchor\x12\x14\n" +
+	"\x05limit\x18\a \x01(\tR\x05limit\x12\x1b\n" +
+	"\ton_exceed\x18\b \x01(\tR\bonExceed\"\xcf\x01\n" +
+	"\rBudgetWebhook\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12(\n" +
+	"\x10bearer_token_env\x18\x02 \x01(\tR\x0ebearerTokenEnv\x12F\n" +
+	"\aheaders\x18\x03 \x03(\v2,.sluice.config.v1.BudgetWebhook.HeadersEntryR\aheaders\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe3\x01\n" +
+	"\x05Price\x12\x1a\n" +
+	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
+	"\x05model\x18\x02 \x01(\tR\x05model\x12\x18\n" +
+	"\aaliases\x18\x03 \x03(\tR\aaliases\x12\x14\n" +
+	"\x05input\x18\x04 \x01(\tR\x05input\x12!\n" +
+	"\fcached_input\x18\x05 \x01(\tR\vcachedInput\x12\x1f\n" +
+	"\vcache_write\x18\x06 \x01(\tR\n" +
+	"cacheWrite\x12\x16\n" +
+	"\x06output\x18\a \x01(\tR\x06output\x12\x1c\n" +
+	"\treasoning\x18\b \x01(\tR\treasoning\"\xdb\x02\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x12\n" +
@@ -1818,72 +2508,89 @@ func file_sluice_config_v1_config_proto_rawDescGZIP() []byte {
 	return file_sluice_config_v1_config_proto_rawDescData
 }
 
-var file_sluice_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_sluice_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_sluice_config_v1_config_proto_goTypes = []any{
 	(*Config)(nil),                // 0: sluice.config.v1.Config
 	(*Server)(nil),                // 1: sluice.config.v1.Server
 	(*Limits)(nil),                // 2: sluice.config.v1.Limits
-	(*Backend)(nil),               // 3: sluice.config.v1.Backend
-	(*Credential)(nil),            // 4: sluice.config.v1.Credential
-	(*AwsCredential)(nil),         // 5: sluice.config.v1.AwsCredential
-	(*Model)(nil),                 // 6: sluice.config.v1.Model
-	(*Identity)(nil),              // 7: sluice.config.v1.Identity
-	(*ApiKey)(nil),                // 8: sluice.config.v1.ApiKey
-	(*ApiKeysFile)(nil),           // 9: sluice.config.v1.ApiKeysFile
-	(*Jwt)(nil),                   // 10: sluice.config.v1.Jwt
-	(*Mtls)(nil),                  // 11: sluice.config.v1.Mtls
-	(*TrustedHeaders)(nil),        // 12: sluice.config.v1.TrustedHeaders
-	(*Tenant)(nil),                // 13: sluice.config.v1.Tenant
-	(*Team)(nil),                  // 14: sluice.config.v1.Team
-	(*Policy)(nil),                // 15: sluice.config.v1.Policy
-	(*PolicyBundle)(nil),          // 16: sluice.config.v1.PolicyBundle
-	(*BundlePolling)(nil),         // 17: sluice.config.v1.BundlePolling
-	(*DecisionLog)(nil),           // 18: sluice.config.v1.DecisionLog
-	(*FallbackChain)(nil),         // 19: sluice.config.v1.FallbackChain
-	nil,                           // 20: sluice.config.v1.Backend.LabelsEntry
-	nil,                           // 21: sluice.config.v1.Model.LabelsEntry
-	nil,                           // 22: sluice.config.v1.ApiKey.LabelsEntry
-	nil,                           // 23: sluice.config.v1.Tenant.LabelsEntry
-	nil,                           // 24: sluice.config.v1.Team.LabelsEntry
-	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 27: google.protobuf.Struct
+	(*LimitRule)(nil),             // 3: sluice.config.v1.LimitRule
+	(*State)(nil),                 // 4: sluice.config.v1.State
+	(*Redis)(nil),                 // 5: sluice.config.v1.Redis
+	(*Budget)(nil),                // 6: sluice.config.v1.Budget
+	(*BudgetWebhook)(nil),         // 7: sluice.config.v1.BudgetWebhook
+	(*Price)(nil),                 // 8: sluice.config.v1.Price
+	(*Backend)(nil),               // 9: sluice.config.v1.Backend
+	(*Credential)(nil),            // 10: sluice.config.v1.Credential
+	(*AwsCredential)(nil),         // 11: sluice.config.v1.AwsCredential
+	(*Model)(nil),                 // 12: sluice.config.v1.Model
+	(*Identity)(nil),              // 13: sluice.config.v1.Identity
+	(*ApiKey)(nil),                // 14: sluice.config.v1.ApiKey
+	(*ApiKeysFile)(nil),           // 15: sluice.config.v1.ApiKeysFile
+	(*Jwt)(nil),                   // 16: sluice.config.v1.Jwt
+	(*Mtls)(nil),                  // 17: sluice.config.v1.Mtls
+	(*TrustedHeaders)(nil),        // 18: sluice.config.v1.TrustedHeaders
+	(*Tenant)(nil),                // 19: sluice.config.v1.Tenant
+	(*Team)(nil),                  // 20: sluice.config.v1.Team
+	(*Policy)(nil),                // 21: sluice.config.v1.Policy
+	(*PolicyBundle)(nil),          // 22: sluice.config.v1.PolicyBundle
+	(*BundlePolling)(nil),         // 23: sluice.config.v1.BundlePolling
+	(*DecisionLog)(nil),           // 24: sluice.config.v1.DecisionLog
+	(*FallbackChain)(nil),         // 25: sluice.config.v1.FallbackChain
+	nil,                           // 26: sluice.config.v1.BudgetWebhook.HeadersEntry
+	nil,                           // 27: sluice.config.v1.Backend.LabelsEntry
+	nil,                           // 28: sluice.config.v1.Model.LabelsEntry
+	nil,                           // 29: sluice.config.v1.ApiKey.LabelsEntry
+	nil,                           // 30: sluice.config.v1.Tenant.LabelsEntry
+	nil,                           // 31: sluice.config.v1.Team.LabelsEntry
+	(*durationpb.Duration)(nil),   // 32: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 34: google.protobuf.Struct
 }
 var file_sluice_config_v1_config_proto_depIdxs = []int32{
 	1,  // 0: sluice.config.v1.Config.server:type_name -> sluice.config.v1.Server
 	2,  // 1: sluice.config.v1.Config.limits:type_name -> sluice.config.v1.Limits
-	3,  // 2: sluice.config.v1.Config.backends:type_name -> sluice.config.v1.Backend
-	6,  // 3: sluice.config.v1.Config.models:type_name -> sluice.config.v1.Model
-	7,  // 4: sluice.config.v1.Config.identity:type_name -> sluice.config.v1.Identity
-	13, // 5: sluice.config.v1.Config.tenants:type_name -> sluice.config.v1.Tenant
-	15, // 6: sluice.config.v1.Config.policy:type_name -> sluice.config.v1.Policy
-	19, // 7: sluice.config.v1.Config.fallback_chains:type_name -> sluice.config.v1.FallbackChain
-	25, // 8: sluice.config.v1.Server.shutdown_grace:type_name -> google.protobuf.Duration
-	4,  // 9: sluice.config.v1.Backend.credential:type_name -> sluice.config.v1.Credential
-	20, // 10: sluice.config.v1.Backend.labels:type_name -> sluice.config.v1.Backend.LabelsEntry
-	5,  // 11: sluice.config.v1.Credential.aws:type_name -> sluice.config.v1.AwsCredential
-	21, // 12: sluice.config.v1.Model.labels:type_name -> sluice.config.v1.Model.LabelsEntry
-	8,  // 13: sluice.config.v1.Identity.api_keys:type_name -> sluice.config.v1.ApiKey
-	10, // 14: sluice.config.v1.Identity.jwt:type_name -> sluice.config.v1.Jwt
-	11, // 15: sluice.config.v1.Identity.mtls:type_name -> sluice.config.v1.Mtls
-	12, // 16: sluice.config.v1.Identity.trusted_headers:type_name -> sluice.config.v1.TrustedHeaders
-	22, // 17: sluice.config.v1.ApiKey.labels:type_name -> sluice.config.v1.ApiKey.LabelsEntry
-	26, // 18: sluice.config.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	8,  // 19: sluice.config.v1.ApiKeysFile.api_keys:type_name -> sluice.config.v1.ApiKey
-	23, // 20: sluice.config.v1.Tenant.labels:type_name -> sluice.config.v1.Tenant.LabelsEntry
-	14, // 21: sluice.config.v1.Tenant.teams:type_name -> sluice.config.v1.Team
-	24, // 22: sluice.config.v1.Team.labels:type_name -> sluice.config.v1.Team.LabelsEntry
-	27, // 23: sluice.config.v1.Policy.data:type_name -> google.protobuf.Struct
-	16, // 24: sluice.config.v1.Policy.bundle:type_name -> sluice.config.v1.PolicyBundle
-	18, // 25: sluice.config.v1.Policy.decision_log:type_name -> sluice.config.v1.DecisionLog
-	17, // 26: sluice.config.v1.PolicyBundle.polling:type_name -> sluice.config.v1.BundlePolling
-	25, // 27: sluice.config.v1.BundlePolling.min_delay:type_name -> google.protobuf.Duration
-	25, // 28: sluice.config.v1.BundlePolling.max_delay:type_name -> google.protobuf.Duration
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	9,  // 2: sluice.config.v1.Config.backends:type_name -> sluice.config.v1.Backend
+	12, // 3: sluice.config.v1.Config.models:type_name -> sluice.config.v1.Model
+	13, // 4: sluice.config.v1.Config.identity:type_name -> sluice.config.v1.Identity
+	19, // 5: sluice.config.v1.Config.tenants:type_name -> sluice.config.v1.Tenant
+	21, // 6: sluice.config.v1.Config.policy:type_name -> sluice.config.v1.Policy
+	25, // 7: sluice.config.v1.Config.fallback_chains:type_name -> sluice.config.v1.FallbackChain
+	4,  // 8: sluice.config.v1.Config.state:type_name -> sluice.config.v1.State
+	6,  // 9: sluice.config.v1.Config.budgets:type_name -> sluice.config.v1.Budget
+	7,  // 10: sluice.config.v1.Config.budget_webhook:type_name -> sluice.config.v1.BudgetWebhook
+	8,  // 11: sluice.config.v1.Config.prices:type_name -> sluice.config.v1.Price
+	32, // 12: sluice.config.v1.Server.shutdown_grace:type_name -> google.protobuf.Duration
+	3,  // 13: sluice.config.v1.Limits.rules:type_name -> sluice.config.v1.LimitRule
+	5,  // 14: sluice.config.v1.State.redis:type_name -> sluice.config.v1.Redis
+	32, // 15: sluice.config.v1.Redis.timeout:type_name -> google.protobuf.Duration
+	32, // 16: sluice.config.v1.Budget.every:type_name -> google.protobuf.Duration
+	33, // 17: sluice.config.v1.Budget.anchor:type_name -> google.protobuf.Timestamp
+	26, // 18: sluice.config.v1.BudgetWebhook.headers:type_name -> sluice.config.v1.BudgetWebhook.HeadersEntry
+	10, // 19: sluice.config.v1.Backend.credential:type_name -> sluice.config.v1.Credential
+	27, // 20: sluice.config.v1.Backend.labels:type_name -> sluice.config.v1.Backend.LabelsEntry
+	11, // 21: sluice.config.v1.Credential.aws:type_name -> sluice.config.v1.AwsCredential
+	28, // 22: sluice.config.v1.Model.labels:type_name -> sluice.config.v1.Model.LabelsEntry
+	14, // 23: sluice.config.v1.Identity.api_keys:type_name -> sluice.config.v1.ApiKey
+	16, // 24: sluice.config.v1.Identity.jwt:type_name -> sluice.config.v1.Jwt
+	17, // 25: sluice.config.v1.Identity.mtls:type_name -> sluice.config.v1.Mtls
+	18, // 26: sluice.config.v1.Identity.trusted_headers:type_name -> sluice.config.v1.TrustedHeaders
+	29, // 27: sluice.config.v1.ApiKey.labels:type_name -> sluice.config.v1.ApiKey.LabelsEntry
+	33, // 28: sluice.config.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 29: sluice.config.v1.ApiKeysFile.api_keys:type_name -> sluice.config.v1.ApiKey
+	30, // 30: sluice.config.v1.Tenant.labels:type_name -> sluice.config.v1.Tenant.LabelsEntry
+	20, // 31: sluice.config.v1.Tenant.teams:type_name -> sluice.config.v1.Team
+	31, // 32: sluice.config.v1.Team.labels:type_name -> sluice.config.v1.Team.LabelsEntry
+	34, // 33: sluice.config.v1.Policy.data:type_name -> google.protobuf.Struct
+	22, // 34: sluice.config.v1.Policy.bundle:type_name -> sluice.config.v1.PolicyBundle
+	24, // 35: sluice.config.v1.Policy.decision_log:type_name -> sluice.config.v1.DecisionLog
+	23, // 36: sluice.config.v1.PolicyBundle.polling:type_name -> sluice.config.v1.BundlePolling
+	32, // 37: sluice.config.v1.BundlePolling.min_delay:type_name -> google.protobuf.Duration
+	32, // 38: sluice.config.v1.BundlePolling.max_delay:type_name -> google.protobuf.Duration
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_sluice_config_v1_config_proto_init() }
@@ -1892,7 +2599,8 @@ func file_sluice_config_v1_config_proto_init() {
 		return
 	}
 	file_sluice_config_v1_config_proto_msgTypes[2].OneofWrappers = []any{}
-	file_sluice_config_v1_config_proto_msgTypes[4].OneofWrappers = []any{
+	file_sluice_config_v1_config_proto_msgTypes[4].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[10].OneofWrappers = []any{
 		(*Credential_Env)(nil),
 		(*Credential_File)(nil),
 		(*Credential_Aws)(nil),
@@ -1903,7 +2611,7 @@ func file_sluice_config_v1_config_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sluice_config_v1_config_proto_rawDesc), len(file_sluice_config_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

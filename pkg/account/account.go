@@ -1,0 +1,188 @@
+// Package account is the response stage that closes the books on a model
+// call when its response ends: it settles the call's rate limits with the
+// usage the provider reported (or keeps the estimate when there is none),
+// prices the usage, charges the caller's budgets, publishes the usage as
+// Envoy dynamic metadata (namespace sluice) for access logs and Envoy's
+// own rate limits, and records it for GET /admin/usage. See README.md.
+package account
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/sluice-gw/sluice/pkg/admit"
+	"github.com/sluice-gw/sluice/pkg/budget"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+	"github.com/sluice-gw/sluice/pkg/route"
+	"github.com/sluice-gw/sluice/pkg/translate"
+)
+
+// The dynamic metadata keys Sluice publishes when a response ends.
+const (
+	MetaInputTokens  = "input_tokens"
+	MetaOutputTokens = "output_tokens"
+	MetaTotalTokens  = "total_tokens"
+	MetaCostMicros   = "cost_micros"
+	MetaTenant       = "tenant"
+	MetaModel        = "model"
+	MetaBackend      = "backend"
+)
+
+// Stage is the account stage.
+type Stage struct {
+	state *admit.State
+	usage *Log
+	log   *slog.Logger
+}
+
+// New returns the account stage, charging budgets through state and
+// keeping the last records in usage.
+func New(state *admit.State, usage *Log, log *slog.Logger) *Stage {
+	return &Stage{state: state, usage: usage, log: log}
+}
+
+// Name implements pipeline.ResponseStage.
+func (*Stage) Name() string { return "account" }
+
+// Usage is the log of recent usage records.
+func (s *Stage) Usage() *Log { return s.usage }
+
+// OnResponseHeaders implements pipeline.ResponseStage. An error answer
+// (the provider's, or Envoy's own) used no tokens and is accounted for at
+// once; a successful one is accounted for when it ends, or with its
+// estimate if it never does.
+func (s *Stage) OnResponseHeaders(ctx context.Context, x *pipeline.Exchange) error {
+	a := x.Admission
+	if a == nil || a.Settled {
+		return nil
+	}
+	if !success(x.Status) {
+		s.finish(ctx, x, translate.Usage{}, false)
+		return nil
+	}
+	x.AtEnd(func(ctx context.Context) {
+		if !a.Settled {
+			// The stream was cut before its end (the client went away):
+			// the estimate stands for what the provider produced.
+			s.finish(ctx, x, a.Estimate, true)
+		}
+	})
+	return nil
+}
+
+// OnResponseBody implements pipeline.ResponseStage.
+func (s *Stage) OnResponseBody(ctx context.Context, x *pipeline.Exchange, chunk []byte, end bool) ([]byte, error) {
+	a := x.Admission
+	if !end || a == nil || a.Settled {
+		return chunk, nil
+	}
+	u, estimated := x.Usage, false
+	if u.Estimated || u.InputTokens == 0 && u.OutputTokens == 0 {
+		// The provider reported nothing usable (a stream cut short, a
+		// reply without usage): keep what admission charged.
+		u, estimated = a.Estimate, true
+	}
+	s.finish(ctx, x, u, estimated)
+	return chunk, nil
+}
+
+// finish settles the limits, prices the usage, charges budgets, records
+// the usage and, while a response phase is still running, publishes it.
+func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Usage, estimated bool) {
+	a := x.Admission
+	a.Settled = true
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), admit.EndTimeout)
+	defer cancel()
+	var err error
+	if estimated {
+		err = a.Ticket.Release(ctx)
+	} else {
+		err = a.Ticket.Settle(ctx, u.InputTokens, u.OutputTokens)
+	}
+	if err != nil {
+		s.log.Warn("settling rate limits", "request_id", x.RequestID, "err", err)
+	}
+	t := servedBy(x)
+	cost, priced := x.Config.Prices.Cost(t.upstream, t.provider, u)
+	if !priced && u != (translate.Usage{}) {
+		s.log.Debug("no price for model; usage recorded without cost", "model", t.upstream, "provider", t.provider)
+	}
+	s.charge(ctx, x, cost)
+	rec := budget.UsageRecord{
+		Time: time.Now(), Model: t.model, Backend: t.backend, Tokens: u, CostMicros: cost,
+		Latency: time.Since(x.Start), Status: x.Status,
+	}
+	if id := x.Identity; id != nil {
+		rec.Tenant, rec.Team, rec.User = id.Tenant, id.Team, id.User
+		if id.Key != nil {
+			rec.Key = id.Key.ID
+		}
+	}
+	s.usage.Add(rec)
+	publish(&x.Out, &rec, priced)
+}
+
+func (s *Stage) charge(ctx context.Context, x *pipeline.Exchange, micros int64) {
+	if micros <= 0 {
+		return
+	}
+	if err := s.state.ChargeBudgets(ctx, admit.BudgetScopes(x.Identity), micros); err != nil {
+		if s.state.FailOpen() {
+			s.state.NoteFailOpen(err)
+		}
+		s.log.Error("charging budgets; this request's cost is not counted", "request_id", x.RequestID,
+			"cost_micros", micros, "err", err)
+	}
+}
+
+// publish sets the usage as dynamic metadata. Values are strings, which
+// Envoy's rate limit hits_addend and access log formatters both read.
+func publish(out *pipeline.Mutation, r *budget.UsageRecord, priced bool) {
+	u := r.Tokens
+	out.SetMetadata(MetaInputTokens, strconv.FormatInt(u.InputTokens, 10))
+	out.SetMetadata(MetaOutputTokens, strconv.FormatInt(u.OutputTokens, 10))
+	out.SetMetadata(MetaTotalTokens, strconv.FormatInt(u.InputTokens+u.OutputTokens, 10))
+	if priced {
+		out.SetMetadata(MetaCostMicros, strconv.FormatInt(r.CostMicros, 10))
+	}
+	if r.Tenant != "" {
+		out.SetMetadata(MetaTenant, r.Tenant)
+	}
+	out.SetMetadata(MetaModel, r.Model)
+	out.SetMetadata(MetaBackend, r.Backend)
+}
+
+// served is who answered a call.
+type served struct {
+	model    string // public name
+	backend  string
+	provider translate.Provider
+	upstream string // the provider's model name, what prices are keyed on
+}
+
+// servedBy is the route's target or, for a fallback chain, the member
+// whose response this is.
+func servedBy(x *pipeline.Exchange) served {
+	s := served{backend: x.Target.Backend, provider: x.Target.Provider, upstream: x.Target.Model}
+	if x.Route != nil {
+		s.model = x.Route.Name
+	}
+	b := x.RespHeader.Get(route.ServedByHeader)
+	if x.Chain == "" || b == "" || b == s.backend {
+		return s
+	}
+	for _, t := range x.Plan.Fallback {
+		m, ok := x.Config.Model(t.Model)
+		if !ok || (t.Backend != "" && t.Backend != b) || (t.Backend == "" && m.Backend.Name != b) {
+			continue
+		}
+		if be, ok := x.Config.Backends[b]; ok {
+			return served{model: m.Name, backend: b, provider: be.Provider, upstream: m.UpstreamModel}
+		}
+	}
+	return s
+}
+
+func success(status int) bool { return status >= 200 && status < 300 }
