@@ -106,3 +106,15 @@ func AppendDone(dst []byte) []byte { return append(dst, sse.Done...) }
 // AppendError appends the error event that ends a failed stream, e's body
 // in OpenAI's error shape.
 func AppendError(dst []byte, e *gwerror.Error) []byte { return sse.AppendData(dst, e.Body()) }
+
+// OutBuffer returns an empty buffer for the client bytes translated from a
+// provider chunk of n bytes. Every OpenAI chunk carries a couple of hundred
+// bytes of framing (id, model, choice, delta), so a buffer grown from nil
+// would be reallocated several times per event. Tiny chunks rarely finish
+// an event, so they get no buffer until output actually appears.
+func OutBuffer(n int) []byte {
+	if n < 64 {
+		return nil
+	}
+	return make([]byte, 0, 2*n+256)
+}

@@ -46,7 +46,7 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	s.out = nil
+	s.out = oaiwire.OutBuffer(len(chunk))
 	if !s.done {
 		if err := s.parser.Feed(chunk, s.event); err != nil && !errors.Is(err, errStop) {
 			var ue *upstreamEventError
