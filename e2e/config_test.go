@@ -99,6 +99,13 @@ type configOptions struct {
 	// mock adds the mock backend, whose Envoy cluster the harness points at
 	// the OpenAI fake, and its model mockModel.
 	mock bool
+	// limitRules is limits.rules; defaultOutputTokens, when positive, is
+	// limits.default_output_tokens.
+	limitRules          []map[string]any
+	defaultOutputTokens int
+	// sections are further top-level sections (state, budgets,
+	// budget_webhook, prices), added as given.
+	sections map[string]any
 }
 
 type modelEntry struct {
@@ -155,6 +162,12 @@ func sluiceConfig(grpcAddr, adminAddr string, o configOptions) map[string]any {
 	if o.maxRequestBody != "" {
 		limits["max_request_body_bytes"] = o.maxRequestBody
 	}
+	if len(o.limitRules) > 0 {
+		limits["rules"] = o.limitRules
+	}
+	if o.defaultOutputTokens > 0 {
+		limits["default_output_tokens"] = o.defaultOutputTokens
+	}
 	cfg := map[string]any{
 		"server": map[string]any{
 			"grpc_address":   grpcAddr,
@@ -170,6 +183,7 @@ func sluiceConfig(grpcAddr, adminAddr string, o configOptions) map[string]any {
 	if len(o.fallbackChains) > 0 {
 		cfg["fallback_chains"] = o.fallbackChains
 	}
+	maps.Copy(cfg, o.sections)
 	if o.policy != nil {
 		p := maps.Clone(o.policy)
 		if o.decisionLog != "" {

@@ -132,8 +132,12 @@ type env struct {
 	fakes   *fp.Set
 	sluice  *sluiceProc
 	baseURL string // the front proxy, "http://127.0.0.1:port"
-	client  openai.Client
-	http    *http.Client
+	// replicas are every sluice process, each behind its own stand-in at
+	// the same index of replicaURLs; the first is sluice and baseURL.
+	replicas    []*sluiceProc
+	replicaURLs []string
+	client      openai.Client
+	http        *http.Client
 	// decisionLog is the policy decision log file; empty when it is off.
 	decisionLog string
 
@@ -154,6 +158,10 @@ type envOptions struct {
 	// extProcAddr, when set, replaces the sluice process: the front proxy
 	// calls this address for ext_proc and no sluice is started.
 	extProcAddr string
+	// replicas is how many sluice processes run on the same config, each
+	// fronted by its own stand-in (the stand-in's ext_proc cluster takes one
+	// address); 0 means 1.
+	replicas int
 }
 
 type envOption func(*envOptions)
@@ -170,6 +178,10 @@ func withDecisionLog() envOption { return func(o *envOptions) { o.decisionLog = 
 func withPlainSluice() envOption { return func(o *envOptions) { o.plainSluice = true } }
 
 func withRealEnvoy() envOption { return func(o *envOptions) { o.realEnvoy = true } }
+
+// withReplicas runs n sluice processes on one config, each behind its own
+// stand-in: env.replicas and env.replicaURLs.
+func withReplicas(n int) envOption { return func(o *envOptions) { o.replicas = n } }
 
 func withExtProcAt(addr string) envOption { return func(o *envOptions) { o.extProcAddr = addr } }
 
@@ -207,6 +219,20 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.baseURL = startEnvoy(t, overrides)
 	} else {
 		e.baseURL = e.startStandin(t, overrides)
+	}
+	if e.sluice != nil {
+		e.replicas, e.replicaURLs = []*sluiceProc{e.sluice}, []string{e.baseURL}
+	}
+	for i := 1; i < o.replicas && e.sluice != nil && !o.realEnvoy; i++ {
+		// The same options render the same config, on the replica's own
+		// listen addresses.
+		s := startSluice(t, e.sluice.cmd.Path, e.fakes, o.config)
+		ov, err := clusterOverrides(e.fakes, s.grpcAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.replicas = append(e.replicas, s)
+		e.replicaURLs = append(e.replicaURLs, e.startStandin(t, ov))
 	}
 	e.http = &http.Client{Timeout: 30 * time.Second}
 	e.client = openai.NewClient(
