@@ -9,8 +9,8 @@ import (
 )
 
 // DefaultLogSize is how many records a replica keeps for /admin/usage:
-// a few megabytes.
-const DefaultLogSize = 50_000
+// about two megabytes, so it stays well inside the serving memory budget.
+const DefaultLogSize = 10_000
 
 // Log keeps the most recent usage records of this replica in memory, a
 // fixed number of them, oldest dropped first. It is safe for concurrent

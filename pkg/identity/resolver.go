@@ -215,11 +215,14 @@ func (r *Resolver) fromHeaders(in Request, id *Identity) bool {
 	if tenant == "" && user == "" {
 		return false
 	}
+	// Header values may alias the request's ext_proc message; identities
+	// outlive it in usage records, so they keep copies.
+	tenant, user = strings.Clone(tenant), strings.Clone(user)
 	id.Authenticated = true
 	id.Source = SourceHeader
 	id.Subject = user
 	id.Tenant, id.User = tenant, user
-	id.Team = in.header(h.Team)
+	id.Team = strings.Clone(in.header(h.Team))
 	id.Roles = splitList(in.header(h.Roles))
 	return true
 }
