@@ -120,7 +120,9 @@ func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Us
 			rec.Key = id.Key.ID
 		}
 	}
-	s.usage.Add(rec)
+	if x.Config.Server.AdminToken != "" {
+		s.usage.Add(rec) // only /admin/usage reads the log, and it needs the token
+	}
 	publish(&x.Out, &rec, priced)
 }
 

@@ -53,6 +53,7 @@ func setup(t *testing.T) (*account.Stage, *admit.State, *config.Snapshot) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	snap.Server.AdminToken = "test-admin-token" // /admin/usage is on, so records are kept
 	st := admit.NewState(quiet)
 	if err := st.Reload(context.Background(), snap); err != nil {
 		t.Fatal(err)

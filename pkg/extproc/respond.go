@@ -123,9 +123,17 @@ func dynamicMetadata(m map[string]string) *structpb.Struct {
 	if len(m) == 0 {
 		return nil
 	}
+	// One slab for all values and their kinds: two allocations per
+	// response instead of two per value.
+	vals := make([]structpb.Value, len(m))
+	kinds := make([]structpb.Value_StringValue, len(m))
 	fields := make(map[string]*structpb.Value, len(m))
+	i := 0
 	for k, v := range m {
-		fields[k] = structpb.NewStringValue(v)
+		kinds[i].StringValue = v
+		vals[i].Kind = &kinds[i]
+		fields[k] = &vals[i]
+		i++
 	}
 	return &structpb.Struct{Fields: map[string]*structpb.Value{
 		pipeline.MetadataNamespace: structpb.NewStructValue(&structpb.Struct{Fields: fields}),
