@@ -3,7 +3,6 @@ package extproc
 import (
 	"context"
 	"strconv"
-	"unsafe"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -146,7 +145,7 @@ func (st *streamState) runResponseBody(ctx context.Context, in []byte, end bool)
 		}
 		return st.fail(err)
 	}
-	if unchanged(out, in) {
+	if pipeline.SameBytes(out, in) {
 		// Nothing to rewrite: Envoy keeps the bytes it holds, and its
 		// content-length still matches them.
 		return bodyResponse(nil, false)
@@ -161,10 +160,4 @@ func (st *streamState) runResponseBody(ctx context.Context, in []byte, end bool)
 		SetHeaders: []*corev3.HeaderValueOption{header("content-length", strconv.Itoa(len(out)))},
 	}
 	return resp
-}
-
-// unchanged reports whether the stages handed back the very bytes Envoy
-// sent, in which case there is nothing to mutate.
-func unchanged(out, in []byte) bool {
-	return len(out) == len(in) && len(in) > 0 && unsafe.SliceData(out) == unsafe.SliceData(in) //nolint:gosec // compares addresses only; nothing is read through them
 }

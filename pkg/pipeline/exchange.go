@@ -7,6 +7,7 @@ package pipeline
 import (
 	"context"
 	"time"
+	"unsafe"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -132,8 +133,6 @@ type Exchange struct {
 	Streaming   bool
 	Stream      translate.StreamTranslator
 	Usage       translate.Usage
-	// RespBody accumulates a buffered response when a stage needs it whole.
-	RespBody []byte
 
 	ends []func(context.Context)
 }
@@ -207,6 +206,13 @@ type Summary struct {
 	// LastUserMessage is the text of the last user message, cut to
 	// LastUserMessageMax bytes on a rune boundary.
 	LastUserMessage string
+}
+
+// SameBytes reports whether a is b: the same memory and length. A stage
+// that changed nothing hands back the bytes it was given, and Envoy then
+// keeps what it holds instead of being sent a copy.
+func SameBytes(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && unsafe.SliceData(a) == unsafe.SliceData(b) //nolint:gosec // compares addresses only
 }
 
 // LastUserMessageMax bounds the excerpt policies see.

@@ -93,3 +93,23 @@ func TestHeadersGet(t *testing.T) {
 		t.Errorf("Get misbehaves: %v", h)
 	}
 }
+
+func TestSameBytes(t *testing.T) {
+	b := []byte(`{"model":"m"}`)
+	copied := append([]byte(nil), b...)
+	tests := []struct {
+		name string
+		a, b []byte
+		want bool
+	}{
+		{"the very bytes", b, b, true},
+		{"an equal copy is not the same", copied, b, false},
+		{"a prefix is not the same", b[:3], b, false},
+		{"empty is never the same", nil, nil, false},
+	}
+	for _, tt := range tests {
+		if got := pipeline.SameBytes(tt.a, tt.b); got != tt.want {
+			t.Errorf("%s: got %v", tt.name, got)
+		}
+	}
+}

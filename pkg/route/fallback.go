@@ -21,9 +21,6 @@ const (
 	// Envoy shares one request header map across attempts, so anything an
 	// attempt removed would be gone for the next one.
 	FallbackMetadata = "fallback"
-	// FallbackHeader is reserved: Envoy strips it from clients, and Sluice
-	// never sends it upstream.
-	FallbackHeader = "x-sluice-fallback"
 	// ServedByHeader names the backend an attempt went to, on responses.
 	ServedByHeader = "x-sluice-upstream-backend"
 	// TranslatedHeader marks a response the attempt already translated.
@@ -116,7 +113,7 @@ func (s *Stage) routeChain(x *pipeline.Exchange, p *chainPlan) error {
 	return nil
 }
 
-// fallbackModel reads the model a backend serves from FallbackHeader.
+// fallbackModel reads the model a backend serves from the FallbackMetadata value.
 func fallbackModel(header, backend string) string {
 	for _, pair := range strings.Split(header, ",") {
 		b, m, ok := strings.Cut(pair, "=")

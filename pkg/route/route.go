@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/gwerror"
@@ -138,17 +137,10 @@ func setUpstream(x *pipeline.Exchange, up *translate.Upstream) {
 	if !set["accept-encoding"] {
 		out.Set("accept-encoding", "identity")
 	}
-	if !sameBytes(up.Body, x.Request.Body) {
+	if !pipeline.SameBytes(up.Body, x.Request.Body) {
 		out.Set("content-length", strconv.Itoa(len(up.Body)))
 		out.Body, out.ReplaceBody = up.Body, true
 	}
-}
-
-// sameBytes reports whether b is a (the same memory, same length): a
-// translator that changed nothing returns the client's own slice, and
-// Envoy then forwards the body it holds instead of a copy sent back.
-func sameBytes(a, b []byte) bool {
-	return len(a) == len(b) && (len(a) == 0 || unsafe.SliceData(a) == unsafe.SliceData(b)) //nolint:gosec // compares addresses only
 }
 
 // removeClientCredentials strips what identifies the caller to Sluice:
@@ -164,7 +156,7 @@ func removeClientCredentials(x *pipeline.Exchange, keep map[string]bool) {
 	th := x.Config.Identity.TrustedHeaders
 	trusted := [...]string{th.Tenant, th.User, th.Team, th.Roles}
 	for _, h := range x.Header {
-		if keep[h.Key] || h.Key == BackendHeader || h.Key == FallbackHeader {
+		if keep[h.Key] || h.Key == BackendHeader {
 			continue // set by Sluice itself in this same response
 		}
 		if strings.HasPrefix(h.Key, "x-sluice-") || slices.Contains(trusted[:], h.Key) && h.Key != "" {

@@ -133,7 +133,7 @@ func TestFallbackChainRoutesUntranslated(t *testing.T) {
 	if got := x.Out.Metadata[route.FallbackMetadata]; got != "openai=gpt-4o,anthropic=claude" {
 		t.Errorf("fallback metadata = %q", got)
 	}
-	if set(x, route.FallbackHeader) != "" {
+	if set(x, "x-sluice-fallback") != "" {
 		t.Error("the plan must travel as metadata: attempts share one header map")
 	}
 	if x.Out.ReplaceBody {
@@ -197,11 +197,12 @@ func TestCallerHeadersNeverReachTheProvider(t *testing.T) {
 	s, snap := setup(t)
 	x := chatExchange(snap, "gpt-4o")
 	x.Header = append(x.Header, pipeline.Header{Key: "x-sluice-tenant", Value: "acme"},
-		pipeline.Header{Key: "x-sluice-backend", Value: "evil"}, pipeline.Header{Key: "x-trace", Value: "keep"})
+		pipeline.Header{Key: "x-sluice-backend", Value: "evil"}, pipeline.Header{Key: "x-sluice-fallback", Value: "evil=x"},
+		pipeline.Header{Key: "x-trace", Value: "keep"})
 	if err := s.OnRequest(context.Background(), x); err != nil {
 		t.Fatal(err)
 	}
-	if !removed(x, "x-sluice-tenant") {
+	if !removed(x, "x-sluice-tenant") || !removed(x, "x-sluice-fallback") {
 		t.Error("a caller-identifying header would reach the provider")
 	}
 	if removed(x, "x-sluice-backend") || removed(x, "x-trace") {
