@@ -137,8 +137,7 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 		// An unknown model is the same 404 with or without a policy; the
 		// policy only decides about models that exist.
 		if _, ok := x.Config.Model(x.Model); !ok {
-			return gwerror.Param(gwerror.ModelNotFound, "model",
-				"The model '%s' does not exist or you do not have access to it.", x.Model)
+			return gwerror.UnknownModel(x.Model)
 		}
 	}
 	d, err := e.Evaluate(ctx, input(x))

@@ -61,6 +61,13 @@ func Param(code Code, param, format string, args ...any) *Error {
 	return &Error{Code: code, Param: param, Message: fmt.Sprintf(format, args...)}
 }
 
+// UnknownModel is the 404 for a model the caller cannot use, worded as
+// OpenAI words it, so a model that exists but is hidden from the caller
+// reads the same as one that does not exist.
+func UnknownModel(name string) *Error {
+	return Param(ModelNotFound, "model", "The model '%s' does not exist or you do not have access to it.", name)
+}
+
 // Wrap attaches an internal cause that is logged but never shown to clients.
 func Wrap(code Code, cause error, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), cause: cause}

@@ -69,7 +69,7 @@ func modelsReply(x *pipeline.Exchange) error {
 func modelReply(x *pipeline.Exchange, name string) error {
 	m, ok := x.Config.Model(name)
 	if !ok || !visible(x, m) {
-		return gwerror.Param(gwerror.ModelNotFound, "model", "The model '%s' does not exist", name)
+		return gwerror.UnknownModel(name)
 	}
 	x.Reply = &pipeline.Reply{Status: 200, Headers: jsonHeader, Body: modelObject(m, name)}
 	return nil

@@ -63,8 +63,7 @@ type candidate struct {
 func (s *Stage) resolve(cfg *config.Snapshot, name, backend string) (candidate, error) {
 	m, ok := cfg.Model(name)
 	if !ok {
-		return candidate{}, gwerror.Param(gwerror.ModelNotFound, "model",
-			"The model '%s' does not exist or you do not have access to it.", name)
+		return candidate{}, gwerror.UnknownModel(name)
 	}
 	c := candidate{model: m, backend: m.Backend, target: m.Target()}
 	if backend != "" && backend != m.Backend.Name {
