@@ -369,7 +369,17 @@ func TestRetrySDK(t *testing.T) {
 	// attempts runs call and returns the statuses of the requests the
 	// stand-in recorded meanwhile.
 	attempts := func(call func() error, atLeast int) ([]int, error) {
+		// The stand-in records a request after its response has reached the
+		// client, so let the previous call's record land before counting.
 		before := len(e.requestRecords(t, 0))
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+			n := len(e.requestRecords(t, 0))
+			if n == before {
+				break
+			}
+			before = n
+		}
 		err := call()
 		e.requestRecords(t, before+atLeast)
 		time.Sleep(300 * time.Millisecond) // a further attempt would be recorded by now
