@@ -110,6 +110,7 @@ func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Us
 		s.log.Debug("no price for model; usage recorded without cost", "model", t.upstream, "provider", t.provider)
 	}
 	s.charge(ctx, x, cost)
+	x.Outcome.CostMicros, x.Outcome.Priced = cost, priced
 	rec := budget.UsageRecord{
 		Time: time.Now(), Model: t.model, Backend: t.backend, Tokens: u, CostMicros: cost,
 		Latency: time.Since(x.Start), Status: x.Status,

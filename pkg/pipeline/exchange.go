@@ -106,6 +106,10 @@ type Exchange struct {
 	// account stage settles it when the response ends. Nil for requests
 	// that are not model calls.
 	Admission *Admission
+	// Protect is what the data-protection stages found and did: PII and
+	// secret findings, the injection score, pseudonyms to restore and the
+	// canary to watch for in the output.
+	Protect Protect
 	// Plan is where policy wants the request to go; the zero value means
 	// the requested model on its own backend.
 	Plan Plan
@@ -134,7 +138,31 @@ type Exchange struct {
 	Stream      translate.StreamTranslator
 	Usage       translate.Usage
 
+	// Outcome is how the exchange ended, for audit and telemetry.
+	Outcome Outcome
+
 	ends []func(context.Context)
+}
+
+// Outcome is how an exchange ended. The extproc layer fills the status,
+// error code and times as it answers Envoy; the account stage fills the
+// cost. AtEnd functions read it.
+type Outcome struct {
+	// Status is the HTTP status the client got: the provider's, or that of
+	// Sluice's own reply or error.
+	Status int
+	// Error is the gwerror code when Sluice answered with an error, or
+	// ended a stream with one; "" otherwise.
+	Error string
+	// FirstByte is when the first response body bytes were released to
+	// the client: the time to first token of a stream.
+	FirstByte time.Time
+	// CostMicros is what the call cost in millionths of a US dollar;
+	// Priced is false when no price was known.
+	CostMicros int64
+	Priced     bool
+	// Cache is "hit" or "miss" when a response cache was consulted.
+	Cache string
 }
 
 // AtEnd registers fn to run once when the exchange ends, however it ends:
@@ -150,6 +178,46 @@ func (x *Exchange) End(ctx context.Context) {
 		x.ends[i](ctx)
 	}
 	x.ends = nil
+}
+
+// Protect is the data-protection state of one request. It holds the
+// original values of pseudonymized entities, so it lives only as long as
+// the exchange and is never logged.
+type Protect struct {
+	// Findings counts the request's PII and secret findings by entity type,
+	// with the action taken on each type. Never values.
+	Findings []FindingCount
+	// Injection is the prompt-injection score of the request's text.
+	Injection Injection
+	// Pseudonyms maps each placeholder sent to the provider (<EMAIL_1>) to
+	// the original value the client's response gets back. Nil when nothing
+	// was pseudonymized.
+	Pseudonyms map[string]string
+	// Canary is the secret marker added to the system prompt; its
+	// appearance in the output means the prompt leaked. "" when off.
+	Canary string
+	// Output counts what the output guardrails found and did, by type
+	// (EMAIL_ADDRESS, banned_phrase, canary, json_schema, moderation).
+	Output []FindingCount
+}
+
+// FindingCount is how many entities of one type were found, and what was
+// done about them: allow, log, mask, hash, pseudonymize, block.
+type FindingCount struct {
+	Type   string
+	Action string
+	Count  int
+}
+
+// Injection is a prompt-injection assessment.
+type Injection struct {
+	Score float64 // in [0, 1]
+	// Verdict is "injection" or "benign" at the configured threshold; ""
+	// when the detector did not run.
+	Verdict string
+	// Signals name the heuristics that fired (override_phrase, base64,
+	// zero_width, ...), for policies and audit.
+	Signals []string
 }
 
 // BudgetStanding is what the budgets that apply to a caller have left.
