@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/budget"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/route"
+	"github.com/sluice-gw/sluice/pkg/tokens"
 	"github.com/sluice-gw/sluice/pkg/translate"
 )
 
@@ -32,9 +33,10 @@ const (
 
 // Stage is the account stage.
 type Stage struct {
-	state *admit.State
-	usage *Log
-	log   *slog.Logger
+	state  *admit.State
+	usage  *Log
+	log    *slog.Logger
+	tokens tokens.Estimator // counts output the provider did not report
 }
 
 // New returns the account stage, charging budgets through state and
@@ -65,9 +67,10 @@ func (s *Stage) OnResponseHeaders(ctx context.Context, x *pipeline.Exchange) err
 	x.AtEnd(func(ctx context.Context) {
 		if !a.Settled {
 			// The stream was cut before its end (the client went away):
-			// the estimate stands for what the provider produced.
-			s.finish(ctx, x, a.Estimate, true)
+			// charge what the client got.
+			s.finish(ctx, x, s.cutShort(x), true)
 		}
+		release(a)
 	})
 	return nil
 }
@@ -75,17 +78,54 @@ func (s *Stage) OnResponseHeaders(ctx context.Context, x *pipeline.Exchange) err
 // OnResponseBody implements pipeline.ResponseStage.
 func (s *Stage) OnResponseBody(ctx context.Context, x *pipeline.Exchange, chunk []byte, end bool) ([]byte, error) {
 	a := x.Admission
-	if !end || a == nil || a.Settled {
+	if a == nil || a.Settled {
+		return chunk, nil
+	}
+	if x.Streaming {
+		keep(a, chunk)
+	}
+	if !end {
 		return chunk, nil
 	}
 	u, estimated := x.Usage, false
 	if u.Estimated || u.InputTokens == 0 && u.OutputTokens == 0 {
-		// The provider reported nothing usable (a stream cut short, a
-		// reply without usage): keep what admission charged.
-		u, estimated = a.Estimate, true
+		// The provider reported nothing usable: a stream cut short, or a
+		// reply without usage.
+		if x.Streaming {
+			u = s.cutShort(x)
+		} else {
+			u = s.unreported(x, chunk)
+		}
+		estimated = true
 	}
 	s.finish(ctx, x, u, estimated)
 	return chunk, nil
+}
+
+// cutShort is the usage of a stream that ended before the provider
+// reported it: the input the provider did report (Anthropic sends it
+// first) or admission's estimate, and the output the client received,
+// counted.
+func (s *Stage) cutShort(x *pipeline.Exchange) translate.Usage {
+	a := x.Admission
+	u := translate.Usage{InputTokens: x.Usage.InputTokens, Estimated: true}
+	if u.InputTokens == 0 {
+		u.InputTokens = a.Estimate.InputTokens
+	}
+	u.OutputTokens = sentOutputTokens(&s.tokens, x.API == pipeline.APIMessages, a.Sent, a.SentOver, servedBy(x).upstream)
+	return u
+}
+
+// unreported is the usage of a complete reply that carried none:
+// admission's input estimate, and the reply's output text counted.
+func (s *Stage) unreported(x *pipeline.Exchange, body []byte) translate.Usage {
+	u := translate.Usage{InputTokens: x.Admission.Estimate.InputTokens, Estimated: true}
+	if len(body) == 0 {
+		u.OutputTokens = x.Admission.Estimate.OutputTokens
+		return u
+	}
+	u.OutputTokens = replyOutputTokens(&s.tokens, x.API == pipeline.APIMessages, body, servedBy(x).upstream)
+	return u
 }
 
 // finish settles the limits, prices the usage, charges budgets, records
@@ -96,7 +136,7 @@ func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Us
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), admit.EndTimeout)
 	defer cancel()
 	var err error
-	if estimated {
+	if estimated && u.InputTokens == a.Estimate.InputTokens && u.OutputTokens == a.Estimate.OutputTokens {
 		err = a.Ticket.Release(ctx)
 	} else {
 		err = a.Ticket.Settle(ctx, u.InputTokens, u.OutputTokens)

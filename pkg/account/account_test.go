@@ -99,8 +99,9 @@ func TestAccounting(t *testing.T) {
 			cost: 4250,
 		},
 		{
-			name: "the client went away mid-stream", status: 200, cut: true,
-			ticket: []string{"release"}, cost: 4250,
+			// Nothing reached the client: the input estimate is charged.
+			name: "the client went away before any output", status: 200, cut: true,
+			ticket: []string{"settle 100 0"}, cost: 250,
 		},
 		{
 			name: "a provider error used nothing", status: 429,
@@ -185,5 +186,71 @@ func TestChainPricedAtServingMember(t *testing.T) {
 	// claude-sonnet-4-5: $3 and $15 per 1M tokens.
 	if m := x.Out.Metadata; m["model"] != "claude" || m["backend"] != "anthropic" || m["cost_micros"] != "18000" {
 		t.Errorf("metadata = %v", m)
+	}
+}
+
+// A stream cut before the provider reported usage is charged for the
+// output the client received, counted with the model's tokenizer, and a
+// complete reply without usage for its content.
+func TestOutputCountedWithoutUsage(t *testing.T) {
+	openaiStream := "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n" +
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\n\n" +
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" world\"}}]}\n\n" +
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}\n\n" +
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" and mo"
+	anthropicStream := "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello world\"}}\n\n" +
+		"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":1}\"}}\n\n"
+	tests := []struct {
+		name      string
+		api       pipeline.API
+		streaming bool
+		cut       bool // the client went away; otherwise the body ends without usage
+		input     int64
+		body      string
+		ticket    string
+	}{
+		// "Hello world" is 2 tokens and {"a":1} is 5 with o200k.
+		{name: "openai stream cut", api: pipeline.APIChat, streaming: true, cut: true, body: openaiStream, ticket: "settle 100 7"},
+		{name: "openai stream ends without usage", api: pipeline.APIChat, streaming: true, body: openaiStream, ticket: "settle 100 7"},
+		{name: "anthropic stream cut, input reported", api: pipeline.APIMessages, streaming: true, cut: true, input: 42, body: anthropicStream, ticket: "settle 42 7"},
+		{name: "reply without usage", api: pipeline.APIChat,
+			body:   `{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello world","tool_calls":[{"function":{"arguments":"{\"a\":1}"}}]}}]}`,
+			ticket: "settle 100 7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stage, _, snap := setup(t)
+			tk := &ticket{}
+			x := routed(snap, tk)
+			x.API, x.Status, x.Streaming = tt.api, 200, tt.streaming
+			x.Usage.InputTokens = tt.input
+			ctx := context.Background()
+			_ = stage.OnResponseHeaders(ctx, x)
+			body := []byte(tt.body)
+			if tt.streaming {
+				// Envoy's chunks split events anywhere.
+				for len(body) > 7 {
+					if _, err := stage.OnResponseBody(ctx, x, body[:7], false); err != nil {
+						t.Fatal(err)
+					}
+					body = body[7:]
+				}
+			}
+			if !tt.cut {
+				if _, err := stage.OnResponseBody(ctx, x, body, true); err != nil {
+					t.Fatal(err)
+				}
+			} else if _, err := stage.OnResponseBody(ctx, x, body, false); err != nil {
+				t.Fatal(err)
+			}
+			x.End(ctx)
+			if d := cmp.Diff([]string{tt.ticket}, tk.calls); d != "" {
+				t.Errorf("ticket (-want +got):\n%s", d)
+			}
+			recs, _ := stage.Usage().Records(time.Time{})
+			if len(recs) != 1 || !recs[0].Tokens.Estimated {
+				t.Errorf("records = %+v, want one estimated record", recs)
+			}
+		})
 	}
 }

@@ -251,6 +251,12 @@ type Admission struct {
 	Estimate translate.Usage
 	// Settled is set once the call has been accounted for.
 	Settled bool
+	// Sent is what a streamed response has released to the client so far,
+	// in the client's format, up to a cap: a stream cut before the provider
+	// reports usage is charged for the output the client got.
+	Sent []byte
+	// SentOver counts the released bytes beyond the cap.
+	SentOver int
 }
 
 // Ticket is an admitted call's hold on its limits (a limits.Ticket). The
