@@ -157,6 +157,12 @@ func modelEntries() []modelEntry {
 
 // sluiceConfig renders a config with one backend per fake. Credentials are
 // env references; the fakes' Env() supplies the values.
+// The admin token every e2e Sluice is started with.
+const (
+	adminTokenEnv = "SLUICE_ADMIN_TOKEN"
+	adminToken    = "e2e-admin-token"
+)
+
 func sluiceConfig(grpcAddr, adminAddr string, o configOptions) map[string]any {
 	limits := map[string]any{}
 	if o.maxRequestBody != "" {
@@ -173,6 +179,8 @@ func sluiceConfig(grpcAddr, adminAddr string, o configOptions) map[string]any {
 			"grpc_address":   grpcAddr,
 			"admin_address":  adminAddr,
 			"shutdown_grace": "2s",
+			// GET /admin/usage is on, so usage records are kept.
+			"admin_token_env": adminTokenEnv,
 		},
 		"limits":   limits,
 		"identity": identitySection(o),

@@ -215,6 +215,7 @@ func TestBudgetThresholdsOnceAcrossReplicas(t *testing.T) {
 	// replica, until the budget refuses.
 	body := limitChatBody(false, fp.OutputTokens)
 	var blocked *rawResponse
+	admitted := 0
 	for round := 0; round < 10 && blocked == nil; round++ {
 		res := make([]rawResponse, 4)
 		errs := make([]error, 4)
@@ -226,6 +227,9 @@ func TestBudgetThresholdsOnceAcrossReplicas(t *testing.T) {
 		for i := range res {
 			if errs[i] != nil {
 				t.Fatal(errs[i])
+			}
+			if res[i].status == http.StatusOK {
+				admitted++
 			}
 			if res[i].status == http.StatusTooManyRequests && blocked == nil {
 				blocked = &res[i]
@@ -264,6 +268,35 @@ func TestBudgetThresholdsOnceAcrossReplicas(t *testing.T) {
 	}
 	if len(crossings) != 3 || len(keys) != 3 {
 		t.Errorf("crossings %v with %d idempotency keys, want 50, 80 and 100 once each", crossings, len(keys))
+	}
+	checkClusterUsage(t, e, admitted)
+}
+
+// checkClusterUsage asks each replica for the deployment's usage: both
+// must report every call either of them served, from the shared Redis.
+func checkClusterUsage(t *testing.T, e *env, calls int) {
+	t.Helper()
+	for _, r := range e.replicas {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+r.adminAddr+"/admin/usage?by=tenant,status", nil)
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			rep := gjson.ParseBytes(b)
+			ok := rep.Get(`rows.#(group.status=="200").requests`).Int()
+			if resp.StatusCode == http.StatusOK && rep.Get("scope").String() == "cluster" && int(ok) == calls {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %s: /admin/usage = %d %s; want scope cluster with %d successful calls", r.adminAddr, resp.StatusCode, b, calls)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 }
 

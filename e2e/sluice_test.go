@@ -36,7 +36,7 @@ func startSluice(t *testing.T, bin string, fakes *fp.Set, o configOptions) *slui
 		s := &sluiceProc{grpcAddr: freeAddr(t), adminAddr: freeAddr(t), out: &syncBuffer{}, exited: make(chan struct{})}
 		path := writeConfig(t, sluiceConfig(s.grpcAddr, s.adminAddr, o))
 		s.cmd = exec.Command(bin, "serve", "--config", path)
-		s.cmd.Env = append(fakes.Env(), "PATH="+os.Getenv("PATH"))
+		s.cmd.Env = append(fakes.Env(), "PATH="+os.Getenv("PATH"), adminTokenEnv+"="+adminToken)
 		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 		if err := s.cmd.Start(); err != nil {
 			t.Fatalf("starting sluice: %v", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/route"
 	"github.com/sluice-gw/sluice/pkg/tokens"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/usagestore"
 )
 
 // The dynamic metadata keys Sluice publishes when a response ends.
@@ -37,7 +38,16 @@ type Stage struct {
 	usage  *Log
 	log    *slog.Logger
 	tokens tokens.Estimator // counts output the provider did not report
+	shared *usagestore.Store
 }
+
+// Share also writes usage records to the Redis the replicas share, when
+// the config has one, so that every replica reports the deployment's
+// usage and records outlive the replica that took them.
+func (s *Stage) Share(st *usagestore.Store) { s.shared = st }
+
+// Shared is the store Share set, or nil.
+func (s *Stage) Shared() *usagestore.Store { return s.shared }
 
 // New returns the account stage, charging budgets through state and
 // keeping the last records in usage.
@@ -162,7 +172,13 @@ func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Us
 		}
 	}
 	if x.Config.Server.AdminToken != "" {
-		s.usage.Add(rec) // only /admin/usage reads the log, and it needs the token
+		// Only /admin/usage reads the records, and it needs the token.
+		s.usage.Add(rec)
+		if s.shared != nil {
+			if rdb, _ := s.state.Shared(); rdb != nil {
+				s.shared.Add(rec)
+			}
+		}
 	}
 	publish(&x.Out, &rec, priced)
 }

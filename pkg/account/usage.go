@@ -64,6 +64,10 @@ type Report struct {
 	// By are the dimensions rows are grouped by, in order.
 	By    []string  `json:"by"`
 	Since time.Time `json:"since,omitzero"`
+	// Scope is "replica" when the rows are this replica's recent records,
+	// or "cluster" when they are every replica's, from the shared Redis
+	// (summed per hour there, so since is rounded down to its hour).
+	Scope string `json:"scope"`
 	// Records is how many records were summed; Dropped how many older ones
 	// this replica no longer keeps.
 	Records  int    `json:"records"`
@@ -100,7 +104,14 @@ func (l *Log) Report(by []string, since time.Time) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{By: by, Since: since, Records: len(records), Dropped: dropped, Currency: "USD", Rows: make([]Row, len(rows))}
+	rep := NewReport(by, since, rows)
+	rep.Records, rep.Dropped, rep.Scope = len(records), dropped, "replica"
+	return rep, nil
+}
+
+// NewReport renders summed rows as GET /admin/usage answers them.
+func NewReport(by []string, since time.Time, rows []budget.UsageRow) *Report {
+	rep := &Report{By: by, Since: since, Currency: "USD", Rows: make([]Row, len(rows))}
 	for i, r := range rows {
 		g := make(map[string]string, len(by))
 		for j, d := range by {
@@ -115,5 +126,5 @@ func (l *Log) Report(by []string, since time.Time) (*Report, error) {
 			LatencyMs: float64(r.Latency.Microseconds()) / 1000 / float64(max(r.Requests, 1)),
 		}
 	}
-	return rep, nil
+	return rep
 }

@@ -59,6 +59,10 @@ type current struct {
 	tracker *budget.Tracker
 	// openOnError lets requests through when budgets cannot be read.
 	openOnError bool
+	// rdb and prefix are the shared Redis and its key prefix; rdb is nil
+	// when state lives in process memory.
+	rdb    *redis.Client
+	prefix string
 }
 
 // NewState returns a state with in-memory stores and no limits or
@@ -74,6 +78,13 @@ func (s *State) Limiter() limits.Limiter { return s.cur.Load().limiter }
 
 // Budgets is the budget tracker, or nil when no budget is configured.
 func (s *State) Budgets() *budget.Tracker { return s.cur.Load().tracker }
+
+// Shared is the Redis the replicas share and the prefix of Sluice's keys
+// in it, or nil when state lives in this process's memory.
+func (s *State) Shared() (*redis.Client, string) {
+	c := s.cur.Load()
+	return c.rdb, c.prefix
+}
 
 // FailOpen reports whether requests go on when budgets cannot be read.
 func (s *State) FailOpen() bool { return s.cur.Load().openOnError }
@@ -120,6 +131,7 @@ func (s *State) prepare(snap *config.Snapshot, rdb *redis.Client) (*current, err
 	var store budget.Store = s.memBudgets
 	if rdb != nil {
 		prefix := snap.State.Redis.KeyPrefix
+		next.rdb, next.prefix = rdb, prefix
 		rl, err := redislimit.New(rdb, redislimit.Options{Prefix: prefix + "limits:"})
 		if err != nil {
 			return nil, fmt.Errorf("limits: %w", err)

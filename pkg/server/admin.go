@@ -9,6 +9,9 @@ import (
 	"time"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/sluice-gw/sluice/pkg/account"
+	"github.com/sluice-gw/sluice/pkg/budget"
 )
 
 // defaultUsageBy is how GET /admin/usage groups without ?by=.
@@ -53,8 +56,9 @@ func (s *Server) adminOnly(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// usage answers GET /admin/usage?by=tenant,model&since=2026-11-01: this
-// replica's recent usage, summed by the dimensions asked for.
+// usage answers GET /admin/usage?by=tenant,model&since=2026-11-01: the
+// usage summed by the dimensions asked for; every replica's when they
+// share a Redis, this replica's recent records otherwise.
 func (s *Server) usage(w http.ResponseWriter, r *http.Request) {
 	by := defaultUsageBy
 	if v := r.URL.Query().Get("by"); v != "" {
@@ -69,7 +73,21 @@ func (s *Server) usage(w http.ResponseWriter, r *http.Request) {
 		}
 		since = t
 	}
-	rep, err := s.stages.account.Usage().Report(by, since)
+	var rep *account.Report
+	var err error
+	if shared := s.stages.account.Shared(); shared != nil && s.stages.sharesState() {
+		// Every replica writes to the shared Redis: report the deployment.
+		var rows []budget.UsageRow
+		var n int64
+		rows, n, err = shared.Rows(r.Context(), by, since)
+		if err == nil {
+			rep = account.NewReport(by, since, rows)
+			rep.Records, rep.Scope = int(n), "cluster"
+			rep.Dropped = shared.Dropped()
+		}
+	} else {
+		rep, err = s.stages.account.Usage().Report(by, since)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/translate/bedrock"
 	"github.com/sluice-gw/sluice/pkg/translate/gemini"
 	"github.com/sluice-gw/sluice/pkg/translate/openai"
+	"github.com/sluice-gw/sluice/pkg/usagestore"
 )
 
 // Translators registers every provider translator Sluice ships.
@@ -51,6 +52,13 @@ type Stages struct {
 	decide    *decide.Stage
 	limits    *admit.State // limiter, budgets and their stores
 	account   *account.Stage
+	usage     *usagestore.Store // usage records in the shared Redis, when there is one
+}
+
+// sharesState reports whether the config has replicas share a Redis.
+func (s *Stages) sharesState() bool {
+	rdb, _ := s.limits.Shared()
+	return rdb != nil
 }
 
 // NewStages builds Sluice's stage chains. This is the one place the stage
@@ -63,6 +71,8 @@ func NewStages(log *slog.Logger) (*Stages, error) {
 	}
 	s := &Stages{authn: authn.New(log), decide: decide.New(log), limits: admit.NewState(log)}
 	s.account = account.New(s.limits, account.NewLog(account.DefaultLogSize), log)
+	s.usage = usagestore.New(s.limits.Shared, usagestore.Options{}, log)
+	s.account.Share(s.usage)
 	rt := route.New(ts)
 	adm := admit.New(s.limits, &admit.Tokenizer{}, log)
 	main, err := pipeline.New(pipeline.Stages{
@@ -114,5 +124,6 @@ func (s *Stages) Reload(ctx context.Context, snap *config.Snapshot) error {
 func (s *Stages) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return errors.Join(s.decide.Close(), s.limits.Close(ctx))
+	// Usage records go to Redis before its connections close.
+	return errors.Join(s.decide.Close(), s.usage.Close(ctx), s.limits.Close(ctx))
 }
