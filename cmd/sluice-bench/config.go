@@ -33,6 +33,10 @@ type benchConfig struct {
 	keyID     string
 	keyHash   string
 	policyDir string // absolute, or "" for no policy
+	// limits turns on layered rate limits and a tenant budget, set high
+	// enough never to refuse, so the run measures what checking them
+	// costs.
+	limits bool
 }
 
 func newBenchConfig(policyDir string) (*benchConfig, error) {
@@ -65,8 +69,19 @@ models:
   - {name: claude-haiku, backend: anthropic, upstream_model: claude-3-5-haiku-20241022}
 identity:
   api_keys:
-    - {id: %q, hash: %q, name: sluice-bench, roles: [developer]}
+    - {id: %q, hash: %q, name: sluice-bench, tenant: bench, team: load, roles: [developer]}
+tenants: [{name: bench, teams: [{name: load}]}]
 `, grpcAddr, adminAddr, bc.keyID, bc.keyHash)
+	if bc.limits {
+		src += `limits:
+  rules:
+    - {name: per-key, scope: key, requests_per_minute: 1000000000, tokens_per_minute: 1000000000000, concurrent: 1000000}
+    - {name: per-team, scope: team, tokens_per_minute: 1000000000000}
+    - {name: per-tenant, scope: tenant, requests_per_minute: 1000000000, tokens_per_minute: 1000000000000}
+budgets:
+  - {name: bench-monthly, scope: tenant, id: bench, period: monthly, limit: "100000000"}
+`
+	}
 	if bc.policyDir != "" {
 		src += fmt.Sprintf("policy: {dir: %q}\n", bc.policyDir)
 	}

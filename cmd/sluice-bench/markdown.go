@@ -33,6 +33,9 @@ func (r *Report) Markdown() string {
 	if s.Policy != "" {
 		policy = "OPA policy from `" + s.Policy + "`"
 	}
+	if s.Limits {
+		policy += "; in-memory rate limits per key, team and tenant and a tenant budget, checked and settled on every call"
+	}
 	fmt.Fprintf(&b, "Sluice: every request authenticated with a Sluice API key; %s.\n\n", policy)
 
 	b.WriteString("### Targets\n\n| target | want | got | verdict |\n|---|---|---|---|\n")

@@ -46,6 +46,8 @@ type Settings struct {
 	Conns       int      `json:"conns"`
 	// Policy is the policy directory Sluice ran with, if any.
 	Policy string `json:"policy,omitempty"`
+	// Limits is set when Sluice checked layered rate limits and a budget.
+	Limits bool `json:"limits,omitempty"`
 }
 
 // Cell is one case at one concurrency, against both servers.

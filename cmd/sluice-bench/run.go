@@ -21,6 +21,7 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	bc.limits = o.limits
 	base, err := startBaseline(o.conns)
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func command(o *options) string {
 func settingsOf(o *options) Settings {
 	s := Settings{
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds,
-		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir,
+		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, Limits: o.limits,
 	}
 	for _, c := range o.cases {
 		s.Cases = append(s.Cases, c.Name)
