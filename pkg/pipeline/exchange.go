@@ -106,6 +106,8 @@ type Exchange struct {
 	// account stage settles it when the response ends. Nil for requests
 	// that are not model calls.
 	Admission *Admission
+	// Prompt is the template and decorators behind the request.
+	Prompt Prompt
 	// Protect is what the data-protection stages found and did: PII and
 	// secret findings, the injection score, pseudonyms to restore and the
 	// canary to watch for in the output.
@@ -163,6 +165,19 @@ type Outcome struct {
 	Priced     bool
 	// Cache is "hit" or "miss" when a response cache was consulted.
 	Cache string
+	// SavedMicros is what a cache hit would have cost at the provider.
+	SavedMicros int64
+}
+
+// Prompt is the managed prompt behind a request: a template rendered into
+// it, and the system-prompt decorators the policy applied. Usage, audit
+// and telemetry record it.
+type Prompt struct {
+	// Template and Version name the template rendered, "" when none.
+	Template string
+	Version  string
+	// Decorators name the decorators applied, in order.
+	Decorators []string
 }
 
 // AtEnd registers fn to run once when the exchange ends, however it ends:
