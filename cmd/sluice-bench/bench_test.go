@@ -96,3 +96,31 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestObservabilityRuns drives Sluice with tracing, metrics and the audit
+// log on, and checks that spans reached the collector and records the
+// audit file, so -observability can never quietly measure them off.
+func TestObservabilityRuns(t *testing.T) {
+	cs, err := loadgen.SelectCases([]string{"openai-openai"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &options{
+		duration: 300 * time.Millisecond, warmup: 30 * time.Millisecond, rounds: 1,
+		concurrency: []int{4}, cases: cs, conns: 1, format: "markdown", observability: true,
+	}
+	rep, err := run(context.Background(), o, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors != 0 {
+		t.Fatalf("%d requests failed", rep.Errors)
+	}
+	ob := rep.Observed
+	if ob == nil || ob.SpansExported == 0 || ob.AuditRecords == 0 {
+		t.Fatalf("observability produced nothing: %+v", ob)
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "audit records written") {
+		t.Errorf("markdown does not say observability was on:\n%s", md)
+	}
+}

@@ -37,6 +37,14 @@ type benchConfig struct {
 	// enough never to refuse, so the run measures what checking them
 	// costs.
 	limits bool
+	// otlp, when set, turns telemetry on: traces sampled at 10% exported
+	// to this OTLP gRPC address, and Prometheus metrics recorded.
+	otlp string
+	// auditDir, when set, turns the audit log on: standard records written
+	// to a file there, one file per Sluice started, so two never share a
+	// hash chain.
+	auditDir   string
+	auditFiles int
 }
 
 func newBenchConfig(policyDir string) (*benchConfig, error) {
@@ -79,11 +87,25 @@ tenants: [{name: bench, teams: [{name: load}]}]
     - {name: per-team, scope: team, tokens_per_minute: 1000000000000}
     - {name: per-tenant, scope: tenant, requests_per_minute: 1000000000, tokens_per_minute: 1000000000000}
 budgets:
-  - {name: bench-monthly, scope: tenant, id: bench, period: monthly, limit: "100000000"}
+  - {name: bench-monthly, scope: tenant, id: bench, period: monthly, limit: "1000000"}
 `
 	}
 	if bc.policyDir != "" {
 		src += fmt.Sprintf("policy: {dir: %q}\n", bc.policyDir)
+	}
+	if bc.otlp != "" {
+		src += fmt.Sprintf(`telemetry:
+  enabled: true
+  service_name: sluice-bench
+  otlp: {endpoint: %q, protocol: grpc, insecure: true}
+  traces: {enabled: true, sampling_ratio: 0.1}
+  metrics: {prometheus: true, otlp: false}
+`, bc.otlp)
+	}
+	if bc.auditDir != "" {
+		bc.auditFiles++
+		src += fmt.Sprintf("audit:\n  default_level: standard\n  file: {path: %q}\n",
+			filepath.Join(bc.auditDir, fmt.Sprintf("audit-%d.jsonl", bc.auditFiles)))
 	}
 	return src
 }

@@ -22,6 +22,8 @@ type options struct {
 	conns       int
 	policyDir   string
 	limits      bool
+	// observability runs Sluice with tracing, metrics and the audit log on.
+	observability bool
 
 	rssRequests    int
 	rssConcurrency int
@@ -48,6 +50,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.conns, "conns", 2, "HTTP/2 connections per server, as Envoy opens one per worker thread")
 	fs.StringVar(&o.policyDir, "policy", "", "run Sluice with this OPA policy directory (default: no policy)")
 	fs.BoolVar(&o.limits, "limits", false, "run Sluice with layered rate limits (key, team, tenant) and a tenant budget, none of which refuses")
+	fs.BoolVar(&o.observability, "observability", false,
+		"run Sluice with telemetry (10% of traces sampled, exported by OTLP gRPC to an in-process collector; Prometheus metrics) and the audit log (a file, standard level) on")
 	fs.IntVar(&o.rssRequests, "rss-requests", 100_000, "requests to drive through `sluice serve` before reading its RSS; 0 skips")
 	fs.IntVar(&o.rssConcurrency, "rss-concurrency", 64, "concurrency of the RSS run")
 	fs.StringVar(&o.sluiceBin, "sluice-bin", "", "prebuilt sluice binary for the RSS run (default: go build ./cmd/sluice)")

@@ -36,6 +36,15 @@ func (r *Report) Markdown() string {
 	if s.Limits {
 		policy += "; in-memory rate limits per key, team and tenant and a tenant budget, checked and settled on every call"
 	}
+	if s.Observability {
+		policy += "; tracing (10% of traces sampled, exported by OTLP gRPC to an in-process collector that drops them), " +
+			"Prometheus metrics and the audit log (a file, standard level) on"
+		if o := r.Observed; o != nil {
+			policy += fmt.Sprintf(" (%d spans exported, %d audit records written)", o.SpansExported, o.AuditRecords)
+		}
+	} else {
+		policy += "; tracing, metrics and the audit log off"
+	}
 	fmt.Fprintf(&b, "Sluice: every request authenticated with a Sluice API key; %s.\n\n", policy)
 
 	b.WriteString("### Targets\n\n| target | want | got | verdict |\n|---|---|---|---|\n")

@@ -16,6 +16,9 @@ type Report struct {
 	Cells    []Cell   `json:"cells"`
 	Memory   *Memory  `json:"memory,omitempty"`
 	Targets  []Target `json:"targets"`
+	// Observed is what telemetry and the audit log produced, when
+	// -observability turned them on.
+	Observed *Observed `json:"observed,omitempty"`
 	// Errors counts failed requests in every run; a report with errors is
 	// not a valid measurement.
 	Errors         int     `json:"errors"`
@@ -48,6 +51,9 @@ type Settings struct {
 	Policy string `json:"policy,omitempty"`
 	// Limits is set when Sluice checked layered rate limits and a budget.
 	Limits bool `json:"limits,omitempty"`
+	// Observability is set when Sluice ran with tracing, metrics and the
+	// audit log on.
+	Observability bool `json:"observability,omitempty"`
 }
 
 // Cell is one case at one concurrency, against both servers.

@@ -22,6 +22,14 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 		return nil, err
 	}
 	bc.limits = o.limits
+	if o.observability {
+		obs, err := observe(bc)
+		if err != nil {
+			return nil, err
+		}
+		defer obs.close()
+		defer func() { rep.Observed = obs.report() }()
+	}
 	base, err := startBaseline(o.conns)
 	if err != nil {
 		return nil, err
@@ -87,6 +95,7 @@ func settingsOf(o *options) Settings {
 	s := Settings{
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds,
 		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, Limits: o.limits,
+		Observability: o.observability,
 	}
 	for _, c := range o.cases {
 		s.Cases = append(s.Cases, c.Name)

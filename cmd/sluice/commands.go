@@ -21,13 +21,16 @@ type command struct {
 	run     func(args []string) int
 }
 
-var commandOrder = []string{"serve", "dev", "validate", "keys", "version"}
+var commandOrder = []string{"serve", "dev", "validate", "keys", "scan", "health", "audit", "version"}
 
 var commands = map[string]command{
 	"serve":    {"run the ext_proc gRPC server and the admin HTTP server", runServe},
 	"dev":      {"run Sluice, the Envoy stand-in and the mock model locally", runDev},
 	"validate": {"check a config file offline", runValidate},
 	"keys":     {"create API keys and print the hashes config holds", runKeys},
+	"scan":     {"run the PII, secret and prompt-injection detectors over JSON Lines on stdin", runScan},
+	"audit":    {"verify the hash chain of audit files", runAudit},
+	"health":   {"check a running server's gRPC health (for probes and HEALTHCHECK)", runHealth},
 	"version":  {"print the version", func([]string) int { fmt.Println("sluice", version); return 0 }},
 }
 

@@ -137,7 +137,7 @@ func anthropicUsage(output int) obj {
 // body is the non-streamed message: a text block, then the tool call when
 // there is one, as Claude usually answers.
 func (anthropic) body(c *call) []byte {
-	content := []any{obj{"type": "text", "text": ReplyText}}
+	content := []any{obj{"type": "text", "text": c.text()}}
 	stop := "end_turn"
 	if c.tool != "" {
 		content = append(content, obj{"type": "tool_use", "id": "toolu_fake_1", "name": c.tool, "input": toolInput()})
@@ -160,7 +160,7 @@ func (anthropic) events(c *call) []event {
 		ev("content_block_start", obj{"index": 0, "content_block": obj{"type": "text", "text": ""}}),
 		ev("ping", obj{}),
 	}
-	for _, p := range textPieces() {
+	for _, p := range c.textPieces() {
 		evs = append(evs, ev("content_block_delta", obj{"index": 0, "delta": obj{"type": "text_delta", "text": p}}))
 	}
 	evs = append(evs, ev("content_block_stop", obj{"index": 0}))

@@ -168,7 +168,7 @@ func bedrockUsage() obj {
 }
 
 func (*bedrock) body(c *call) []byte {
-	content := []any{obj{"text": ReplyText}}
+	content := []any{obj{"text": c.text()}}
 	stop := "end_turn"
 	if c.tool != "" {
 		content = append(content, obj{"toolUse": obj{"toolUseId": "tooluse_fake_1", "name": c.tool, "input": toolInput()}})
@@ -192,7 +192,7 @@ func (*bedrock) events(c *call) []event {
 		return event{name: name, data: mustJSON(data)}
 	}
 	evs := []event{ev("messageStart", obj{"role": "assistant"})}
-	for _, p := range textPieces() {
+	for _, p := range c.textPieces() {
 		evs = append(evs, ev("contentBlockDelta", obj{"contentBlockIndex": 0, "delta": obj{"text": p}}))
 	}
 	evs = append(evs, ev("contentBlockStop", obj{"contentBlockIndex": 0}))

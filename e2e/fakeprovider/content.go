@@ -45,8 +45,16 @@ const textPieceRunes = 5
 // delta carries.
 const argPieceBytes = 7
 
-// textPieces is ReplyText as streamed deltas.
-func textPieces() []string { return runePieces(ReplyText, textPieceRunes) }
+// textPieces is the reply text as streamed deltas.
+func (c *call) textPieces() []string { return runePieces(c.text(), textPieceRunes) }
+
+// text is the assistant text of a text reply.
+func (c *call) text() string {
+	if c.reply != "" {
+		return c.reply
+	}
+	return ReplyText
+}
 
 // argPieces is ToolArguments as streamed deltas, never splitting a rune:
 // providers stream whole tokens.

@@ -142,6 +142,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, e)
 		return
 	}
+	c.reply = replyFor(r.Header.Get(ReplyHeader), body)
 	fault, split := f.pick(r, c.model)
 	f.answer(w, r, c, fault, split)
 }

@@ -203,7 +203,7 @@ func (gemini) body(c *call) []byte {
 		}
 		return mustJSON(obj{"embeddings": embs})
 	}
-	part := obj{"text": ReplyText}
+	part := obj{"text": c.text()}
 	if c.tool != "" {
 		part = geminiCall(c.tool)
 	}
@@ -217,7 +217,7 @@ func (gemini) events(c *call) []event {
 	if c.tool != "" {
 		return []event{{data: mustJSON(geminiResponse(c.model, []any{geminiCall(c.tool)}, true, final))}}
 	}
-	pieces := textPieces()
+	pieces := c.textPieces()
 	evs := make([]event, len(pieces))
 	for i, p := range pieces {
 		last := i == len(pieces)-1

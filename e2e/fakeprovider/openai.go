@@ -180,7 +180,7 @@ func openAIBody(c *call, azure bool) []byte {
 	if c.embed {
 		return openAIEmbeddingBody(c)
 	}
-	msg := obj{"role": "assistant", "content": ReplyText, "refusal": nil, "annotations": []any{}}
+	msg := obj{"role": "assistant", "content": c.text(), "refusal": nil, "annotations": []any{}}
 	finish := "stop"
 	if c.tool != "" {
 		msg["content"] = nil
@@ -258,7 +258,7 @@ func openAIEvents(c *call, azure bool) []event {
 		finish = "tool_calls"
 	} else {
 		evs = append(evs, chunk(obj{"role": "assistant", "content": "", "refusal": nil}, nil))
-		for _, p := range textPieces() {
+		for _, p := range c.textPieces() {
 			evs = append(evs, chunk(obj{"content": p}, nil))
 		}
 	}

@@ -37,6 +37,10 @@ type call struct {
 
 	includeUsage bool // OpenAI and Azure: stream_options.include_usage
 
+	// reply replaces ReplyText when the request asks for another answer
+	// with the x-fake-reply header.
+	reply string
+
 	embed    bool
 	inputs   []string
 	dims     int

@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/sluice-gw/sluice/pkg/admit"
 	"github.com/sluice-gw/sluice/pkg/budget"
+	"github.com/sluice-gw/sluice/pkg/limits"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/route"
 	"github.com/sluice-gw/sluice/pkg/tokens"
@@ -39,6 +41,7 @@ type Stage struct {
 	log    *slog.Logger
 	tokens tokens.Estimator // counts output the provider did not report
 	shared *usagestore.Store
+	prices priceCache
 }
 
 // Share also writes usage records to the Redis the replicas share, when
@@ -143,27 +146,33 @@ func (s *Stage) unreported(x *pipeline.Exchange, body []byte) translate.Usage {
 func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Usage, estimated bool) {
 	a := x.Admission
 	a.Settled = true
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), admit.EndTimeout)
-	defer cancel()
-	var err error
-	if estimated && u.InputTokens == a.Estimate.InputTokens && u.OutputTokens == a.Estimate.OutputTokens {
-		err = a.Ticket.Release(ctx)
-	} else {
-		err = a.Ticket.Settle(ctx, u.InputTokens, u.OutputTokens)
-	}
-	if err != nil {
-		s.log.Warn("settling rate limits", "request_id", x.RequestID, "err", err)
+	end := endContext{parent: ctx}
+	defer end.done()
+	if a.Ticket != limits.NoTicket {
+		var err error
+		if estimated && u.InputTokens == a.Estimate.InputTokens && u.OutputTokens == a.Estimate.OutputTokens {
+			err = a.Ticket.Release(end.get())
+		} else {
+			err = a.Ticket.Settle(end.get(), u.InputTokens, u.OutputTokens)
+		}
+		if err != nil {
+			s.log.Warn("settling rate limits", "request_id", x.RequestID, "err", err)
+		}
 	}
 	t := servedBy(x)
-	cost, priced := x.Config.Prices.Cost(t.upstream, t.provider, u)
+	cost, priced := s.prices.cost(x.Config.Prices, t.upstream, t.provider, u)
 	if !priced && u != (translate.Usage{}) {
 		s.log.Debug("no price for model; usage recorded without cost", "model", t.upstream, "provider", t.provider)
 	}
-	s.charge(ctx, x, cost)
+	s.charge(&end, x, cost)
 	x.Outcome.CostMicros, x.Outcome.Priced = cost, priced
+	x.Outcome.Usage, x.Outcome.Settled = u, true
 	rec := budget.UsageRecord{
 		Time: time.Now(), Model: t.model, Backend: t.backend, Tokens: u, CostMicros: cost,
 		Latency: time.Since(x.Start), Status: x.Status,
+	}
+	if x.Prompt.Template != "" {
+		rec.Template = x.Prompt.Template + "@" + x.Prompt.Version
 	}
 	if id := x.Identity; id != nil {
 		rec.Tenant, rec.Team, rec.User = id.Tenant, id.Team, id.User
@@ -183,11 +192,11 @@ func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Us
 	publish(&x.Out, &rec, priced)
 }
 
-func (s *Stage) charge(ctx context.Context, x *pipeline.Exchange, micros int64) {
-	if micros <= 0 {
-		return
+func (s *Stage) charge(end *endContext, x *pipeline.Exchange, micros int64) {
+	if micros <= 0 || s.state.Budgets() == nil {
+		return // no budgets configured: nothing to charge
 	}
-	if err := s.state.ChargeBudgets(ctx, admit.BudgetScopes(x.Identity), micros); err != nil {
+	if err := s.state.ChargeBudgets(end.get(), admit.BudgetScopes(x.Identity), micros); err != nil {
 		if s.state.FailOpen() {
 			s.state.NoteFailOpen(err)
 		}
@@ -196,21 +205,57 @@ func (s *Stage) charge(ctx context.Context, x *pipeline.Exchange, micros int64) 
 	}
 }
 
+// endContext bounds settling the limits and charging the budgets, which
+// may outlive the stream. It is made only when one of them has work to
+// do: with neither limits nor budgets configured, there is none.
+type endContext struct {
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (e *endContext) get() context.Context {
+	if e.ctx == nil {
+		e.ctx, e.cancel = context.WithTimeout(context.WithoutCancel(e.parent), admit.EndTimeout)
+	}
+	return e.ctx
+}
+
+func (e *endContext) done() {
+	if e.cancel != nil {
+		e.cancel()
+	}
+}
+
 // publish sets the usage as dynamic metadata. Values are strings, which
 // Envoy's rate limit hits_addend and access log formatters both read.
 func publish(out *pipeline.Mutation, r *budget.UsageRecord, priced bool) {
 	u := r.Tokens
-	out.SetMetadata(MetaInputTokens, strconv.FormatInt(u.InputTokens, 10))
-	out.SetMetadata(MetaOutputTokens, strconv.FormatInt(u.OutputTokens, 10))
-	out.SetMetadata(MetaTotalTokens, strconv.FormatInt(u.InputTokens+u.OutputTokens, 10))
+	// The numbers share one buffer: one allocation instead of one each.
+	var n numbers
+	n.buf = make([]byte, 0, 4*20)
+	out.SetMetadata(MetaInputTokens, n.format(u.InputTokens))
+	out.SetMetadata(MetaOutputTokens, n.format(u.OutputTokens))
+	out.SetMetadata(MetaTotalTokens, n.format(u.InputTokens+u.OutputTokens))
 	if priced {
-		out.SetMetadata(MetaCostMicros, strconv.FormatInt(r.CostMicros, 10))
+		out.SetMetadata(MetaCostMicros, n.format(r.CostMicros))
 	}
 	if r.Tenant != "" {
 		out.SetMetadata(MetaTenant, r.Tenant)
 	}
 	out.SetMetadata(MetaModel, r.Model)
 	out.SetMetadata(MetaBackend, r.Backend)
+}
+
+// numbers formats integers into one buffer. The strings it returns alias
+// the buffer, which is only ever appended to.
+type numbers struct{ buf []byte }
+
+func (n *numbers) format(v int64) string {
+	start := len(n.buf)
+	n.buf = strconv.AppendInt(n.buf, v, 10)
+	s := n.buf[start:]
+	return unsafe.String(unsafe.SliceData(s), len(s)) //nolint:gosec // the bytes are never written again
 }
 
 // served is who answered a call.

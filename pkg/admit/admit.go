@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -80,9 +79,15 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 	x.Admission.Ticket = ticket
 	x.AtEnd(func(ctx context.Context) { s.release(ctx, x) })
 	h := res.Headers()
-	for _, k := range slices.Sorted(maps.Keys(h)) {
-		x.ClientHeaders = append(x.ClientHeaders, pipeline.Header{Key: k, Value: h[k]})
+	// Sorted by name, appended in one growth rather than a sorted copy
+	// of the keys first.
+	hs := slices.Grow(x.ClientHeaders, len(h))
+	n := len(hs)
+	for k, v := range h {
+		hs = append(hs, pipeline.Header{Key: k, Value: v})
 	}
+	slices.SortFunc(hs[n:], func(a, b pipeline.Header) int { return strings.Compare(a.Key, b.Key) })
+	x.ClientHeaders = hs
 	return nil
 }
 

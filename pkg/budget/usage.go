@@ -26,11 +26,14 @@ type UsageRecord struct {
 	Latency    time.Duration
 	Status     int  // the HTTP status the client got
 	CacheHit   bool // answered from Sluice's response cache
+	// Template is the prompt template rendered, as name@version, so that
+	// teams comparing template versions see each version's usage.
+	Template string
 }
 
 // Dimensions Aggregate can group by. "period" is the UTC calendar day;
 // "hour", "day" and "month" are UTC too.
-var Dimensions = []string{"tenant", "team", "key", "user", "model", "backend", "status", "period", "hour", "day", "month"}
+var Dimensions = []string{"tenant", "team", "key", "user", "model", "backend", "status", "template", "period", "hour", "day", "month"}
 
 // UsageRow is the sum of the records that share one value per dimension.
 type UsageRow struct {
@@ -113,6 +116,8 @@ func dimension(r *UsageRecord, d string) string {
 		return r.Backend
 	case "status":
 		return strconv.Itoa(r.Status)
+	case "template":
+		return r.Template
 	case "hour":
 		return t.Format("2006-01-02T15")
 	case "month":

@@ -38,6 +38,21 @@ type Snapshot struct {
 	Tenants map[string]*Tenant
 	// Policy is nil when the config has no policy section.
 	Policy *Policy
+	// DataProtection is nil when the config has no data_protection
+	// section: no request text is inspected.
+	DataProtection *DataProtection
+	// Guardrails is nil when the config has no guardrails section: no
+	// output checks run (pseudonyms are still restored).
+	Guardrails *Guardrails
+	// Telemetry is nil when the config has no telemetry section.
+	Telemetry *Telemetry
+	// Audit is nil when the config has no audit section.
+	Audit *Audit
+	// Templates is nil when the config has no templates section.
+	Templates *Templates
+	// Cache is nil when the config has no cache section: no responses
+	// are stored.
+	Cache *Cache
 	// FallbackChains are the configured chains by name.
 	FallbackChains map[string]*FallbackChain
 	// Limits are the rate and concurrency rules; no rules, no limits.

@@ -160,6 +160,10 @@ func (d *decoder) field(n *yaml.Node, m protoreflect.Message, fd protoreflect.Fi
 		if s, ok := d.object(n, path); ok {
 			m.Set(fd, protoreflect.ValueOfMessage(s.ProtoReflect()))
 		}
+	case isValue(fd):
+		if v, ok := d.value(n, path); ok {
+			m.Set(fd, protoreflect.ValueOfMessage(v.ProtoReflect()))
+		}
 	case fd.Kind() == protoreflect.MessageKind && !isScalarMessage(fd):
 		d.message(n, m.Mutable(fd).Message(), path)
 	default:

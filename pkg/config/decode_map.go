@@ -14,6 +14,14 @@ func isStruct(fd protoreflect.FieldDescriptor) bool {
 	return fd.Kind() == protoreflect.MessageKind && !fd.IsMap() && fd.Message().FullName() == structName
 }
 
+const valueName = "google.protobuf.Value"
+
+// isValue reports a free-form field (any JSON value), such as a template
+// variable's default.
+func isValue(fd protoreflect.FieldDescriptor) bool {
+	return fd.Kind() == protoreflect.MessageKind && !fd.IsList() && fd.Message().FullName() == valueName
+}
+
 // mapping iterates a mapping node's entries, rejecting non-scalar, merge
 // and repeated keys, and records each key's line under its path.
 func (d *decoder) mapping(n *yaml.Node, path string, each func(key string, val *yaml.Node, kpath string)) {

@@ -59,6 +59,12 @@ func Parse(name string, src []byte, opts LoadOptions) (*Snapshot, error) {
 	snap.Identity = buildIdentity(cfg.GetIdentity(), dir)
 	buildTenants(cfg, snap)
 	snap.Policy = buildPolicy(cfg.GetPolicy(), dir)
+	snap.DataProtection = buildDataProtection(cfg.GetDataProtection())
+	snap.Guardrails = buildGuardrails(cfg.GetGuardrails())
+	snap.Audit = buildAudit(cfg.GetAudit())
+	snap.Cache = buildCache(cfg)
+	snap.Telemetry = buildTelemetry(cfg.GetTelemetry())
+	snap.Templates = buildTemplates(cfg.GetTemplates(), dir)
 	buildChains(cfg, snap)
 	prices, err := buildPrices(cfg.GetPrices())
 	if err != nil {
@@ -72,6 +78,10 @@ func Parse(name string, src []byte, opts LoadOptions) (*Snapshot, error) {
 		}
 		errs := resolveSecrets(snap, cfg, s, p)
 		errs = append(errs, resolveTokens(snap, s, p)...)
+		errs = append(errs, resolveHashKey(snap, s, p)...)
+		errs = append(errs, resolveGuardrailsKey(snap, s, p)...)
+		errs = append(errs, resolveAuditKey(snap, s, p)...)
+		errs = append(errs, resolveCacheKey(snap, cfg, s, p)...)
 		credErr, err := loadKeysFile(snap, p)
 		if err != nil {
 			return nil, err

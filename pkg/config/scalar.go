@@ -48,6 +48,8 @@ func (d *decoder) scalar(n *yaml.Node, fd protoreflect.FieldDescriptor, path str
 		want = "an integer"
 	case fd.Kind() == protoreflect.BoolKind:
 		want = "true or false"
+	case fd.Kind() == protoreflect.DoubleKind:
+		want = "a number"
 	default:
 		// Only reachable if the schema grows a kind this decoder lacks.
 		d.at(n.Line, path, nil, "field type %s is not supported in YAML", fd.Kind())
@@ -106,6 +108,12 @@ func convert(n *yaml.Node, fd protoreflect.FieldDescriptor) (protoreflect.Value,
 		}
 		b, err := strconv.ParseBool(n.Value)
 		return protoreflect.ValueOfBool(b), err
+	case fd.Kind() == protoreflect.DoubleKind:
+		if t := n.ShortTag(); t != "!!float" && t != "!!int" {
+			return protoreflect.Value{}, errType
+		}
+		f, err := strconv.ParseFloat(n.Value, 64)
+		return protoreflect.ValueOfFloat64(f), err
 	}
 	return protoreflect.Value{}, errType
 }

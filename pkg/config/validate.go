@@ -37,6 +37,12 @@ func validate(cfg *configv1.Config, p *problems) {
 	validateState(cfg.GetState(), p)
 	validateBudgets(cfg, tenants, p)
 	validatePrices(cfg.GetPrices(), p)
+	validateDataProtection(cfg.GetDataProtection(), p)
+	validateGuardrails(cfg.GetGuardrails(), p)
+	validateAudit(cfg.GetAudit(), p)
+	validateCache(cfg, p)
+	validateTelemetry(cfg.GetTelemetry(), p)
+	validateTemplates(cfg.GetTemplates(), p)
 }
 
 func validateServer(s *configv1.Server, p *problems) {

@@ -17,6 +17,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/policy"
+	"github.com/sluice-gw/sluice/pkg/telemetry"
 )
 
 // DecisionHeader carries the decision id to the client.
@@ -29,7 +30,13 @@ type Stage struct {
 	mu     sync.Mutex // serialises Reload
 	engine atomic.Pointer[policy.Engine]
 	opts   *config.Policy // what the current engine was built from
+	// reloaded is told of every policy reload the engine does on its own
+	// (directory changes, bundle downloads).
+	reloaded atomic.Pointer[func(error)]
 }
+
+// OnPolicyReload sets fn to be told of each policy reload and its error.
+func (s *Stage) OnPolicyReload(fn func(error)) { s.reloaded.Store(&fn) }
 
 // New returns a stage with no policy until Reload loads one.
 func New(log *slog.Logger) *Stage { return &Stage{log: log} }
@@ -96,6 +103,9 @@ func (s *Stage) options(p *config.Policy, cat policy.Catalogue) policy.Options {
 		Dir: p.Dir, Query: p.Query, FailOpen: p.FailureMode == config.FailOpen,
 		Data: p.Data, Catalogue: cat, Logger: s.log,
 		OnReload: func(err error) {
+			if fn := s.reloaded.Load(); fn != nil {
+				(*fn)(err)
+			}
 			if err != nil {
 				s.log.Error("policy reload rejected; keeping the last good policy", "err", err)
 			} else {
@@ -140,7 +150,9 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 			return gwerror.UnknownModel(x.Model)
 		}
 	}
+	ctx, span := telemetry.StartPolicy(ctx)
 	d, err := e.Evaluate(ctx, input(x))
+	span.End(d, err)
 	x.Decision = d
 	if d == nil {
 		return gwerror.Wrap(gwerror.PolicyError, err, "policy could not be evaluated")

@@ -14,9 +14,11 @@ func input(x *pipeline.Exchange) *policy.Input {
 		MaxTokens: x.Summary.MaxTokens, Parameters: x.Summary.Parameters,
 		MessageCount: x.Summary.MessageCount, Images: x.Summary.Images,
 		LastUserMessage: x.Summary.LastUserMessage,
+		Template:        policy.Template{Name: x.Prompt.Template, Version: x.Prompt.Version},
 		Tools: policy.Tools{Present: len(x.Summary.ToolNames) > 0, Count: len(x.Summary.ToolNames),
 			Names: x.Summary.ToolNames},
 	}}
+	in.Findings = findings(&x.Protect)
 	if b := x.Budget; b != nil && b.Err == nil {
 		in.Usage = map[string]any{"budget": map[string]any{"remaining_fraction": b.RemainingFraction}}
 	}
@@ -37,4 +39,20 @@ func input(x *pipeline.Exchange) *policy.Input {
 		in.RouteName = id.RouteName
 	}
 	return in
+}
+
+// findings is input.findings: the types the data-protection stage found and
+// their total count (never values), and the injection assessment.
+func findings(p *pipeline.Protect) policy.Findings {
+	f := policy.Findings{Injection: policy.Injection{
+		Score: p.Injection.Score, Verdict: p.Injection.Verdict, Signals: p.Injection.Signals,
+	}}
+	if len(p.Findings) > 0 {
+		f.PII.Types = make([]string, len(p.Findings))
+		for i, c := range p.Findings {
+			f.PII.Types[i] = c.Type
+			f.PII.Count += c.Count
+		}
+	}
+	return f
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
@@ -19,6 +18,7 @@ func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHead
 	if x.RequestID == "" {
 		x.RequestID = "sluice-" + strconv.FormatUint(st.srv.ids.Add(1), 36)
 	}
+	ctx = st.begin(ctx)
 	if x.Config == nil {
 		return st.fail(gwerror.New(gwerror.UpstreamUnavailable, "gateway has no configuration loaded"))
 	}
@@ -36,8 +36,8 @@ func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHead
 		// request stages now, on the headers response.
 		return st.runRequest(ctx, nil, true)
 	}
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
-		RequestHeaders: &extprocv3.HeadersResponse{}}}
+	st.ans.reset()
+	return st.ans.requestHeaders(&st.ans.c)
 }
 
 func (st *streamState) requestBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
@@ -65,20 +65,21 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 	if x.Reply != nil {
 		return reply(x)
 	}
-	common := commonResponse(&x.Out)
+	a := &st.ans
+	a.reset()
+	common := a.common(&x.Out)
 	if x.Out.ReplaceBody && onHeaders {
 		// A body produced for a request that had none must be sent with
 		// CONTINUE_AND_REPLACE from the headers phase.
 		common.Status = extprocv3.CommonResponse_CONTINUE_AND_REPLACE
 	}
-	resp := &extprocv3.ProcessingResponse{DynamicMetadata: dynamicMetadata(x.Out.Metadata)}
+	var resp *extprocv3.ProcessingResponse
 	if onHeaders {
-		resp.Response = &extprocv3.ProcessingResponse_RequestHeaders{
-			RequestHeaders: &extprocv3.HeadersResponse{Response: common}}
+		resp = a.requestHeaders(common)
 	} else {
-		resp.Response = &extprocv3.ProcessingResponse_RequestBody{
-			RequestBody: &extprocv3.BodyResponse{Response: common}}
+		resp = a.requestBody(common)
 	}
+	a.setMetadata(resp, x.Out.Metadata)
 	return resp
 }
 
@@ -86,6 +87,7 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 	x := st.x
 	x.RespHeader = readHeaders(x.RespHeader[:0], h.GetHeaders())
 	x.Status, _ = strconv.Atoi(x.RespHeader.Get(":status"))
+	x.Outcome.Status = x.Status
 	x.ContentType = x.RespHeader.Get("content-type")
 	x.Out = pipeline.Mutation{}
 	if err := st.p.ResponseHeaders(ctx, x); err != nil {
@@ -103,12 +105,14 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 		if len(out) > 0 {
 			x.Out.Body, x.Out.ReplaceBody = out, true
 		}
+		st.released(ctx, out)
 	}
-	resp := &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{
-		ResponseHeaders: &extprocv3.HeadersResponse{Response: commonResponse(&x.Out)}},
-		DynamicMetadata: dynamicMetadata(x.Out.Metadata)}
+	a := &st.ans
+	a.reset()
+	resp := a.responseHeaders(a.common(&x.Out))
+	a.setMetadata(resp, x.Out.Metadata)
 	if x.Out.StreamBody {
-		resp.ModeOverride = streamedResponseMode()
+		resp.ModeOverride = streamedResponseMode
 	}
 	return resp
 }
@@ -116,7 +120,7 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
 	x := st.x
 	if st.finished {
-		return bodyResponse(nil, false)
+		return st.ans.responseBody(nil, false)
 	}
 	end := b.GetEndOfStream()
 	in := b.GetBody()
@@ -125,7 +129,7 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 	x.Out.Metadata = nil
 	resp := st.runResponseBody(ctx, in, end)
 	if resp.GetImmediateResponse() == nil {
-		resp.DynamicMetadata = dynamicMetadata(x.Out.Metadata)
+		st.ans.setMetadata(resp, x.Out.Metadata)
 	}
 	return resp
 }
@@ -141,23 +145,23 @@ func (st *streamState) runResponseBody(ctx context.Context, in []byte, end bool)
 			// produced so far still go out.
 			st.srv.log.Error("stream stage failed", "request_id", x.RequestID, "err", err)
 			st.finished = true
-			return bodyResponse(out, true)
+			x.Outcome.Error = string(gwerror.From(err).Code)
+			st.released(ctx, out)
+			return st.ans.responseBody(out, true)
 		}
 		return st.fail(err)
 	}
+	st.released(ctx, out)
 	if pipeline.SameBytes(out, in) {
 		// Nothing to rewrite: Envoy keeps the bytes it holds, and its
 		// content-length still matches them.
-		return bodyResponse(nil, false)
+		return st.ans.responseBody(nil, false)
 	}
-	if x.Streaming {
-		return bodyResponse(out, true)
-	}
-	resp := bodyResponse(out, true)
-	// Buffered: Envoy still holds the headers, so content-length must
-	// match the replaced body.
-	resp.GetResponseBody().Response.HeaderMutation = &extprocv3.HeaderMutation{
-		SetHeaders: []*corev3.HeaderValueOption{header("content-length", strconv.Itoa(len(out)))},
+	resp := st.ans.responseBody(out, true)
+	if !x.Streaming {
+		// Buffered: Envoy still holds the headers, so content-length must
+		// match the replaced body.
+		st.ans.setContentLength(len(out))
 	}
 	return resp
 }

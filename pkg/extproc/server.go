@@ -31,7 +31,21 @@ type Server struct {
 	log       *slog.Logger
 	ids       atomic.Uint64
 	inflight  atomic.Int64
+	obs       Observer
 }
+
+// Observer watches exchanges for traces and metrics.
+type Observer interface {
+	// Begin starts observing x once its request headers are read; every
+	// stage of the exchange runs with the context it returns.
+	Begin(ctx context.Context, x *pipeline.Exchange) context.Context
+	// Released is told of response body bytes as they go to the client.
+	Released(ctx context.Context, x *pipeline.Exchange, body []byte)
+}
+
+// Observe sets the observer of every stream opened from now on. Without
+// one, streams are not observed at all. Call it before serving.
+func (s *Server) Observe(o Observer) { s.obs = o }
 
 // AttemptMetadata is the gRPC metadata key that the ext_proc filter in a
 // provider cluster's upstream filter chain sends (its grpc_service
@@ -61,14 +75,16 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	ctx := stream.Context()
-	st := &streamState{srv: s, p: s.pipelines.Main, x: &pipeline.Exchange{Start: time.Now(), Config: s.config()}}
+	st := &streamState{srv: s, p: s.pipelines.Main}
+	st.xv.Start, st.xv.Config = time.Now(), s.config()
+	st.x = &st.xv
 	// Stages release what they hold for the request (limit slots, for
 	// one) however the stream ends, even when the client went away.
 	defer st.x.End(context.WithoutCancel(ctx))
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(AttemptMetadata); len(v) > 0 && v[0] != "" {
-			st.x.Attempt, st.p = v[0], s.pipelines.Attempt
-		}
+	// ValueFromIncomingContext copies only this key's values, not the
+	// stream's whole metadata.
+	if v := metadata.ValueFromIncomingContext(ctx, AttemptMetadata); len(v) > 0 && v[0] != "" {
+		st.x.Attempt, st.p = v[0], s.pipelines.Attempt
 	}
 	for {
 		req, err := stream.Recv()
@@ -80,7 +96,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 			}
 			return err
 		}
-		resp := st.handle(ctx, req)
+		resp := st.handle(st.context(ctx), req)
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
@@ -96,6 +112,42 @@ type streamState struct {
 	p        *pipeline.Pipeline
 	x        *pipeline.Exchange
 	finished bool
+	// ctx is what stages run with once the observer has begun: the
+	// stream's context carrying the request's span.
+	ctx context.Context
+	// ans is reused for every answer but the immediate ones.
+	ans answer
+	// xv is the exchange, allocated with the stream's state.
+	xv pipeline.Exchange
+}
+
+func (st *streamState) context(ctx context.Context) context.Context {
+	if st.ctx != nil {
+		return st.ctx
+	}
+	return ctx
+}
+
+// begin hands the exchange to the observer, once its headers are read.
+func (st *streamState) begin(ctx context.Context) context.Context {
+	if st.srv.obs == nil {
+		return ctx
+	}
+	st.ctx = st.srv.obs.Begin(ctx, st.x)
+	return st.ctx
+}
+
+// released notes response body bytes going to the client.
+func (st *streamState) released(ctx context.Context, body []byte) {
+	if len(body) == 0 {
+		return
+	}
+	if st.x.Outcome.FirstByte.IsZero() {
+		st.x.Outcome.FirstByte = time.Now()
+	}
+	if st.srv.obs != nil {
+		st.srv.obs.Released(ctx, st.x, body)
+	}
 }
 
 func (st *streamState) handle(ctx context.Context, req *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
@@ -125,6 +177,7 @@ func (st *streamState) handle(ctx context.Context, req *extprocv3.ProcessingRequ
 // logged with their cause and shown to the client without it.
 func (st *streamState) fail(err error) *extprocv3.ProcessingResponse {
 	e := gwerror.From(err)
+	st.x.Outcome.Error = string(e.Code)
 	if e.HTTPStatus() >= 500 {
 		st.srv.log.Error("request failed", "request_id", st.x.RequestID, "code", e.Code, "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/sjson"
 )
@@ -22,6 +23,7 @@ const (
 	InvalidJSON         Code = "invalid_json"
 	MissingField        Code = "missing_required_field"
 	UnsupportedParam    Code = "unsupported_parameter"
+	PIIDetected         Code = "pii_detected"
 	ModelNotFound       Code = "model_not_found"
 	NotFound            Code = "not_found"
 	MethodNotAllowed    Code = "method_not_allowed"
@@ -66,6 +68,13 @@ func Param(code Code, param, format string, args ...any) *Error {
 // reads the same as one that does not exist.
 func UnknownModel(name string) *Error {
 	return Param(ModelNotFound, "model", "The model '%s' does not exist or you do not have access to it.", name)
+}
+
+// PIIBlocked is the 400 for a request carrying entity types whose action
+// is block. It names the types, never the values: the message is returned
+// to the caller and may be logged.
+func PIIBlocked(types []string) *Error {
+	return New(PIIDetected, "the request contains data that may not be sent: %s", strings.Join(types, ", "))
 }
 
 // Wrap attaches an internal cause that is logged but never shown to clients.
@@ -119,7 +128,7 @@ func (e *Error) Type() string {
 
 func statusOf(c Code) int {
 	switch c {
-	case InvalidRequest, InvalidJSON, MissingField, UnsupportedParam:
+	case InvalidRequest, InvalidJSON, MissingField, UnsupportedParam, PIIDetected:
 		return 400
 	case Unauthenticated:
 		return 401

@@ -20,6 +20,9 @@ type keyIndex struct {
 type keyEntry struct {
 	rec    *config.APIKey
 	digest apikey.Digest
+	// subject is the identity's subject, built once rather than per
+	// request.
+	subject string
 }
 
 func newKeyIndex(keys []*config.APIKey) (*keyIndex, error) {
@@ -32,7 +35,7 @@ func newKeyIndex(keys []*config.APIKey) (*keyIndex, error) {
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", k.ID, err)
 		}
-		idx.byID[k.ID] = &keyEntry{rec: k, digest: d}
+		idx.byID[k.ID] = &keyEntry{rec: k, digest: d, subject: "key:" + k.ID}
 	}
 	return idx, nil
 }

@@ -174,7 +174,7 @@ func (r *Resolver) fromKey(key string, id *Identity) error {
 	rec := e.rec
 	id.Authenticated = true
 	id.Source = SourceAPIKey
-	id.Subject = "key:" + rec.ID
+	id.Subject = e.subject
 	id.Tenant, id.Team, id.App, id.User = rec.Tenant, rec.Team, rec.App, rec.Owner
 	id.Roles = slices.Clone(rec.Roles)
 	id.Labels = maps.Clone(rec.Labels)
@@ -234,11 +234,14 @@ func connection(attrs *structpb.Struct, id *Identity) {
 	id.Principal = f[AttrPeerURISAN].GetStringValue()
 	id.RouteName = f[AttrRouteName].GetStringValue()
 	addr := f[AttrSourceAddress].GetStringValue()
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		id.SourceAddress = host
-		id.SourcePort, _ = strconv.Atoi(port) // a bad port leaves 0
-	} else {
-		id.SourceAddress = addr
+	id.SourceAddress = addr
+	// An address not forwarded is left alone: SplitHostPort would build
+	// an error to say so.
+	if addr != "" {
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			id.SourceAddress = host
+			id.SourcePort, _ = strconv.Atoi(port) // a bad port leaves 0
+		}
 	}
 	if p, ok := f[AttrSourcePort]; ok {
 		id.SourcePort = int(p.GetNumberValue())

@@ -29,6 +29,23 @@ var endpoints = []endpoint{
 	{"/v1/embeddings", "POST", pipeline.APIEmbeddings},
 	{"/v1/messages", "POST", pipeline.APIMessages},
 	{"/v1/models", "GET", pipeline.APIModels},
+	{"/v1/prompts", "GET", pipeline.APIPrompts},
+}
+
+// identifyPrompt accepts /v1/prompts/{name} and
+// /v1/prompts/{name}/versions/{v}; the prompt stage reads the name and
+// version from the path.
+func identifyPrompt(x *pipeline.Exchange, path string) error {
+	rest := strings.TrimPrefix(path, "/v1/prompts/")
+	name, version, pinned := strings.Cut(rest, "/versions/")
+	if name == "" || strings.Contains(name, "/") || (pinned && (version == "" || strings.Contains(version, "/"))) {
+		return gwerror.New(gwerror.NotFound, "no API at %s %s", x.Method, path)
+	}
+	if x.Method != "POST" {
+		return gwerror.New(gwerror.MethodNotAllowed, "method %s is not allowed on %s", x.Method, path)
+	}
+	x.API = pipeline.APIPrompt
+	return nil
 }
 
 // OnRequestHeaders implements pipeline.HeaderStage.
@@ -36,6 +53,9 @@ func (Identify) OnRequestHeaders(_ context.Context, x *pipeline.Exchange) error 
 	path := x.Path
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
+	}
+	if strings.HasPrefix(path, "/v1/prompts/") {
+		return identifyPrompt(x, path)
 	}
 	if strings.HasPrefix(path, "/v1/models/") {
 		x.API = pipeline.APIModels

@@ -21,11 +21,12 @@ func (Parse) Name() string { return "parse" }
 // fields are the top-level members Parse needs, found in one walk.
 type fields struct {
 	model, stream, messages, input, tools gjson.Result
+	prompt                                gjson.Result
 }
 
 // OnRequest implements pipeline.RequestStage.
 func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
-	if x.API == pipeline.APIModels {
+	if x.API == pipeline.APIModels || x.API == pipeline.APIPrompts {
 		return nil // GET: no body
 	}
 	body := x.Request.Body
@@ -43,6 +44,11 @@ func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 		return gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
 	}
 	f := walk(x, root)
+	if x.API == pipeline.APIPrompt || (x.API == pipeline.APIChat && f.prompt.Exists()) {
+		// A template call, or a chat request naming a template: the
+		// prompt stage renders it and summarises the rendered request.
+		return nil
+	}
 	if f.model.Type != gjson.String || f.model.Str == "" {
 		return gwerror.Param(gwerror.MissingField, "model", "'model' is required and must be a non-empty string")
 	}

@@ -34,6 +34,8 @@ func walk(x *pipeline.Exchange, root gjson.Result) fields {
 			f.input = v
 		case "tools":
 			f.tools = v
+		case "prompt":
+			f.prompt = v
 		case "max_completion_tokens":
 			s.MaxTokens = int(v.Int()) // wins over the older max_tokens
 		case "max_tokens":

@@ -27,6 +27,11 @@ const (
 	APIEmbeddings     // POST /v1/embeddings
 	APIModels         // GET /v1/models
 	APIMessages       // POST /v1/messages (Anthropic-native clients)
+	// APIPrompt is a template call, POST /v1/prompts/{name} or
+	// /v1/prompts/{name}/versions/{v}. The prompt stage renders it into a
+	// chat completion request, after which the exchange is APIChat.
+	APIPrompt
+	APIPrompts // GET /v1/prompts
 )
 
 func (a API) String() string {
@@ -39,6 +44,10 @@ func (a API) String() string {
 		return "models"
 	case APIMessages:
 		return "anthropic_messages"
+	case APIPrompt:
+		return "prompt"
+	case APIPrompts:
+		return "prompts"
 	}
 	return "unknown"
 }
@@ -163,6 +172,12 @@ type Outcome struct {
 	// Priced is false when no price was known.
 	CostMicros int64
 	Priced     bool
+	// Usage is what the call was charged for: the provider's usage, or,
+	// when it reported none, the count the account stage made (Estimated
+	// set). Zero until the call is settled.
+	Usage translate.Usage
+	// Settled is set once the account stage charged the call.
+	Settled bool
 	// Cache is "hit" or "miss" when a response cache was consulted.
 	Cache string
 	// SavedMicros is what a cache hit would have cost at the provider.
@@ -347,7 +362,14 @@ func (m *Mutation) SetMetadata(k, v string) {
 }
 
 // Set appends a header to set.
-func (m *Mutation) Set(k, v string) { m.SetHeaders = append(m.SetHeaders, Header{k, v}) }
+func (m *Mutation) Set(k, v string) {
+	if m.SetHeaders == nil {
+		// A phase sets a handful; growing from one would reallocate
+		// three times.
+		m.SetHeaders = make([]Header, 0, 6)
+	}
+	m.SetHeaders = append(m.SetHeaders, Header{k, v})
+}
 
 // Remove appends a header to remove.
 func (m *Mutation) Remove(k string) { m.RemoveHeaders = append(m.RemoveHeaders, k) }

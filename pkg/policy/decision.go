@@ -21,6 +21,8 @@ type Decision struct {
 	Audit string
 	// Models are, for GET /v1/models, the models this caller may see.
 	Models []string
+	// Prompt is decision.prompt: what to do to the request's prompt.
+	Prompt Prompt
 	// DecisionID names this evaluation in the decision log, the audit record
 	// and the x-sluice-decision-id response header.
 	DecisionID string
@@ -45,6 +47,13 @@ type Route struct {
 	Sticky string
 	// Fallback targets are tried in order when the chosen one fails.
 	Fallback []Target
+}
+
+// Prompt is decision.prompt.
+type Prompt struct {
+	// Decorators name the configured system-prompt decorators to apply,
+	// in order.
+	Decorators []string
 }
 
 // Target is one entry of route.split or route.fallback.
@@ -93,4 +102,5 @@ var (
 	kLimitClass, kAudit, kSplit, kSticky = key("limit_class"), key("audit"), key("split"), key("sticky")
 	kFallback, kWeight, kUpstream        = key("fallback"), key("weight"), key("upstream")
 	kDownstream, kRedaction, kGuardrails = key("downstream"), key("redaction"), key("guardrails")
+	kPrompt, kDecorators                 = key("prompt"), key("decorators")
 )

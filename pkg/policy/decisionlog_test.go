@@ -180,7 +180,7 @@ func TestInputDocument(t *testing.T) {
 		},
 		Source:    Source{Address: "10.1.2.3", Port: 53122},
 		RouteName: "sluice",
-		Findings:  Findings{PII: PII{Types: []string{"EMAIL"}, Count: 1}, Injection: Injection{Score: 0.02}},
+		Findings:  Findings{PII: PII{Types: []string{"EMAIL"}, Count: 1}, Injection: Injection{Score: 0.02, Verdict: "benign", Signals: []string{"delimiter"}}},
 		Time:      time.Date(2026, 11, 21, 14, 3, 0, 0, time.UTC),
 	}
 	v, err := in.toAST(&builder{}, newTimeTerm(in.Time))

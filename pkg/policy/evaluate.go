@@ -90,13 +90,19 @@ func (e *Engine) eval(ctx context.Context, st *state, input ast.Value, now time.
 	cancel := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, cancel.Cancel)
 	defer stop()
-	return st.query.Eval(ctx,
+	vc := newEvalCache(st.consts)
+	rs, err := st.query.Eval(ctx,
 		rego.EvalParsedInput(input),
 		rego.EvalTime(now),
 		rego.EvalMetrics(noMetrics),
 		rego.EvalExternalCancel(cancel),
 		rego.EvalGenerateJSON(asTerm),
+		rego.EvalVirtualCache(vc),
 	)
+	if err == nil {
+		vc.commit()
+	}
+	return rs, err
 }
 
 // decide turns a result or error into the decision to enforce, and

@@ -74,6 +74,15 @@ type Request struct {
 	Images              int
 	// LastUserMessage is cut to MaxLastUserMessage bytes, on a rune boundary.
 	LastUserMessage string
+	// Template is the prompt template rendered into the request; empty
+	// names when none was.
+	Template Template
+}
+
+// Template is input.request.template.
+type Template struct {
+	Name    string
+	Version string
 }
 
 // Tools is input.request.tools.
@@ -104,6 +113,11 @@ type PII struct {
 // Injection is input.findings.injection.
 type Injection struct {
 	Score float64 // in [0, 1]
+	// Verdict is "injection" or "benign" at the configured threshold; ""
+	// when no detector ran.
+	Verdict string
+	// Signals name the heuristics that fired, such as override_phrase.
+	Signals []string
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a rune.

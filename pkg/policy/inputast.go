@@ -26,6 +26,11 @@ var (
 	kNames, kAddress, kPort, kPII, kTypes      = key("names"), key("address"), key("port"), key("pii"), key("types")
 	kInjection, kScore, kNow, kUnix            = key("injection"), key("score"), key("now"), key("unix")
 	kWeekday, kHour                            = key("weekday"), key("hour")
+	kVerdict, kSignals                         = key("verdict"), key("signals")
+	kTemplate, kVersionField                   = key("template"), key("version")
+
+	// noTemplate is input.request.template when no template was rendered.
+	noTemplate = ast.ObjectTerm(ast.Item(kName, emptyString), ast.Item(kVersionField, emptyString))
 
 	versionTerm = ast.StringTerm(InputVersion)
 	emptyString = ast.StringTerm("")
@@ -43,7 +48,7 @@ var knownStrings = func() map[string]*ast.Term {
 		"api_key", "jwt", "mtls", "header", "anonymous",
 		"chat_completions", "embeddings", "anthropic_messages", "models", "prompt",
 		"GET", "POST", "/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/models", "sluice",
-		"text", "json_object", "json_schema",
+		"text", "json_object", "json_schema", "benign", "injection",
 	} {
 		m[s] = ast.StringTerm(s)
 	}
@@ -219,7 +224,15 @@ func (r *Request) toAST(b *builder) (*ast.Term, error) {
 		)),
 		ast.Item(kImages, b.int(r.Images)),
 		ast.Item(kLastUserMessage, b.str(truncateUTF8(r.LastUserMessage, MaxLastUserMessage))),
+		ast.Item(kTemplate, r.Template.toAST(b)),
 	), nil
+}
+
+func (t *Template) toAST(b *builder) *ast.Term {
+	if t.Name == "" {
+		return noTemplate
+	}
+	return b.object(ast.Item(kName, b.str(t.Name)), ast.Item(kVersionField, b.str(t.Version)))
 }
 
 func (f *Findings) toAST(b *builder) *ast.Term {
@@ -230,6 +243,8 @@ func (f *Findings) toAST(b *builder) *ast.Term {
 		)),
 		ast.Item(kInjection, b.object(
 			ast.Item(kScore, b.float(f.Injection.Score)),
+			ast.Item(kVerdict, b.str(f.Injection.Verdict)),
+			ast.Item(kSignals, b.strings(f.Injection.Signals)),
 		)),
 	)
 }

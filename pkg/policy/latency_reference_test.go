@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -479,11 +480,27 @@ func TestReferencePolicyLatency(t *testing.T) {
 		}
 	}
 	t.Logf("%d tenants, %d keys, %d models: %d evaluations each", refTenants, refKeys, len(refModels), n)
+	// CPU time by kind of decision, before the slices are sorted.
+	kinds := make([]string, len(ins))
+	for i, in := range ins {
+		d, _ := engines[0].Evaluate(ctx, in)
+		kinds[i] = refKind(d)
+	}
+	byKind := map[string][]time.Duration{}
+	for i, d := range cpu[0] {
+		byKind[kinds[i%len(ins)]] = append(byKind[kinds[i%len(ins)]], d)
+	}
 	for j, name := range names {
 		t.Logf("%s:", name)
 		t.Logf("  wall: %s", refPercentiles(wall[j]))
 		if _, ok := threadCPU(); ok {
 			t.Logf("  cpu:  %s", refPercentiles(cpu[j]))
+		}
+	}
+	if _, ok := threadCPU(); ok {
+		t.Logf("cpu of %s, by kind of decision:", names[0])
+		for _, kind := range slices.Sorted(maps.Keys(byKind)) {
+			t.Logf("  %-20s %s", kind, refPercentiles(byKind[kind]))
 		}
 	}
 	t.Logf("decisions over the %d inputs: %s", len(ins), refCounts(outcomes))
@@ -538,6 +555,10 @@ func TestReferencePolicyProfile(t *testing.T) {
 	}
 	st := e.cur.Load()
 	ctx := context.Background()
+	// A serving engine has computed its constant rules already.
+	for _, in := range refInputs() {
+		_, _ = e.Evaluate(ctx, in)
+	}
 	prof := profiler.New()
 	steps := &refStepCounter{}
 	perInput, rulesPerInput := make([]int, len(ins)), make([]int, len(ins))
@@ -547,11 +568,13 @@ func TestReferencePolicyProfile(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, rulesBefore := steps.evals, steps.rules
+		vc := newEvalCache(st.consts)
 		_, err = st.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(in.Time),
-			rego.EvalQueryTracer(prof), rego.EvalQueryTracer(steps))
+			rego.EvalQueryTracer(prof), rego.EvalQueryTracer(steps), rego.EvalVirtualCache(vc))
 		if err != nil {
 			t.Fatal(err)
 		}
+		vc.commit()
 		perInput[i], rulesPerInput[i] = steps.evals-before, steps.rules-rulesBefore
 	}
 	order := make([]int, len(ins))

@@ -23,6 +23,7 @@ type compiled struct {
 	data     ast.Object // the policy's own data files, at their data paths
 	revision string     // content hash, or the bundle's revision
 	bundle   *bundleRef // set in bundle mode
+	consts   *constRules
 }
 
 // reserved are the data.sluice keys Sluice fills from its configuration.
@@ -113,7 +114,7 @@ func compile(b *bundle.Bundle, revision string) (*compiled, error) {
 	if err := checkReserved(c, obj); err != nil {
 		return nil, err
 	}
-	return &compiled{compiler: c, data: obj, revision: revision}, nil
+	return &compiled{compiler: c, data: obj, revision: revision, consts: findConstRules(c)}, nil
 }
 
 // checkReserved refuses data files and rules that would collide with the

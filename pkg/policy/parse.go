@@ -75,6 +75,9 @@ func parseDecision(t *ast.Term, n names) (*Decision, error) {
 	if d.Models, err = stringList(obj.Get(kModels), "models"); err != nil {
 		return nil, err
 	}
+	if d.Prompt, err = parsePrompt(obj.Get(kPrompt)); err != nil {
+		return nil, err
+	}
 	if d.Allow {
 		d.Status = 0
 	} else if d.Reason == "" {
@@ -346,4 +349,14 @@ func stringMapFunc(t *ast.Term, path string, key func(k, v string) (string, erro
 		return nil
 	})
 	return out, err
+}
+
+func parsePrompt(t *ast.Term) (Prompt, error) {
+	var p Prompt
+	obj, err := optObject(t, "prompt")
+	if err != nil || obj == nil {
+		return p, err
+	}
+	p.Decorators, err = stringList(obj.Get(kDecorators), "prompt.decorators")
+	return p, err
 }

@@ -19,6 +19,7 @@ type state struct {
 	policy  *compiled
 	names   names
 	strings map[string]*ast.Term // see builder
+	consts  *constCache
 	notices []string
 	// noticesErr is why data.sluice.notices could not be read.
 	noticesErr error
@@ -79,7 +80,7 @@ func build(ctx context.Context, query string, p *compiled, cfg *config) (*state,
 	if err != nil {
 		return nil, err
 	}
-	st := &state{query: pq, policy: p, names: cfg.names, strings: cfg.catalogue.strings}
+	st := &state{query: pq, policy: p, names: cfg.names, strings: cfg.catalogue.strings, consts: newConstCache(p.consts)}
 	notices, err := prepare(ctx, noticesQuery, p, store)
 	if err != nil {
 		return nil, err

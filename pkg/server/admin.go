@@ -33,6 +33,11 @@ func (s *Server) adminMux() *http.ServeMux {
 		_, _ = fmt.Fprintf(w, "ready config=%s\n", s.store.Load().Version)
 	})
 	mux.HandleFunc("GET /admin/usage", s.adminOnly(s.usage))
+	if h := s.tel.Handler(); h != nil {
+		// Metrics carry no secrets and are scraped without a token, like
+		// the health endpoints.
+		mux.Handle("GET /metrics", h)
+	}
 	return mux
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/extproc"
+	"github.com/sluice-gw/sluice/pkg/telemetry"
 )
 
 // grpcOverhead is the room above the body limit that an ext_proc message
@@ -36,6 +37,7 @@ type Server struct {
 	health  *health.Server
 	admin   *http.Server
 	path    string
+	tel     *telemetry.Telemetry // nil when telemetry is off
 }
 
 // New builds a server from a loaded config, bringing every stage to it.
@@ -48,6 +50,9 @@ func New(snap *config.Snapshot, path string, stages *Stages, log *slog.Logger) (
 	store.Swap(snap)
 	s := &Server{store: store, stages: stages, log: log, path: path, health: health.NewServer()}
 	s.extproc = extproc.New(stages.Pipelines, store.Load, log)
+	if err := s.observe(snap); err != nil {
+		return nil, err
+	}
 	msg := int(max(snap.Server.MaxRequestBodyBytes, snap.Server.MaxResponseBodyBytes)) + grpcOverhead
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(msg),
@@ -130,12 +135,19 @@ func (s *Server) shutdown() {
 	if err := s.stages.Close(); err != nil {
 		s.log.Error("closing stages", "err", err)
 	}
+	tctx, tcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer tcancel()
+	if err := s.tel.Shutdown(tctx); err != nil {
+		s.log.Warn("flushing telemetry", "err", err)
+	}
 }
 
 func (s *Server) watch(ctx context.Context) {
 	err := config.Watch(ctx, s.path, config.LoadOptions{ResolveSecrets: true},
 		func(snap *config.Snapshot) {
-			if err := s.stages.Reload(ctx, snap); err != nil {
+			err := s.stages.Reload(ctx, snap)
+			s.tel.Reloaded("config", err)
+			if err != nil {
 				s.log.Error("config reload rejected; keeping the last good config", "err", err)
 				return
 			}
@@ -146,6 +158,7 @@ func (s *Server) watch(ctx context.Context) {
 			}
 		},
 		func(err error) {
+			s.tel.Reloaded("config", err)
 			s.log.Error("config reload rejected; keeping the last good config", "err", err)
 		})
 	if err != nil && ctx.Err() == nil {
@@ -160,4 +173,22 @@ func Build(snap *config.Snapshot, path string, log *slog.Logger) (*Server, error
 		return nil, err
 	}
 	return New(snap, path, stages, log)
+}
+
+// observe sets up telemetry from the first config. Exporters and sampling
+// are fixed for the life of the process; labels and content capture
+// follow reloads.
+func (s *Server) observe(snap *config.Snapshot) error {
+	tel, err := telemetry.New(context.Background(), snap.Telemetry, telemetry.Options{Log: s.log})
+	if err != nil {
+		return err
+	}
+	if tel == nil {
+		return nil
+	}
+	s.tel = tel
+	s.extproc.Observe(tel)
+	tel.AuditDropped(s.stages.audit.Dropped)
+	s.stages.decide.OnPolicyReload(func(err error) { tel.Reloaded("policy", err) })
+	return nil
 }

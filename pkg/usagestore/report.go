@@ -54,7 +54,10 @@ func (s *Store) Rows(ctx context.Context, by []string, since time.Time) ([]budge
 				continue
 			}
 			dims := strings.Split(group, sep)
-			if len(dims) != 7 {
+			if len(dims) == 7 {
+				dims = append(dims, "") // written before templates were recorded
+			}
+			if len(dims) != 8 {
 				continue
 			}
 			values := make([]string, len(by))
@@ -120,6 +123,8 @@ func dimension(d string, dims []string, hour time.Time) string {
 		return dims[5]
 	case "status":
 		return dims[6]
+	case "template":
+		return dims[7]
 	case "hour":
 		return hour.Format("2006-01-02T15")
 	case "month":

@@ -3,7 +3,7 @@
 // whole deployment, and so that a replica's records outlive it.
 //
 // Records are summed per UTC hour and per group (tenant, team, key, user,
-// model, backend, status) in one Redis hash per hour. A replica merges
+// model, backend, status, template) in one Redis hash per hour. A replica merges
 // records into pending sums in memory and writes them in batches. A batch
 // is applied by one Lua script that first claims the batch's id, so a
 // batch retried after a lost reply is never counted twice. Writes that
@@ -302,7 +302,7 @@ func HourKey(prefix string, unixHour int64) string {
 }
 
 func groupOf(r *budget.UsageRecord) string {
-	return strings.Join([]string{r.Tenant, r.Team, r.Key, r.User, r.Model, r.Backend, strconv.Itoa(r.Status)}, sep)
+	return strings.Join([]string{r.Tenant, r.Team, r.Key, r.User, r.Model, r.Backend, strconv.Itoa(r.Status), r.Template}, sep)
 }
 
 func (g *sums) add(r *budget.UsageRecord) {

@@ -9,8 +9,10 @@ package sluice
 
 import data.sluice.access
 import data.sluice.authn
+import data.sluice.caller
 import data.sluice.content
 import data.sluice.eligibility
+import data.sluice.hours
 import data.sluice.network
 import data.sluice.routing
 
@@ -55,8 +57,11 @@ _clear if {
 }
 
 # An allow needs positive grounds: an admitted caller, and no stage denied.
-# Otherwise the first stage that denies decides.
-decision := _allow if {
+# Otherwise the first stage that denies decides. The common request is
+# settled first, by _plain, without assembling the route.
+decision := {"allow": true, "reasons": ["allow"]} if {
+	_plain
+} else := _allow if {
 	_clear
 } else := {
 	"allow": false,
@@ -66,6 +71,34 @@ decision := _allow if {
 } if {
 	_stage_denials
 }
+
+# _plain is the common request: an authenticated caller, nothing found in
+# the request, and a model it may use that no routing rule applies to. It
+# implies _clear and the second branch of _allow (for such a request
+# routing.untouched holds), so it decides exactly as they would, but
+# checks less: what depends only on the caller's tenant, team, roles and
+# key scope, the API and the model is one call of _plain_for, which Sluice
+# computes once per combination (see settings.overrides_of).
+_plain if {
+	caller.authenticated
+	not authn.key_expired
+	content.deny == set()
+	not content.needs_pii_safe
+	routing.no_downgrade
+	_plain_for(caller.tenant, caller.team, caller.roles, access.scopes, access.api, routing.requested, hours.lifted)
+}
+
+# _plain_for holds when, for such a caller, no network list is in force,
+# access denies nothing, and the request names a model it may use that
+# data routes nowhere else.
+_plain_for(tenant, team, roles, scopes, api, model, hours_lifted) if {
+	not network.lists_in_force_for(tenant)
+	access.denials_for(tenant, roles, scopes, api, true) == set()
+	api != "models"
+	model != ""
+	routing.plain_model(tenant, model)
+	eligibility.usable_for(tenant, team, "all_models" in caller.capabilities_of(tenant, roles), true, hours_lifted, model)
+} else := false
 
 # The allow is the models list for GET /v1/models, else the route. Its
 # reasons are allow followed by the routing rules that shaped the route,

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -13,6 +14,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/translate/deltatext"
 	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 type blockKind uint8
@@ -95,7 +97,9 @@ func (s *stream) event(ev sse.Event) error {
 	if !gjson.ValidBytes(data) {
 		return providererr.ErrMalformedEvent
 	}
-	root := gjson.ParseBytes(data)
+	// The event's data is the parser's buffer, reused for the next event:
+	// read it in place, and clone what outlives the event.
+	root := rawjson.Parse(data)
 	typ := root.Get("type").Str
 	if typ == "" {
 		typ = string(ev.Name)
@@ -117,7 +121,7 @@ func (s *stream) event(ev sse.Event) error {
 		s.messageStop()
 		return errStop
 	case "error":
-		return &eventError{typ: root.Get("error.type").Str, msg: root.Get("error.message").Str}
+		return &eventError{typ: strings.Clone(root.Get("error.type").Str), msg: strings.Clone(root.Get("error.message").Str)}
 	}
 	// ping, and event types added after this code was written, carry
 	// nothing a chat completion can show.
@@ -126,7 +130,7 @@ func (s *stream) event(ev sse.Event) error {
 
 func (s *stream) messageStart(msg gjson.Result) {
 	s.counts.update(msg.Get("usage"))
-	s.start(msg.Get("id").String(), msg.Get("model").String())
+	s.start(strings.Clone(msg.Get("id").String()), strings.Clone(msg.Get("model").String()))
 }
 
 // start emits the first chunk, which carries the assistant role. Any
@@ -228,7 +232,7 @@ func (s *stream) flushAll() {
 // versions repeat the input counts there, which then win.
 func (s *stream) messageDelta(root gjson.Result) {
 	if r := root.Get("delta.stop_reason"); r.Type == gjson.String {
-		s.stopReason = r.Str
+		s.stopReason = strings.Clone(r.Str)
 	}
 	s.counts.update(root.Get("usage"))
 	s.finish()

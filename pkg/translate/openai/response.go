@@ -6,6 +6,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Response passes the body through untouched and reads its usage.
@@ -13,5 +14,5 @@ func (tr *translator) Response(_ *translate.Request, body []byte) (*translate.Re
 	if !gjson.ValidBytes(body) || !isObject(body) {
 		return nil, gwerror.New(gwerror.UpstreamError, "provider %s returned a malformed response body", tr.provider)
 	}
-	return &translate.Response{Body: body, Usage: oaiwire.ParseUsage(gjson.GetBytes(body, "usage"))}, nil
+	return &translate.Response{Body: body, Usage: oaiwire.ParseUsage(rawjson.Get(body, "usage"))}, nil
 }

@@ -3,6 +3,7 @@ package openai
 import (
 	"bytes"
 	"errors"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -12,6 +13,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // errStop ends parsing after the terminator; it never leaves the package.
@@ -30,8 +32,9 @@ type stream struct {
 	parser    sse.Parser
 	usage     translate.Usage
 	out       []byte
-	done      bool  // [DONE] seen
-	err       error // terminal failure, reported once with its error event
+	spare     []byte // an output buffer never handed out, for the next chunk
+	done      bool   // [DONE] seen
+	err       error  // terminal failure, reported once with its error event
 }
 
 func newStream(p translate.Provider, req *translate.Request) *stream {
@@ -46,7 +49,7 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	s.out = oaiwire.OutBuffer(len(chunk))
+	s.out = s.outBuffer(len(chunk))
 	if !s.done {
 		if err := s.parser.Feed(chunk, s.event); err != nil && !errors.Is(err, errStop) {
 			var ue *upstreamEventError
@@ -61,7 +64,26 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 	if end && !s.done {
 		return s.fail(providererr.StreamEnded())
 	}
+	if bytes.Equal(s.out, chunk) {
+		// Whole events passed through untouched: hand back the chunk
+		// itself, so Envoy keeps the bytes it holds instead of being sent
+		// a copy, and keep the buffer, which nobody else has seen.
+		s.spare = s.out
+		return chunk, nil
+	}
 	return s.out, nil
+}
+
+// outBuffer is the buffer for a chunk's output: the last one again when
+// it was never handed out.
+func (s *stream) outBuffer(n int) []byte {
+	if s.spare != nil && cap(s.spare) >= 2*n {
+		b := s.spare[:0]
+		s.spare = nil
+		return b
+	}
+	s.spare = nil
+	return oaiwire.OutBuffer(n)
 }
 
 // fail appends the error event in OpenAI's shape and remembers the error.
@@ -86,14 +108,16 @@ func (s *stream) event(ev sse.Event) error {
 	if !gjson.ValidBytes(data) {
 		return providererr.ErrMalformedEvent
 	}
+	// The event's data is the parser's buffer, reused for the next event:
+	// read it in place, and clone what outlives the event.
 	if bytes.Contains(data, []byte(`"error"`)) {
-		if e := gjson.GetBytes(data, "error"); e.IsObject() {
+		if e := rawjson.Get(data, "error"); e.IsObject() {
 			// Already in OpenAI's shape: forward it and stop.
 			s.out = sse.AppendData(s.out, data)
-			return &upstreamEventError{msg: e.Get("message").String()}
+			return &upstreamEventError{msg: strings.Clone(e.Get("message").String())}
 		}
 	}
-	u := gjson.GetBytes(data, "usage")
+	u := rawjson.Get(data, "usage")
 	if u.IsObject() {
 		s.usage = oaiwire.ParseUsage(u)
 	}
@@ -120,7 +144,7 @@ func (s *stream) event(ev sse.Event) error {
 // hasChoices reports whether the chunk has a non-empty choices array.
 // vLLM sends the usage chunk with "choices":null or without the key.
 func hasChoices(data []byte) bool {
-	return gjson.GetBytes(data, "choices.0").Exists()
+	return rawjson.Get(data, "choices.0").Exists()
 }
 
 // upstreamEventError is an error event the provider sent in the stream.

@@ -1,7 +1,9 @@
 // Package rawjson writes JSON by appending to a byte slice, for translators
 // that build provider and client bodies without decoding anything into
 // structs: quoted strings, integers, object keys, compacted values, and the
-// role-grouped message lists that Gemini and Converse want. Values copied
+// role-grouped message lists that Gemini and Converse want. Sluice's other
+// hand-built JSON (audit records, edited request text, rendered templates)
+// encodes its strings here too. Values copied
 // from a validated input keep their raw encoding; only strings a translator
 // composes or decodes pass through AppendString.
 package rawjson
@@ -15,7 +17,7 @@ const hexDigits = "0123456789abcdef"
 
 // AppendString appends s as a JSON string. Bytes that are not valid UTF-8
 // become the escape \ufffd (U+FFFD), so the output is valid JSON whatever
-// bytes a provider or client sent.
+// bytes a provider or client sent; U+2028 and U+2029 are escaped too.
 func AppendString(dst []byte, s string) []byte {
 	return append(appendEscaped(append(dst, '"'), s), '"')
 }
@@ -65,6 +67,15 @@ func appendEscaped(dst []byte, s string) []byte {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
 			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			// Valid JSON, but line ends to JavaScript: escaped so that an
+			// audit line or SSE event can be embedded in a script as is.
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
 			start = i
 			continue
 		}

@@ -13,67 +13,113 @@ import data.sluice.settings
 
 api := object.get(input, ["request", "api"], "")
 
+# The request-level denials depend on the caller's tenant, roles and key
+# scope, on the API and on whether the caller is authenticated, and on
+# nothing else in the request: denials_for works them out once for each
+# combination (see settings.overrides_of).
+deny contains denial if {
+	some denial in denials_for(caller.tenant, caller.roles, scopes, api, authenticated)
+}
+
+# scopes is the key's scope label in a list, or [] when it has none.
+scopes := [scope] if {
+	scope := caller.scope
+} else := []
+
+denials_for(tenant, roles, scopes, api, authenticated) := ((_api_denials(tenant, api) | _tenant_denials(tenant, authenticated)) | _role_denials(tenant, roles, api)) | _scope_denials(tenant, scopes, api)
+
 # The APIs this policy knows how to judge, unless the apis knob says
 # otherwise. An API added to Sluice later is refused until someone decides
 # what the policy should say about it.
-deny contains {
-	"id": "api_not_enabled",
-	"status": 403,
-	"reason": sprintf("the %s API is not enabled", [api]),
-} if {
-	not api in settings.value(["apis"], ["chat_completions", "embeddings", "anthropic_messages", "models", "prompt"])
-}
+_api_denials(tenant, api) := {denial} if {
+	not api in settings.value_of(tenant, ["apis"], ["chat_completions", "embeddings", "anthropic_messages", "models", "prompt"])
+	denial := {
+		"id": "api_not_enabled",
+		"status": 403,
+		"reason": sprintf("the %s API is not enabled", [api]),
+	}
+} else := set()
 
 # Once tenants are configured every authenticated caller must belong to
 # one; a credential without a tenant would otherwise escape every
 # tenant-level rule.
-deny contains {
-	"id": "unknown_tenant",
-	"status": 403,
-	"reason": "the caller belongs to no configured tenant",
-} if {
-	caller.authenticated
+_tenant_denials(tenant, true) := {denial} if {
 	count(catalogue.tenants) > 0
-	not caller.known_tenant
-}
+	not data.sluice.tenants[tenant]
+	denial := {
+		"id": "unknown_tenant",
+		"status": 403,
+		"reason": "the caller belongs to no configured tenant",
+	}
+} else := set()
 
-deny contains {
-	"id": "role_list_only",
-	"status": 403,
-	"reason": sprintf("role %s may only list models", [concat(", ", sort(caller.roles))]),
-} if {
+_tenant_denials(_, false) := set()
+
+_role_denials(tenant, roles, api) := {denial} if {
 	api != "models"
-	caller.list_only
-}
+	caller.list_only_of(tenant, roles)
+	denial := {
+		"id": "role_list_only",
+		"status": 403,
+		"reason": sprintf("role %s may only list models", [concat(", ", sort(roles))]),
+	}
+} else := set()
 
 # A key labelled scope: <name> may only call the APIs key_scopes[<name>]
 # lists. A scope the policy does not know allows nothing: a typo in a
 # label must not widen a key.
-deny contains {
+_scope_denials(tenant, scopes, api) := {{
 	"id": "key_scope",
 	"status": 403,
 	"reason": sprintf("the API key's scope %q does not allow the %s API", [scope, api]),
-} if {
-	scope := caller.scope
-	not api in settings.list(["key_scopes", scope])
+} |
+	some scope in scopes
+	not api in settings.list_of(tenant, ["key_scopes", scope])
 }
 
 # The allowlists that bind this caller: undefined when there is none, or
 # when it is empty (which allows every model). Eligibility reads the
-# tenant's to list only the models it names.
+# tenant's to list only the models it names. Like everything per model
+# below, they are functions of the tenant and team (see
+# settings.overrides_of), computed once for each.
 tenant_allowlist := allowlist if {
-	allowlist := caller.tenant_record.models
-	is_array(allowlist)
-	count(allowlist) > 0
+	allowlist := tenant_allowlist_of(caller.tenant)
+	allowlist != []
 }
 
 team_allowlist := allowlist if {
-	allowlist := caller.team_record.models
-	is_array(allowlist)
-	count(allowlist) > 0
+	allowlist := team_allowlist_of(caller.tenant, caller.team)
+	allowlist != []
 }
 
-_all_models if "all_models" in caller.capabilities
+# tenant_allowlist_of and team_allowlist_of are [] when no allowlist binds.
+tenant_allowlist_of(tenant) := allowlist if {
+	record := data.sluice.tenants[tenant]
+	is_object(record)
+	allowlist := record.models
+	is_array(allowlist)
+	count(allowlist) > 0
+} else := []
+
+team_allowlist_of(tenant, team) := allowlist if {
+	record := data.sluice.tenants[tenant]
+	is_object(record)
+	team_record := record.teams[team]
+	is_object(team_record)
+	allowlist := team_record.models
+	is_array(allowlist)
+	count(allowlist) > 0
+} else := []
+
+# all_models and authenticated are true or false, never undefined, so
+# that they can be passed as arguments.
+default all_models := false
+
+all_models if "all_models" in caller.capabilities
+
+default authenticated := false
+
+authenticated if caller.authenticated
 
 # The tenant's allowlist is the platform's contract with the tenant, so no
 # role lifts it.
@@ -97,7 +143,7 @@ model_deny[model] contains {
 	catalogue.models[model]
 	allowlist := team_allowlist
 	not catalogue.listed(model, allowlist)
-	not _all_models
+	not all_models
 }
 
 # Anonymous callers (admitted only in development) may use the mock model
@@ -123,32 +169,37 @@ allows_every_model if {
 # model_allowed holds when no rule above denies model to this caller, for
 # a configured model. It is what eligibility asks on every routing step,
 # so it checks the caller's own restrictions first and never builds the
-# denials.
+# denials. The answer depends on the caller only through its tenant, team,
+# the all_models capability and whether it is authenticated, so it is
+# worked out once for each combination and model.
 model_allowed(_) if allows_every_model
 
-model_allowed(model) if {
-	_tenant_allows(model)
-	_team_allows(model)
-	_anonymous_allows(model)
-}
+model_allowed(model) if model_allowed_for(caller.tenant, caller.team, all_models, authenticated, model)
 
-_tenant_allows(model) if model in tenant_allowlist
+model_allowed_for(tenant, team, all_models, authenticated, model) if {
+	_tenant_allows(tenant_allowlist_of(tenant), model)
+	_team_allows(team_allowlist_of(tenant, team), all_models, model)
+	_anonymous_allows(authenticated, model)
+} else := false
 
-_tenant_allows(_) if not tenant_allowlist
+# An allowlist that binds nothing reaches these as the empty list.
+_tenant_allows(allowlist, model) if model in allowlist
 
-_tenant_allows(model) if catalogue.listed(model, tenant_allowlist)
+_tenant_allows([], _)
 
-_team_allows(_) if not team_allowlist
+_tenant_allows(allowlist, model) if catalogue.listed(model, allowlist)
 
-_team_allows(_) if _all_models
+_team_allows([], _, _)
 
-_team_allows(model) if model in team_allowlist
+_team_allows(_, true, _)
 
-_team_allows(model) if catalogue.listed(model, team_allowlist)
+_team_allows(allowlist, _, model) if model in allowlist
 
-_anonymous_allows(_) if caller.authenticated
+_team_allows(allowlist, _, model) if catalogue.listed(model, allowlist)
 
-_anonymous_allows(model) if catalogue.mock(model)
+_anonymous_allows(true, _)
+
+_anonymous_allows(_, model) if catalogue.mock(model)
 
 # allowed_among is the subset of models (configured models) this module
 # lets the caller use.

@@ -52,17 +52,26 @@ key_expired if {
 # is checked first because time.parse_rfc3339_ns raises an error, not
 # undefined, on text that is not a time.
 _before_expiry(expires_at) if {
-	is_string(expires_at)
-	regex.match(_rfc3339, expires_at)
-	time.parse_rfc3339_ns(expires_at) > now_ns
+	expiry := rfc3339_ns(expires_at)
+	is_number(expiry)
+	expiry > now_ns
 }
+
+# rfc3339_ns is a timestamp in nanoseconds, or false when it does not
+# parse. It depends on its argument alone, so each distinct timestamp (a
+# key's expiry, the request's second) is parsed once (see
+# settings.overrides_of).
+rfc3339_ns(text) := ns if {
+	is_string(text)
+	regex.match(_rfc3339, text)
+	ns := time.parse_rfc3339_ns(text)
+} else := false
 
 _rfc3339 := `^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`
 
 # The request's own timestamp keeps decisions reproducible in tests and
 # replays; the clock is only a stand-in when the input has none.
 now_ns := ns if {
-	is_string(input.time.now)
-	regex.match(_rfc3339, input.time.now)
-	ns := time.parse_rfc3339_ns(input.time.now)
+	ns := rfc3339_ns(input.time.now)
+	is_number(ns)
 } else := time.now_ns()

@@ -61,33 +61,42 @@ scope := labels.scope if {
 
 # Roles can come from a tenant's own identity provider (a JWT claim), so a
 # tenant that lists its roles only gets those honoured: its IdP cannot
-# mint a role the platform never granted it. The loops run over the
-# caller's roles (usually one), not over the tenant's list.
-roles := {role |
-	some role in object.get(input, ["identity", "roles"], [])
+# mint a role the platform never granted it. What roles grant depends on
+# the tenant and the roles alone, so these are functions of both, which
+# Sluice computes once per combination (see settings.overrides_of).
+roles := roles_of(tenant, object.get(input, ["identity", "roles"], []))
+
+roles_of(tenant, given) := {role |
+	some role in given
 	is_string(role)
-	role in object.get(tenant_record, "roles", [])
+	role in object.get(data.sluice.tenants, [tenant, "roles"], [])
 } if {
-	_tenant_lists_roles
+	_lists_roles(tenant)
 } else := {role |
-	some role in object.get(input, ["identity", "roles"], [])
+	some role in given
 	is_string(role)
 }
 
-_tenant_lists_roles if {
-	some role in object.get(tenant_record, "roles", [])
+_lists_roles(tenant) if {
+	record := data.sluice.tenants[tenant]
+	is_object(record)
+	some role in object.get(record, "roles", [])
 	is_string(role)
-}
+} else := false
 
 # capabilities are what the caller's roles grant, from the roles knob
 # (for example admin: all_models, any_hour; viewer: list_only).
-capabilities := {cap | some role in roles; some cap in settings.list(["roles", role])}
+capabilities := capabilities_of(tenant, roles)
+
+capabilities_of(tenant, roles) := {cap | some role in roles; some cap in settings.list_of(tenant, ["roles", role])}
 
 # Roles add up: a caller is list-only when it holds roles and every one of
 # them is a list-only role. A caller with no roles is an ordinary caller.
-list_only if {
+list_only if list_only_of(tenant, roles)
+
+list_only_of(tenant, roles) if {
 	count(roles) > 0
 	every role in roles {
-		"list_only" in settings.list(["roles", role])
+		"list_only" in settings.list_of(tenant, ["roles", role])
 	}
-}
+} else := false

@@ -6,6 +6,7 @@
 #   score is refused.
 package sluice.content
 
+import data.sluice.caller
 import data.sluice.settings
 
 # Types are compared in upper case so that data written as "email" still
@@ -22,9 +23,13 @@ blocked_pii := {name | some name in pii_types; name in _block_types}
 
 in_house_pii := {name | some name in pii_types; name in _in_house_types}
 
-_block_types := {upper(entry) | some entry in settings.list(["pii", "block_types"]); is_string(entry)}
+_block_types := types_of(caller.tenant, "block_types")
 
-_in_house_types := {upper(entry) | some entry in settings.list(["pii", "in_house_types"]); is_string(entry)}
+_in_house_types := types_of(caller.tenant, "in_house_types")
+
+# types_of is a tenant's list of PII types, upper-cased once per tenant
+# (see settings.overrides_of).
+types_of(tenant, list) := {upper(entry) | some entry in settings.list_of(tenant, ["pii", list]); is_string(entry)}
 
 needs_pii_safe if {
 	some name in pii_types

@@ -7,6 +7,7 @@
 package sluice.eligibility
 
 import data.sluice.access
+import data.sluice.caller
 import data.sluice.catalogue
 import data.sluice.hours
 import data.sluice.residency
@@ -23,11 +24,17 @@ denials[model] contains denial if some denial in residency.model_deny[model]
 # usable always has a value (true or false), so that a model asked about
 # twice (a keyword target that is also a fallback, say) is judged once,
 # even when it is not usable.
-usable(model) if {
+# What decides it (the caller's tenant, team, the all_models capability,
+# whether it is authenticated, whether business hours bind it now) is
+# passed to usable_for, which is computed once per combination and model
+# (see settings.overrides_of) and agrees with each module's model_allowed.
+usable(model) := usable_for(caller.tenant, caller.team, access.all_models, access.authenticated, hours.lifted, model)
+
+usable_for(tenant, team, all_models, authenticated, hours_lifted, model) if {
 	catalogue.models[model]
-	access.model_allowed(model)
-	hours.model_allowed(model)
-	residency.model_allowed(model)
+	access.model_allowed_for(tenant, team, all_models, authenticated, model)
+	hours.model_allowed_for(tenant, hours_lifted, model)
+	residency.model_allowed_for(tenant, model)
 } else := false
 
 # The caller's model list, for GET /v1/models: the models for which usable

@@ -24,23 +24,40 @@ _restricting if {
 	count(model_labels) > 0
 }
 
-restricted(model) if {
-	_restricting
+# Which models are restricted depends on the tenant's knobs and the
+# catalogue alone, so it is worked out once per tenant and model.
+restricted(model) if restricted_for(caller.tenant, model)
+
+restricted_for(tenant, model) if {
+	model_labels := settings.value_of(tenant, ["business_hours", "model_labels"], {})
+	is_object(model_labels)
+	count(model_labels) > 0
 	labels := catalogue.labels(model)
 	every name, value in model_labels {
 		labels[name] == value
 	}
-}
+} else := false
 
 # Hours are [start_hour, end_hour) in UTC, as input.time.hour is. An input
 # without a time is outside the window: fail closed. Only a day written as
 # a string counts, as in days.
-open_now if {
-	weekday := input.time.weekday
+open_now if open_at(caller.tenant, input.time.weekday, input.time.hour)
+
+# open_at depends on data alone, so it is worked out once per tenant and
+# hour of the week (see settings.overrides_of).
+open_at(tenant, weekday, hour) if {
 	is_string(weekday)
-	weekday in settings.list(["business_hours", "days"])
-	start_hour <= input.time.hour
-	input.time.hour < end_hour
+	window := window_of(tenant)
+	weekday in window.days
+	window.start_hour <= hour
+	hour < window.end_hour
+} else := false
+
+# window_of is the tenant's window, read from data once per tenant.
+window_of(tenant) := {
+	"days": settings.list_of(tenant, ["business_hours", "days"]),
+	"start_hour": settings.value_of(tenant, ["business_hours", "start_hour"], 0),
+	"end_hour": settings.value_of(tenant, ["business_hours", "end_hour"], 24),
 }
 
 # allows_every_model holds when nothing is closed to this caller right
@@ -73,6 +90,16 @@ model_deny[model] contains {
 model_allowed(_) if allows_every_model
 
 model_allowed(model) if not restricted(model)
+
+# lifted is allows_every_model as true or false, and model_allowed_for is
+# model_allowed with it and the tenant as arguments.
+default lifted := false
+
+lifted if allows_every_model
+
+model_allowed_for(_, true, _)
+
+model_allowed_for(tenant, false, model) if not restricted_for(tenant, model)
 
 # allowed_among is the subset of models (configured models) this module
 # lets the caller use now.

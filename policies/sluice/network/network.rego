@@ -6,6 +6,7 @@
 #   addition to the global one.
 package sluice.network
 
+import data.sluice.caller
 import data.sluice.settings
 
 address := object.get(input, ["source", "address"], "")
@@ -28,15 +29,18 @@ _list(knobs, name) := list if {
 } else := []
 
 # Most deployments set no list at all; then nothing below is evaluated.
-# The knobs are read here directly, so that a request with no list in
-# force costs this one rule.
-_lists_in_force if {
-	some knobs in [object.get(settings.policy, "network", {}), object.get(settings.overrides, "network", {})]
+# Whether a tenant has a list in force depends on data alone, so Sluice
+# works it out once per tenant, and a request with no list in force costs
+# one lookup.
+_lists_in_force if lists_in_force_for(caller.tenant)
+
+lists_in_force_for(tenant) if {
+	some knobs in [object.get(settings.policy, "network", {}), object.get(settings.overrides_of(tenant), "network", {})]
 	some name in ["deny_cidrs", "allow_cidrs"]
 	list := knobs[name]
 	is_array(list)
 	count(list) > 0
-}
+} else := false
 
 # An entry that is not a valid CIDR is skipped (and reported as a notice
 # at load time) rather than failing every request.

@@ -38,6 +38,21 @@ model_allowed(_) if allows_every_model
 
 model_allowed(model) if catalogue.region(model) == region
 
+# model_allowed_for is model_allowed for a caller of tenant.
+model_allowed_for(tenant, _) if not _enforced_for(tenant)
+
+model_allowed_for(tenant, model) if catalogue.region(model) == _region_of(tenant)
+
+_region_of(tenant) := object.get(data.sluice.tenants, [tenant, "region"], "") if {
+	is_object(data.sluice.tenants[tenant])
+} else := ""
+
+_enforced_for(tenant) if {
+	region := _region_of(tenant)
+	region != ""
+	region in settings.global(["residency", "regions"], [])
+}
+
 # allowed_among is the subset of models (configured models) this module
 # lets the caller use.
 allowed_among(models) := models if allows_every_model

@@ -9,6 +9,7 @@
 package sluice.routing
 
 import data.sluice.access
+import data.sluice.caller
 import data.sluice.catalogue
 import data.sluice.content
 import data.sluice.eligibility
@@ -83,21 +84,26 @@ _literal_keywords(keywords) if {
 }
 
 # A rule without from (or with an empty one) applies to every model.
-_applies_to_base(rule) if base in rule.from
+_applies_to(rule, model) if model in rule.from
 
-_applies_to_base(rule) if object.get(rule, "from", false) in {false, []}
+_applies_to(rule, _) if object.get(rule, "from", false) in {false, []}
 
 # The first matching rule in data order wins. The message is only scanned
 # for a rule that applies to the model and whose target the caller may
-# use.
+# use. Which rules apply to a model depends on data alone, so that list is
+# worked out once per tenant and model (see settings.overrides_of).
 keyword_rule := [rule |
-	some rule in settings.list(["keyword_routes"])
-	is_object(rule)
-	_applies_to_base(rule)
-	rule.model != base
+	some rule in keyword_candidates(caller.tenant, base)
 	servable(rule.model)
 	_keyword_hit(rule)
 ][0]
+
+keyword_candidates(tenant, model) := [rule |
+	some rule in settings.list_of(tenant, ["keyword_routes"])
+	is_object(rule)
+	_applies_to(rule, model)
+	rule.model != model
+]
 
 after_keyword := keyword_rule.model if {
 	keyword_rule
@@ -152,19 +158,26 @@ target := base if {
 	keyword_rule
 }
 
-_split_config := config if {
-	config := settings.value(["splits", target], {})
+_split_config := split_config(caller.tenant, target)
+
+split_config(tenant, model) := config if {
+	config := settings.value_of(tenant, ["splits", model], {})
 	is_object(config)
 } else := {}
 
-# A target's weight is checked before the caller's right to its model.
-split := [{"model": entry.model, "weight": entry.weight} |
-	some entry in object.get(_split_config, "targets", [])
+# A target's weight is checked (once per tenant and model) before the
+# caller's right to its model.
+split := [entry |
+	some entry in split_entries(caller.tenant, target)
+	servable(entry.model)
+	_affordable(entry.model)
+]
+
+split_entries(tenant, model) := [{"model": entry.model, "weight": entry.weight} |
+	some entry in object.get(split_config(tenant, model), "targets", [])
 	is_number(entry.weight)
 	entry.weight > 0
 	entry.weight == round(entry.weight)
-	servable(entry.model)
-	_affordable(entry.model)
 ]
 
 # A split needs two targets; with one left after filtering it is no split.
@@ -178,10 +191,14 @@ sticky := value if {
 } else := "user"
 
 fallback := [{"model": model} |
-	some model in settings.list(["fallbacks", target])
-	model != target
+	some model in fallback_candidates(caller.tenant, target)
 	servable(model)
 	_affordable(model)
+]
+
+fallback_candidates(tenant, model) := [candidate |
+	some candidate in settings.list_of(tenant, ["fallbacks", model])
+	candidate != model
 ]
 
 # untouched holds when no routing rule applies to the request: it goes to
@@ -195,6 +212,24 @@ untouched if {
 	not ab_split
 	fallback == []
 }
+
+# plain_model holds when data gives model no keyword route, no split and
+# no fallback for callers of tenant, and no_downgrade when the budget rule
+# leaves the requested model alone: for a request to a usable model that
+# needs no PII-safe model, base and target are then the requested model,
+# routing denies nothing, and untouched holds (see _plain in
+# decision.rego). plain_model depends on data alone, so it is computed once
+# per tenant and model.
+plain_model(tenant, model) if {
+	catalogue.exists(model)
+	keyword_candidates(tenant, model) == []
+	count(split_entries(tenant, model)) < 2
+	fallback_candidates(tenant, model) == []
+} else := false
+
+no_downgrade if not budget_low
+
+no_downgrade if settings.value(["budget", "cheaper", requested], "") == ""
 
 # route holds the fields of decision.route that apply: the serving model
 # when it is not the requested one and there is no split, the split, and

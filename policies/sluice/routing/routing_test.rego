@@ -268,3 +268,24 @@ test_malformed_split_is_no_split if {
 		with data.sluice.policy as policy
 	route == {}
 }
+
+# plain_model holds for a model that data routes nowhere else.
+test_plain_model if {
+	policy := fixtures.policy
+	routing.plain_model("acme", "claude-sonnet-4-5") with data.sluice.models as fixtures.models
+		with data.sluice.policy as policy
+	not routing.plain_model("acme", "gpt-4o") with data.sluice.models as fixtures.models # fallbacks
+		with data.sluice.policy as policy
+	not routing.plain_model("acme", "gpt-4o-mini") with data.sluice.models as fixtures.models # a split and a keyword route
+		with data.sluice.policy as policy
+	not routing.plain_model("acme", "gpt-5") with data.sluice.models as fixtures.models # unknown
+		with data.sluice.policy as policy
+}
+
+test_no_downgrade if {
+	low := _ask("claude-sonnet-4-5", {"usage": {"budget": {"remaining_fraction": 0.05}}})
+	routing.no_downgrade with input as low with data.sluice.policy as fixtures.policy # nothing cheaper
+	routing.no_downgrade with input as _ask("gpt-4o", {}) with data.sluice.policy as fixtures.policy # budget not low
+	not routing.no_downgrade with input as object.union(low, {"request": {"model": "gpt-4o"}})
+		with data.sluice.policy as fixtures.policy
+}

@@ -61,7 +61,33 @@ type Config struct {
 	// BudgetWebhook receives every 50, 80 and 100% crossing of a budget.
 	BudgetWebhook *BudgetWebhook `protobuf:"bytes,11,opt,name=budget_webhook,json=budgetWebhook,proto3" json:"budget_webhook,omitempty"`
 	// Prices override or extend the built-in price table that costs requests.
-	Prices        []*Price `protobuf:"bytes,12,rep,name=prices,proto3" json:"prices,omitempty"`
+	Prices []*Price `protobuf:"bytes,12,rep,name=prices,proto3" json:"prices,omitempty"`
+	// DataProtection inspects request text before a provider sees it: PII
+	// and secret detection with an action per entity type, prompt-injection
+	// scoring, invisible-character stripping and canary tokens. Absent: none
+	// of it runs.
+	DataProtection *DataProtection `protobuf:"bytes,13,opt,name=data_protection,json=dataProtection,proto3" json:"data_protection,omitempty"`
+	// Guardrails check what a model answers before the client sees it:
+	// banned phrases and patterns, PII and secrets, a leaked canary,
+	// conformance to a requested JSON schema, and an external moderation
+	// service. Absent: no output checks; pseudonymized values are still
+	// restored.
+	Guardrails *Guardrails `protobuf:"bytes,14,opt,name=guardrails,proto3" json:"guardrails,omitempty"`
+	// Telemetry configures OpenTelemetry traces and metrics, and the
+	// Prometheus /metrics endpoint on the admin port. Absent: off, unless
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	Telemetry *Telemetry `protobuf:"bytes,15,opt,name=telemetry,proto3" json:"telemetry,omitempty"`
+	// Audit writes one tamper-evident record per request (JSON Lines) to
+	// stdout, a rotating file or OTLP logs. Absent: no audit trail.
+	Audit *Audit `protobuf:"bytes,16,opt,name=audit,proto3" json:"audit,omitempty"`
+	// Templates are managed prompts: named, versioned system and user
+	// messages with typed variables, each served as POST /v1/prompts/{name},
+	// and the system-prompt decorators a policy may apply. Absent: none.
+	Templates *Templates `protobuf:"bytes,17,opt,name=templates,proto3" json:"templates,omitempty"`
+	// Cache answers a repeated chat completion from a stored response
+	// instead of calling the provider again: in process memory by default,
+	// or in the Redis of state.redis so that replicas share it. Absent: off.
+	Cache         *Cache `protobuf:"bytes,18,opt,name=cache,proto3" json:"cache,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -176,6 +202,48 @@ func (x *Config) GetBudgetWebhook() *BudgetWebhook {
 func (x *Config) GetPrices() []*Price {
 	if x != nil {
 		return x.Prices
+	}
+	return nil
+}
+
+func (x *Config) GetDataProtection() *DataProtection {
+	if x != nil {
+		return x.DataProtection
+	}
+	return nil
+}
+
+func (x *Config) GetGuardrails() *Guardrails {
+	if x != nil {
+		return x.Guardrails
+	}
+	return nil
+}
+
+func (x *Config) GetTelemetry() *Telemetry {
+	if x != nil {
+		return x.Telemetry
+	}
+	return nil
+}
+
+func (x *Config) GetAudit() *Audit {
+	if x != nil {
+		return x.Audit
+	}
+	return nil
+}
+
+func (x *Config) GetTemplates() *Templates {
+	if x != nil {
+		return x.Templates
+	}
+	return nil
+}
+
+func (x *Config) GetCache() *Cache {
+	if x != nil {
+		return x.Cache
 	}
 	return nil
 }
@@ -2291,11 +2359,2399 @@ func (x *FallbackChain) GetBackends() []string {
 	return nil
 }
 
+// Telemetry configures OpenTelemetry traces and metrics. Values set here win
+// over the standard OTEL_* environment variables; what is left unset is
+// read from them.
+type Telemetry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled turns telemetry off when false. Default true once the section
+	// is present. OTEL_SDK_DISABLED=true turns it off whatever this says.
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// service_name is the service.name resource attribute. Default
+	// OTEL_SERVICE_NAME, else "sluice".
+	ServiceName string `protobuf:"bytes,2,opt,name=service_name,json=serviceName,proto3" json:"service_name,omitempty"`
+	// resource_attributes are added to the resource, over
+	// OTEL_RESOURCE_ATTRIBUTES.
+	ResourceAttributes map[string]string `protobuf:"bytes,3,rep,name=resource_attributes,json=resourceAttributes,proto3" json:"resource_attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// otlp is where traces (and metrics, when metrics.otlp is on) go.
+	Otlp *TelemetryOTLP `protobuf:"bytes,4,opt,name=otlp,proto3" json:"otlp,omitempty"`
+	// traces configures spans.
+	Traces *TelemetryTraces `protobuf:"bytes,5,opt,name=traces,proto3" json:"traces,omitempty"`
+	// metrics configures instruments and their labels.
+	Metrics *TelemetryMetrics `protobuf:"bytes,6,opt,name=metrics,proto3" json:"metrics,omitempty"`
+	// capture_content records prompts and completions on spans, with PII
+	// masked. Default false: content is never recorded.
+	CaptureContent bool `protobuf:"varint,7,opt,name=capture_content,json=captureContent,proto3" json:"capture_content,omitempty"`
+	// capture_content_max_bytes bounds each recorded text. Default 4096.
+	CaptureContentMaxBytes *int64 `protobuf:"varint,8,opt,name=capture_content_max_bytes,json=captureContentMaxBytes,proto3,oneof" json:"capture_content_max_bytes,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *Telemetry) Reset() {
+	*x = Telemetry{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Telemetry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Telemetry) ProtoMessage() {}
+
+func (x *Telemetry) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Telemetry.ProtoReflect.Descriptor instead.
+func (*Telemetry) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Telemetry) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *Telemetry) GetServiceName() string {
+	if x != nil {
+		return x.ServiceName
+	}
+	return ""
+}
+
+func (x *Telemetry) GetResourceAttributes() map[string]string {
+	if x != nil {
+		return x.ResourceAttributes
+	}
+	return nil
+}
+
+func (x *Telemetry) GetOtlp() *TelemetryOTLP {
+	if x != nil {
+		return x.Otlp
+	}
+	return nil
+}
+
+func (x *Telemetry) GetTraces() *TelemetryTraces {
+	if x != nil {
+		return x.Traces
+	}
+	return nil
+}
+
+func (x *Telemetry) GetMetrics() *TelemetryMetrics {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *Telemetry) GetCaptureContent() bool {
+	if x != nil {
+		return x.CaptureContent
+	}
+	return false
+}
+
+func (x *Telemetry) GetCaptureContentMaxBytes() int64 {
+	if x != nil && x.CaptureContentMaxBytes != nil {
+		return *x.CaptureContentMaxBytes
+	}
+	return 0
+}
+
+// TelemetryOTLP is an OTLP exporter's destination.
+type TelemetryOTLP struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// endpoint is host:port for grpc, or a URL for http/protobuf. Default
+	// OTEL_EXPORTER_OTLP_ENDPOINT; empty: nothing is exported by OTLP.
+	Endpoint string `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// protocol is grpc or http/protobuf. Default OTEL_EXPORTER_OTLP_PROTOCOL,
+	// else grpc.
+	Protocol string `protobuf:"bytes,2,opt,name=protocol,proto3" json:"protocol,omitempty"`
+	// insecure sends without TLS.
+	Insecure bool `protobuf:"varint,3,opt,name=insecure,proto3" json:"insecure,omitempty"`
+	// timeout bounds one export. Default 10s.
+	Timeout       *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TelemetryOTLP) Reset() {
+	*x = TelemetryOTLP{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TelemetryOTLP) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TelemetryOTLP) ProtoMessage() {}
+
+func (x *TelemetryOTLP) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TelemetryOTLP.ProtoReflect.Descriptor instead.
+func (*TelemetryOTLP) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *TelemetryOTLP) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *TelemetryOTLP) GetProtocol() string {
+	if x != nil {
+		return x.Protocol
+	}
+	return ""
+}
+
+func (x *TelemetryOTLP) GetInsecure() bool {
+	if x != nil {
+		return x.Insecure
+	}
+	return false
+}
+
+func (x *TelemetryOTLP) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+// TelemetryTraces configures spans.
+type TelemetryTraces struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled turns tracing off when false. Default true when an OTLP
+	// endpoint is known.
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// sampling_ratio is the share of new traces sampled, in [0, 1]; a request
+	// whose traceparent is sampled is always sampled (parent-based). Default
+	// OTEL_TRACES_SAMPLER_ARG when OTEL_TRACES_SAMPLER is parentbased_traceidratio,
+	// else 1.
+	SamplingRatio *float64 `protobuf:"fixed64,2,opt,name=sampling_ratio,json=samplingRatio,proto3,oneof" json:"sampling_ratio,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TelemetryTraces) Reset() {
+	*x = TelemetryTraces{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TelemetryTraces) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TelemetryTraces) ProtoMessage() {}
+
+func (x *TelemetryTraces) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TelemetryTraces.ProtoReflect.Descriptor instead.
+func (*TelemetryTraces) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TelemetryTraces) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *TelemetryTraces) GetSamplingRatio() float64 {
+	if x != nil && x.SamplingRatio != nil {
+		return *x.SamplingRatio
+	}
+	return 0
+}
+
+// TelemetryMetrics configures instruments.
+type TelemetryMetrics struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// prometheus serves /metrics on the admin port. Default true.
+	Prometheus *bool `protobuf:"varint,1,opt,name=prometheus,proto3,oneof" json:"prometheus,omitempty"`
+	// otlp also pushes metrics to the OTLP endpoint. Default false.
+	Otlp bool `protobuf:"varint,2,opt,name=otlp,proto3" json:"otlp,omitempty"`
+	// export_interval is the OTLP push period. Default 60s.
+	ExportInterval *durationpb.Duration `protobuf:"bytes,3,opt,name=export_interval,json=exportInterval,proto3" json:"export_interval,omitempty"`
+	// label_keys adds the API key id as a label. Default false: key ids are
+	// unbounded.
+	LabelKeys bool `protobuf:"varint,4,opt,name=label_keys,json=labelKeys,proto3" json:"label_keys,omitempty"`
+	// label_users adds the user as a label. Default false.
+	LabelUsers bool `protobuf:"varint,5,opt,name=label_users,json=labelUsers,proto3" json:"label_users,omitempty"`
+	// max_label_sets bounds the distinct label combinations kept per
+	// instrument set; past it, new combinations are counted as "other".
+	// Default 2000.
+	MaxLabelSets  *int64 `protobuf:"varint,6,opt,name=max_label_sets,json=maxLabelSets,proto3,oneof" json:"max_label_sets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TelemetryMetrics) Reset() {
+	*x = TelemetryMetrics{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TelemetryMetrics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TelemetryMetrics) ProtoMessage() {}
+
+func (x *TelemetryMetrics) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TelemetryMetrics.ProtoReflect.Descriptor instead.
+func (*TelemetryMetrics) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *TelemetryMetrics) GetPrometheus() bool {
+	if x != nil && x.Prometheus != nil {
+		return *x.Prometheus
+	}
+	return false
+}
+
+func (x *TelemetryMetrics) GetOtlp() bool {
+	if x != nil {
+		return x.Otlp
+	}
+	return false
+}
+
+func (x *TelemetryMetrics) GetExportInterval() *durationpb.Duration {
+	if x != nil {
+		return x.ExportInterval
+	}
+	return nil
+}
+
+func (x *TelemetryMetrics) GetLabelKeys() bool {
+	if x != nil {
+		return x.LabelKeys
+	}
+	return false
+}
+
+func (x *TelemetryMetrics) GetLabelUsers() bool {
+	if x != nil {
+		return x.LabelUsers
+	}
+	return false
+}
+
+func (x *TelemetryMetrics) GetMaxLabelSets() int64 {
+	if x != nil && x.MaxLabelSets != nil {
+		return *x.MaxLabelSets
+	}
+	return 0
+}
+
+// DataProtection is the request side of data protection. Every entity type
+// found is counted for the policy (input.findings) and handled by its
+// action: allow, log, mask, hash, pseudonymize or block. The policy may
+// override an action per request (decision.overrides.redaction).
+type DataProtection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// detectors lists the built-in entity types to look for, such as
+	// EMAIL_ADDRESS or AWS_ACCESS_KEY. Empty: every built-in type.
+	Detectors []string `protobuf:"bytes,1,rep,name=detectors,proto3" json:"detectors,omitempty"`
+	// actions maps an entity type (built-in or custom) to its action.
+	Actions map[string]string `protobuf:"bytes,2,rep,name=actions,proto3" json:"actions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// pii_action is the action of personal-data types not named in actions.
+	// Default "log".
+	PiiAction string `protobuf:"bytes,3,opt,name=pii_action,json=piiAction,proto3" json:"pii_action,omitempty"`
+	// secret_action is the action of credential types (API keys, tokens,
+	// private keys) not named in actions. Default "mask".
+	SecretAction string `protobuf:"bytes,4,opt,name=secret_action,json=secretAction,proto3" json:"secret_action,omitempty"`
+	// custom are detectors of the organisation's own entity types.
+	Custom []*CustomDetector `protobuf:"bytes,5,rep,name=custom,proto3" json:"custom,omitempty"`
+	// hash_key is where the HMAC key of the hash action is read from (env or
+	// file). Required when an action is hash.
+	HashKey *Credential `protobuf:"bytes,6,opt,name=hash_key,json=hashKey,proto3" json:"hash_key,omitempty"`
+	// strip_invisible removes zero-width, bidirectional-control and Unicode
+	// tag characters from the text sent upstream: they can hide instructions
+	// from a human reviewer. Default false.
+	StripInvisible bool `protobuf:"varint,7,opt,name=strip_invisible,json=stripInvisible,proto3" json:"strip_invisible,omitempty"`
+	// injection scores user text for prompt injection, for the policy.
+	Injection *InjectionDetection `protobuf:"bytes,8,opt,name=injection,proto3" json:"injection,omitempty"`
+	// canary adds a secret marker to the system prompt so that a response
+	// repeating the prompt can be caught.
+	Canary *Canary `protobuf:"bytes,9,opt,name=canary,proto3" json:"canary,omitempty"`
+	// presidio adds the findings of a Presidio analyzer (NER) to the
+	// built-in detectors'.
+	Presidio      *Presidio `protobuf:"bytes,10,opt,name=presidio,proto3" json:"presidio,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DataProtection) Reset() {
+	*x = DataProtection{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DataProtection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DataProtection) ProtoMessage() {}
+
+func (x *DataProtection) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DataProtection.ProtoReflect.Descriptor instead.
+func (*DataProtection) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *DataProtection) GetDetectors() []string {
+	if x != nil {
+		return x.Detectors
+	}
+	return nil
+}
+
+func (x *DataProtection) GetActions() map[string]string {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *DataProtection) GetPiiAction() string {
+	if x != nil {
+		return x.PiiAction
+	}
+	return ""
+}
+
+func (x *DataProtection) GetSecretAction() string {
+	if x != nil {
+		return x.SecretAction
+	}
+	return ""
+}
+
+func (x *DataProtection) GetCustom() []*CustomDetector {
+	if x != nil {
+		return x.Custom
+	}
+	return nil
+}
+
+func (x *DataProtection) GetHashKey() *Credential {
+	if x != nil {
+		return x.HashKey
+	}
+	return nil
+}
+
+func (x *DataProtection) GetStripInvisible() bool {
+	if x != nil {
+		return x.StripInvisible
+	}
+	return false
+}
+
+func (x *DataProtection) GetInjection() *InjectionDetection {
+	if x != nil {
+		return x.Injection
+	}
+	return nil
+}
+
+func (x *DataProtection) GetCanary() *Canary {
+	if x != nil {
+		return x.Canary
+	}
+	return nil
+}
+
+func (x *DataProtection) GetPresidio() *Presidio {
+	if x != nil {
+		return x.Presidio
+	}
+	return nil
+}
+
+// CustomDetector finds one entity type of the organisation's own, by
+// regular expression or by a list of phrases.
+type CustomDetector struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// type is the entity type reported, upper case, e.g. "EMPLOYEE_ID".
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// patterns are RE2 regular expressions.
+	Patterns []string `protobuf:"bytes,2,rep,name=patterns,proto3" json:"patterns,omitempty"`
+	// phrases are literal strings, such as project code names.
+	Phrases []string `protobuf:"bytes,3,rep,name=phrases,proto3" json:"phrases,omitempty"`
+	// case_insensitive matches patterns and phrases regardless of case.
+	CaseInsensitive bool `protobuf:"varint,4,opt,name=case_insensitive,json=caseInsensitive,proto3" json:"case_insensitive,omitempty"`
+	// validator checks each match: "" (none), "luhn" or "mod97".
+	Validator string `protobuf:"bytes,5,opt,name=validator,proto3" json:"validator,omitempty"`
+	// context_words near a match raise its score.
+	ContextWords []string `protobuf:"bytes,6,rep,name=context_words,json=contextWords,proto3" json:"context_words,omitempty"`
+	// score is the confidence of a match, in (0, 1]. Default 0.6 (0.85 with
+	// a context word nearby).
+	Score         *float64 `protobuf:"fixed64,7,opt,name=score,proto3,oneof" json:"score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomDetector) Reset() {
+	*x = CustomDetector{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomDetector) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomDetector) ProtoMessage() {}
+
+func (x *CustomDetector) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomDetector.ProtoReflect.Descriptor instead.
+func (*CustomDetector) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CustomDetector) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *CustomDetector) GetPatterns() []string {
+	if x != nil {
+		return x.Patterns
+	}
+	return nil
+}
+
+func (x *CustomDetector) GetPhrases() []string {
+	if x != nil {
+		return x.Phrases
+	}
+	return nil
+}
+
+func (x *CustomDetector) GetCaseInsensitive() bool {
+	if x != nil {
+		return x.CaseInsensitive
+	}
+	return false
+}
+
+func (x *CustomDetector) GetValidator() string {
+	if x != nil {
+		return x.Validator
+	}
+	return ""
+}
+
+func (x *CustomDetector) GetContextWords() []string {
+	if x != nil {
+		return x.ContextWords
+	}
+	return nil
+}
+
+func (x *CustomDetector) GetScore() float64 {
+	if x != nil && x.Score != nil {
+		return *x.Score
+	}
+	return 0
+}
+
+// InjectionDetection scores user-controlled text (user messages and tool
+// results) for prompt injection. The score and verdict go to the policy,
+// which decides what to do.
+type InjectionDetection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled turns scoring on. Default true when data_protection is set.
+	Enabled *bool `protobuf:"varint,1,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// threshold is the score from which the verdict is "injection", in
+	// (0, 1]. Default: the detector's calibrated threshold.
+	Threshold     *float64 `protobuf:"fixed64,2,opt,name=threshold,proto3,oneof" json:"threshold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InjectionDetection) Reset() {
+	*x = InjectionDetection{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InjectionDetection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InjectionDetection) ProtoMessage() {}
+
+func (x *InjectionDetection) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InjectionDetection.ProtoReflect.Descriptor instead.
+func (*InjectionDetection) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *InjectionDetection) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *InjectionDetection) GetThreshold() float64 {
+	if x != nil && x.Threshold != nil {
+		return *x.Threshold
+	}
+	return 0
+}
+
+// Canary adds a random per-request marker to the system prompt.
+type Canary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled turns canaries on. Default false.
+	Enabled       bool `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Canary) Reset() {
+	*x = Canary{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Canary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Canary) ProtoMessage() {}
+
+func (x *Canary) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Canary.ProtoReflect.Descriptor instead.
+func (*Canary) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *Canary) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+// Presidio calls an external Presidio analyzer for entities that patterns
+// cannot find, such as names and places.
+type Presidio struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// url is the analyzer's base URL, e.g. "http://presidio-analyzer:3000".
+	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// timeout bounds each call. Default 500ms.
+	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// failure_mode is what an unreachable analyzer does: "closed" (default,
+	// 503) or "open" (only the built-in detectors' findings count).
+	FailureMode string `protobuf:"bytes,3,opt,name=failure_mode,json=failureMode,proto3" json:"failure_mode,omitempty"`
+	// language is the analyzer's language. Default "en".
+	Language string `protobuf:"bytes,4,opt,name=language,proto3" json:"language,omitempty"`
+	// entities are the Presidio entity types to ask for. Empty: all.
+	Entities []string `protobuf:"bytes,5,rep,name=entities,proto3" json:"entities,omitempty"`
+	// score_threshold drops findings below it, in [0, 1]. Default 0.5.
+	ScoreThreshold *float64 `protobuf:"fixed64,6,opt,name=score_threshold,json=scoreThreshold,proto3,oneof" json:"score_threshold,omitempty"`
+	// api_key is where a bearer token for an analyzer behind an
+	// authenticating proxy is read from (env or file). Optional.
+	ApiKey        *Credential `protobuf:"bytes,7,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Presidio) Reset() {
+	*x = Presidio{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Presidio) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Presidio) ProtoMessage() {}
+
+func (x *Presidio) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Presidio.ProtoReflect.Descriptor instead.
+func (*Presidio) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *Presidio) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Presidio) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+func (x *Presidio) GetFailureMode() string {
+	if x != nil {
+		return x.FailureMode
+	}
+	return ""
+}
+
+func (x *Presidio) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *Presidio) GetEntities() []string {
+	if x != nil {
+		return x.Entities
+	}
+	return nil
+}
+
+func (x *Presidio) GetScoreThreshold() float64 {
+	if x != nil && x.ScoreThreshold != nil {
+		return *x.ScoreThreshold
+	}
+	return 0
+}
+
+func (x *Presidio) GetApiKey() *Credential {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
+// Audit configures the compliance audit trail: one JSON record per request,
+// hash-chained. See docs/audit.md.
+type Audit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// default_level is the detail recorded when the policy's decision names
+	// none: minimal, standard or full. Default standard.
+	DefaultLevel string `protobuf:"bytes,1,opt,name=default_level,json=defaultLevel,proto3" json:"default_level,omitempty"`
+	// stdout writes records to standard output.
+	Stdout bool `protobuf:"varint,2,opt,name=stdout,proto3" json:"stdout,omitempty"`
+	// file writes records to a rotating file; the chain continues across
+	// rotations and restarts.
+	File *AuditFile `protobuf:"bytes,3,opt,name=file,proto3" json:"file,omitempty"`
+	// otlp exports records as OpenTelemetry log records.
+	Otlp *AuditOtlp `protobuf:"bytes,4,opt,name=otlp,proto3" json:"otlp,omitempty"`
+	// queue_records bounds the records waiting for the writer. Default 4096.
+	QueueRecords *int64 `protobuf:"varint,5,opt,name=queue_records,json=queueRecords,proto3,oneof" json:"queue_records,omitempty"`
+	// queue_bytes bounds the bytes waiting for the writer. Default 16MiB.
+	QueueBytes *int64 `protobuf:"varint,6,opt,name=queue_bytes,json=queueBytes,proto3,oneof" json:"queue_bytes,omitempty"`
+	// hmac_key_env names a variable holding a key: the chain then links
+	// records with HMAC-SHA256 instead of plain SHA-256, so only key holders
+	// can recompute it.
+	HmacKeyEnv string `protobuf:"bytes,7,opt,name=hmac_key_env,json=hmacKeyEnv,proto3" json:"hmac_key_env,omitempty"`
+	// flush_timeout bounds how long shutdown waits, after draining requests,
+	// for queued records to be written. Default 5s.
+	FlushTimeout *durationpb.Duration `protobuf:"bytes,8,opt,name=flush_timeout,json=flushTimeout,proto3" json:"flush_timeout,omitempty"`
+	// payload captures masked request text at the full level.
+	Payload       *AuditPayload `protobuf:"bytes,9,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Audit) Reset() {
+	*x = Audit{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Audit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Audit) ProtoMessage() {}
+
+func (x *Audit) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Audit.ProtoReflect.Descriptor instead.
+func (*Audit) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *Audit) GetDefaultLevel() string {
+	if x != nil {
+		return x.DefaultLevel
+	}
+	return ""
+}
+
+func (x *Audit) GetStdout() bool {
+	if x != nil {
+		return x.Stdout
+	}
+	return false
+}
+
+func (x *Audit) GetFile() *AuditFile {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+func (x *Audit) GetOtlp() *AuditOtlp {
+	if x != nil {
+		return x.Otlp
+	}
+	return nil
+}
+
+func (x *Audit) GetQueueRecords() int64 {
+	if x != nil && x.QueueRecords != nil {
+		return *x.QueueRecords
+	}
+	return 0
+}
+
+func (x *Audit) GetQueueBytes() int64 {
+	if x != nil && x.QueueBytes != nil {
+		return *x.QueueBytes
+	}
+	return 0
+}
+
+func (x *Audit) GetHmacKeyEnv() string {
+	if x != nil {
+		return x.HmacKeyEnv
+	}
+	return ""
+}
+
+func (x *Audit) GetFlushTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.FlushTimeout
+	}
+	return nil
+}
+
+func (x *Audit) GetPayload() *AuditPayload {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+// AuditFile is the rotating audit file.
+type AuditFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// path is the file written; rotated files sit beside it, named
+	// <name>-<timestamp><ext>.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// max_bytes rotates the file before it grows past this size, in whole
+	// MiB. Default 100MiB.
+	MaxBytes *int64 `protobuf:"varint,2,opt,name=max_bytes,json=maxBytes,proto3,oneof" json:"max_bytes,omitempty"`
+	// rotate_every rotates the file once it is this old, whatever its size.
+	// Default: size only.
+	RotateEvery *durationpb.Duration `protobuf:"bytes,3,opt,name=rotate_every,json=rotateEvery,proto3" json:"rotate_every,omitempty"`
+	// max_age deletes rotated files older than this. Default: keep them.
+	MaxAge *durationpb.Duration `protobuf:"bytes,4,opt,name=max_age,json=maxAge,proto3" json:"max_age,omitempty"`
+	// max_backups deletes the oldest rotated files beyond this many.
+	// Default: keep them.
+	MaxBackups int64 `protobuf:"varint,5,opt,name=max_backups,json=maxBackups,proto3" json:"max_backups,omitempty"`
+	// compress gzips rotated files.
+	Compress      bool `protobuf:"varint,6,opt,name=compress,proto3" json:"compress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditFile) Reset() {
+	*x = AuditFile{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditFile) ProtoMessage() {}
+
+func (x *AuditFile) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditFile.ProtoReflect.Descriptor instead.
+func (*AuditFile) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *AuditFile) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *AuditFile) GetMaxBytes() int64 {
+	if x != nil && x.MaxBytes != nil {
+		return *x.MaxBytes
+	}
+	return 0
+}
+
+func (x *AuditFile) GetRotateEvery() *durationpb.Duration {
+	if x != nil {
+		return x.RotateEvery
+	}
+	return nil
+}
+
+func (x *AuditFile) GetMaxAge() *durationpb.Duration {
+	if x != nil {
+		return x.MaxAge
+	}
+	return nil
+}
+
+func (x *AuditFile) GetMaxBackups() int64 {
+	if x != nil {
+		return x.MaxBackups
+	}
+	return 0
+}
+
+func (x *AuditFile) GetCompress() bool {
+	if x != nil {
+		return x.Compress
+	}
+	return false
+}
+
+// AuditOtlp exports audit records as OpenTelemetry log records.
+type AuditOtlp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// endpoint is host:port (grpc) or a URL (http/protobuf).
+	Endpoint string `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// protocol is grpc or http/protobuf. Default grpc.
+	Protocol string `protobuf:"bytes,2,opt,name=protocol,proto3" json:"protocol,omitempty"`
+	// insecure sends without TLS.
+	Insecure bool `protobuf:"varint,3,opt,name=insecure,proto3" json:"insecure,omitempty"`
+	// headers are sent with every export, such as a tenant header of the
+	// log backend. Values are not secret: use the collector for credentials.
+	Headers       map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditOtlp) Reset() {
+	*x = AuditOtlp{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditOtlp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditOtlp) ProtoMessage() {}
+
+func (x *AuditOtlp) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditOtlp.ProtoReflect.Descriptor instead.
+func (*AuditOtlp) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *AuditOtlp) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *AuditOtlp) GetProtocol() string {
+	if x != nil {
+		return x.Protocol
+	}
+	return ""
+}
+
+func (x *AuditOtlp) GetInsecure() bool {
+	if x != nil {
+		return x.Insecure
+	}
+	return false
+}
+
+func (x *AuditOtlp) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+// AuditPayload is masked payload capture at the full level.
+type AuditPayload struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled captures the request text of requests audited at full level,
+	// with every PII and secret finding replaced by <TYPE>.
+	Enabled bool `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// max_bytes caps the captured text per request. Default 16KiB.
+	MaxBytes      *int64 `protobuf:"varint,2,opt,name=max_bytes,json=maxBytes,proto3,oneof" json:"max_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditPayload) Reset() {
+	*x = AuditPayload{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditPayload) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditPayload) ProtoMessage() {}
+
+func (x *AuditPayload) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditPayload.ProtoReflect.Descriptor instead.
+func (*AuditPayload) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *AuditPayload) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *AuditPayload) GetMaxBytes() int64 {
+	if x != nil && x.MaxBytes != nil {
+		return *x.MaxBytes
+	}
+	return 0
+}
+
+// Guardrails are the output checks. Streams are checked as they flow: text
+// that could still become part of a match is held back until it cannot,
+// and is never released unchecked.
+type Guardrails struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banned are phrase lists and patterns the output must not contain.
+	Banned []*GuardrailBanned `protobuf:"bytes,1,rep,name=banned,proto3" json:"banned,omitempty"`
+	// pii looks for personal data and secrets in the output. Absent: the
+	// output is not scanned for them.
+	Pii *GuardrailPii `protobuf:"bytes,2,opt,name=pii,proto3" json:"pii,omitempty"`
+	// canary_action is what a response containing the request's canary
+	// (data_protection.canary) does: block (default) or log.
+	CanaryAction string `protobuf:"bytes,3,opt,name=canary_action,json=canaryAction,proto3" json:"canary_action,omitempty"`
+	// json_schema checks the answer against the schema a request asked for
+	// with response_format {"type": "json_schema"}. Absent: not checked.
+	JsonSchema *GuardrailJsonSchema `protobuf:"bytes,4,opt,name=json_schema,json=jsonSchema,proto3" json:"json_schema,omitempty"`
+	// moderation asks an external service whether the output is harmful.
+	// Absent: not asked.
+	Moderation    *GuardrailModeration `protobuf:"bytes,5,opt,name=moderation,proto3" json:"moderation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Guardrails) Reset() {
+	*x = Guardrails{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Guardrails) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Guardrails) ProtoMessage() {}
+
+func (x *Guardrails) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Guardrails.ProtoReflect.Descriptor instead.
+func (*Guardrails) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Guardrails) GetBanned() []*GuardrailBanned {
+	if x != nil {
+		return x.Banned
+	}
+	return nil
+}
+
+func (x *Guardrails) GetPii() *GuardrailPii {
+	if x != nil {
+		return x.Pii
+	}
+	return nil
+}
+
+func (x *Guardrails) GetCanaryAction() string {
+	if x != nil {
+		return x.CanaryAction
+	}
+	return ""
+}
+
+func (x *Guardrails) GetJsonSchema() *GuardrailJsonSchema {
+	if x != nil {
+		return x.JsonSchema
+	}
+	return nil
+}
+
+func (x *Guardrails) GetModeration() *GuardrailModeration {
+	if x != nil {
+		return x.Moderation
+	}
+	return nil
+}
+
+// GuardrailBanned is one named list of banned phrases and patterns.
+type GuardrailBanned struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is required and unique: [a-z0-9_-]+. It is the type counted and
+	// audited when the rule matches.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// phrases match regardless of case, anywhere in the text.
+	Phrases []string `protobuf:"bytes,2,rep,name=phrases,proto3" json:"phrases,omitempty"`
+	// patterns are RE2 regular expressions whose matches have a bounded
+	// length (no *, + or open-ended {n,}), at most 256 bytes.
+	Patterns []string `protobuf:"bytes,3,rep,name=patterns,proto3" json:"patterns,omitempty"`
+	// action is block (default), mask or log.
+	Action        string `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GuardrailBanned) Reset() {
+	*x = GuardrailBanned{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuardrailBanned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuardrailBanned) ProtoMessage() {}
+
+func (x *GuardrailBanned) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuardrailBanned.ProtoReflect.Descriptor instead.
+func (*GuardrailBanned) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GuardrailBanned) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GuardrailBanned) GetPhrases() []string {
+	if x != nil {
+		return x.Phrases
+	}
+	return nil
+}
+
+func (x *GuardrailBanned) GetPatterns() []string {
+	if x != nil {
+		return x.Patterns
+	}
+	return nil
+}
+
+func (x *GuardrailBanned) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+// GuardrailPii scans the output for PII and secrets. Values Sluice itself
+// restored from pseudonyms are the client's own and are never flagged.
+type GuardrailPii struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// types are the entity types to look for. Empty: every built-in type.
+	Types []string `protobuf:"bytes,1,rep,name=types,proto3" json:"types,omitempty"`
+	// action is the action of types not named in actions: mask (default),
+	// log, block or allow.
+	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	// actions maps an entity type to its own action.
+	Actions       map[string]string `protobuf:"bytes,3,rep,name=actions,proto3" json:"actions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GuardrailPii) Reset() {
+	*x = GuardrailPii{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuardrailPii) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuardrailPii) ProtoMessage() {}
+
+func (x *GuardrailPii) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuardrailPii.ProtoReflect.Descriptor instead.
+func (*GuardrailPii) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GuardrailPii) GetTypes() []string {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+func (x *GuardrailPii) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *GuardrailPii) GetActions() map[string]string {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+// GuardrailJsonSchema checks structured output.
+type GuardrailJsonSchema struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// action is block (default) or log.
+	Action        string `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GuardrailJsonSchema) Reset() {
+	*x = GuardrailJsonSchema{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuardrailJsonSchema) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuardrailJsonSchema) ProtoMessage() {}
+
+func (x *GuardrailJsonSchema) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuardrailJsonSchema.ProtoReflect.Descriptor instead.
+func (*GuardrailJsonSchema) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *GuardrailJsonSchema) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+// GuardrailModeration is an external moderation service.
+type GuardrailModeration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind is openai (default): an OpenAI-compatible /moderations endpoint;
+	// or guard_model: a guard model such as Llama Guard behind an
+	// OpenAI-compatible /chat/completions endpoint.
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// endpoint is the API's base URL with its version prefix, such as
+	// "https://api.openai.com/v1". Required.
+	Endpoint string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// api_key is where the bearer token is read from. Absent: none is sent.
+	ApiKey *Credential `protobuf:"bytes,3,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	// model is the moderation or guard model to ask.
+	Model string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	// timeout bounds one check. Default 5s.
+	Timeout *durationpb.Duration `protobuf:"bytes,5,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// failure_mode is what a check that gets no verdict does: closed
+	// (default) treats it as flagged; open lets the output through.
+	FailureMode string `protobuf:"bytes,6,opt,name=failure_mode,json=failureMode,proto3" json:"failure_mode,omitempty"`
+	// stream_window_bytes is how a stream is checked. 0 (default): once, at
+	// its end, while the text flows unchecked; a flag then ends the stream
+	// with content_filter. Above 0: text is held back in windows of this
+	// many bytes and each window is checked before it is released.
+	StreamWindowBytes int64 `protobuf:"varint,7,opt,name=stream_window_bytes,json=streamWindowBytes,proto3" json:"stream_window_bytes,omitempty"`
+	// categories, when set, are the only categories that block.
+	Categories    []string `protobuf:"bytes,8,rep,name=categories,proto3" json:"categories,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GuardrailModeration) Reset() {
+	*x = GuardrailModeration{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuardrailModeration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuardrailModeration) ProtoMessage() {}
+
+func (x *GuardrailModeration) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuardrailModeration.ProtoReflect.Descriptor instead.
+func (*GuardrailModeration) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GuardrailModeration) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *GuardrailModeration) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *GuardrailModeration) GetApiKey() *Credential {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
+func (x *GuardrailModeration) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *GuardrailModeration) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+func (x *GuardrailModeration) GetFailureMode() string {
+	if x != nil {
+		return x.FailureMode
+	}
+	return ""
+}
+
+func (x *GuardrailModeration) GetStreamWindowBytes() int64 {
+	if x != nil {
+		return x.StreamWindowBytes
+	}
+	return 0
+}
+
+func (x *GuardrailModeration) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+// Templates are the managed prompts and decorators.
+type Templates struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// inline are templates written in this file.
+	Inline []*PromptTemplate `protobuf:"bytes,1,rep,name=inline,proto3" json:"inline,omitempty"`
+	// dir is a directory of template files (*.yaml, *.yml), each one
+	// PromptTemplate; files naming the same template add versions to it.
+	// It is watched: a changed file is loaded and swapped in, and a bad one
+	// keeps the last good set. Relative to the config file's directory.
+	Dir string `protobuf:"bytes,2,opt,name=dir,proto3" json:"dir,omitempty"`
+	// decorators are system-prompt texts the policy chooses per request
+	// (decision prompt.decorators).
+	Decorators    []*PromptDecorator `protobuf:"bytes,3,rep,name=decorators,proto3" json:"decorators,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Templates) Reset() {
+	*x = Templates{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Templates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Templates) ProtoMessage() {}
+
+func (x *Templates) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Templates.ProtoReflect.Descriptor instead.
+func (*Templates) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *Templates) GetInline() []*PromptTemplate {
+	if x != nil {
+		return x.Inline
+	}
+	return nil
+}
+
+func (x *Templates) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *Templates) GetDecorators() []*PromptDecorator {
+	if x != nil {
+		return x.Decorators
+	}
+	return nil
+}
+
+// PromptTemplate is one named template with its versions.
+type PromptTemplate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is how clients call it: lower case letters, digits, '_', '-'.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// description is listed by GET /v1/prompts.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// versions are the template's versions; a version is a short label such
+	// as "1" or "2024-06".
+	Versions []*PromptVersion `protobuf:"bytes,3,rep,name=versions,proto3" json:"versions,omitempty"`
+	// rollout splits unpinned calls between versions by weight, sticky per
+	// caller. Absent: the last version listed.
+	Rollout []*PromptRollout `protobuf:"bytes,4,rep,name=rollout,proto3" json:"rollout,omitempty"`
+	// access limits who may call and list the template. Absent: anyone the
+	// policy allows.
+	Access        *PromptAccess `protobuf:"bytes,5,opt,name=access,proto3" json:"access,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptTemplate) Reset() {
+	*x = PromptTemplate{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptTemplate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptTemplate) ProtoMessage() {}
+
+func (x *PromptTemplate) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptTemplate.ProtoReflect.Descriptor instead.
+func (*PromptTemplate) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *PromptTemplate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PromptTemplate) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *PromptTemplate) GetVersions() []*PromptVersion {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *PromptTemplate) GetRollout() []*PromptRollout {
+	if x != nil {
+		return x.Rollout
+	}
+	return nil
+}
+
+func (x *PromptTemplate) GetAccess() *PromptAccess {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
+// PromptAccess names the callers a template is for. A caller must match
+// every list that is set.
+type PromptAccess struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// tenants the caller's tenant must be one of.
+	Tenants []string `protobuf:"bytes,1,rep,name=tenants,proto3" json:"tenants,omitempty"`
+	// roles the caller must hold at least one of.
+	Roles         []string `protobuf:"bytes,2,rep,name=roles,proto3" json:"roles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptAccess) Reset() {
+	*x = PromptAccess{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptAccess) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptAccess) ProtoMessage() {}
+
+func (x *PromptAccess) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptAccess.ProtoReflect.Descriptor instead.
+func (*PromptAccess) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *PromptAccess) GetTenants() []string {
+	if x != nil {
+		return x.Tenants
+	}
+	return nil
+}
+
+func (x *PromptAccess) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+// PromptRollout is one version's share of unpinned calls.
+type PromptRollout struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version names one of the template's versions.
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// weight is the version's relative share; 0 takes it out of rotation.
+	Weight        int64 `protobuf:"varint,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptRollout) Reset() {
+	*x = PromptRollout{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptRollout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptRollout) ProtoMessage() {}
+
+func (x *PromptRollout) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptRollout.ProtoReflect.Descriptor instead.
+func (*PromptRollout) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *PromptRollout) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *PromptRollout) GetWeight() int64 {
+	if x != nil {
+		return x.Weight
+	}
+	return 0
+}
+
+// PromptVersion is one version of a template.
+type PromptVersion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version labels this version: letters, digits, '.', '_', '-', at most
+	// 32.
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// system is the system message; {{name}} inserts a variable. Optional.
+	System string `protobuf:"bytes,2,opt,name=system,proto3" json:"system,omitempty"`
+	// user is the user message. Required.
+	User string `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
+	// variables are the values a call supplies.
+	Variables []*PromptVariable `protobuf:"bytes,4,rep,name=variables,proto3" json:"variables,omitempty"`
+	// model is the public model the template calls. Required.
+	Model string `protobuf:"bytes,5,opt,name=model,proto3" json:"model,omitempty"`
+	// parameters are default request parameters: temperature, top_p,
+	// max_tokens, max_completion_tokens, seed, stop, presence_penalty,
+	// frequency_penalty.
+	Parameters *structpb.Struct `protobuf:"bytes,6,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	// response_format is a JSON Schema the answer must follow. The call is
+	// sent with response_format json_schema, and non-streamed answers carry
+	// the parsed JSON as "output".
+	ResponseFormat *structpb.Struct `protobuf:"bytes,7,opt,name=response_format,json=responseFormat,proto3" json:"response_format,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PromptVersion) Reset() {
+	*x = PromptVersion{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptVersion) ProtoMessage() {}
+
+func (x *PromptVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptVersion.ProtoReflect.Descriptor instead.
+func (*PromptVersion) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *PromptVersion) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *PromptVersion) GetSystem() string {
+	if x != nil {
+		return x.System
+	}
+	return ""
+}
+
+func (x *PromptVersion) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *PromptVersion) GetVariables() []*PromptVariable {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+func (x *PromptVersion) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *PromptVersion) GetParameters() *structpb.Struct {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *PromptVersion) GetResponseFormat() *structpb.Struct {
+	if x != nil {
+		return x.ResponseFormat
+	}
+	return nil
+}
+
+// PromptVariable is one typed variable.
+type PromptVariable struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is how the messages refer to it: {{name}}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// type is string (default), number, enum or json.
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// required makes a call without it a 400 (unless it has a default). An
+	// optional variable left out renders as empty text.
+	Required bool `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
+	// default is used when a call leaves the variable out.
+	Default *structpb.Value `protobuf:"bytes,4,opt,name=default,proto3" json:"default,omitempty"`
+	// max_length bounds a string or enum value, in characters, or a number's
+	// or json value's encoding, in bytes. 0: 65536, the most allowed.
+	MaxLength int64 `protobuf:"varint,5,opt,name=max_length,json=maxLength,proto3" json:"max_length,omitempty"`
+	// values are an enum's allowed values.
+	Values []string `protobuf:"bytes,6,rep,name=values,proto3" json:"values,omitempty"`
+	// schema is the JSON Schema a json value must satisfy.
+	Schema *structpb.Struct `protobuf:"bytes,7,opt,name=schema,proto3" json:"schema,omitempty"`
+	// description is listed by GET /v1/prompts.
+	Description   string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptVariable) Reset() {
+	*x = PromptVariable{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptVariable) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptVariable) ProtoMessage() {}
+
+func (x *PromptVariable) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptVariable.ProtoReflect.Descriptor instead.
+func (*PromptVariable) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *PromptVariable) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PromptVariable) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PromptVariable) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
+}
+
+func (x *PromptVariable) GetDefault() *structpb.Value {
+	if x != nil {
+		return x.Default
+	}
+	return nil
+}
+
+func (x *PromptVariable) GetMaxLength() int64 {
+	if x != nil {
+		return x.MaxLength
+	}
+	return 0
+}
+
+func (x *PromptVariable) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *PromptVariable) GetSchema() *structpb.Struct {
+	if x != nil {
+		return x.Schema
+	}
+	return nil
+}
+
+func (x *PromptVariable) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// PromptDecorator is a named system-prompt addition.
+type PromptDecorator struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is what the policy's decision names.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// position is prepend (a system message before every other message,
+	// default) or append (a system message right after the request's leading
+	// system or developer messages).
+	Position string `protobuf:"bytes,2,opt,name=position,proto3" json:"position,omitempty"`
+	// text is the system text added.
+	Text          string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptDecorator) Reset() {
+	*x = PromptDecorator{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptDecorator) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptDecorator) ProtoMessage() {}
+
+func (x *PromptDecorator) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptDecorator.ProtoReflect.Descriptor instead.
+func (*PromptDecorator) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *PromptDecorator) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PromptDecorator) GetPosition() string {
+	if x != nil {
+		return x.Position
+	}
+	return ""
+}
+
+func (x *PromptDecorator) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// Cache is the exact response cache, and the semantic cache beside it.
+type Cache struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// store is memory (default) or redis, which uses state.redis.
+	Store string `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	// ttl is how long a stored response is served. Default 1h.
+	Ttl *durationpb.Duration `protobuf:"bytes,2,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// max_entry_bytes is the largest response stored. Default 1MiB.
+	MaxEntryBytes *int64 `protobuf:"varint,3,opt,name=max_entry_bytes,json=maxEntryBytes,proto3,oneof" json:"max_entry_bytes,omitempty"`
+	// max_total_bytes bounds the memory store; the least recently used
+	// entries are evicted first. Default 256MiB.
+	MaxTotalBytes *int64 `protobuf:"varint,4,opt,name=max_total_bytes,json=maxTotalBytes,proto3,oneof" json:"max_total_bytes,omitempty"`
+	// cache_nondeterministic also stores requests sampled with a
+	// temperature above 0 or none (whose default is 1). Default false: only
+	// temperature 0 is cached.
+	CacheNondeterministic bool `protobuf:"varint,5,opt,name=cache_nondeterministic,json=cacheNondeterministic,proto3" json:"cache_nondeterministic,omitempty"`
+	// timeout bounds a lookup or store in Redis; a slow Redis is a miss.
+	// Default 50ms.
+	Timeout *durationpb.Duration `protobuf:"bytes,6,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// models override the settings above for some models.
+	Models []*CacheModel `protobuf:"bytes,7,rep,name=models,proto3" json:"models,omitempty"`
+	// semantic also serves a stored response to a request whose last user
+	// message means the same as a stored one's. Absent: exact matches only.
+	Semantic      *SemanticCache `protobuf:"bytes,8,opt,name=semantic,proto3" json:"semantic,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Cache) Reset() {
+	*x = Cache{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Cache) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Cache) ProtoMessage() {}
+
+func (x *Cache) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Cache.ProtoReflect.Descriptor instead.
+func (*Cache) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *Cache) GetStore() string {
+	if x != nil {
+		return x.Store
+	}
+	return ""
+}
+
+func (x *Cache) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *Cache) GetMaxEntryBytes() int64 {
+	if x != nil && x.MaxEntryBytes != nil {
+		return *x.MaxEntryBytes
+	}
+	return 0
+}
+
+func (x *Cache) GetMaxTotalBytes() int64 {
+	if x != nil && x.MaxTotalBytes != nil {
+		return *x.MaxTotalBytes
+	}
+	return 0
+}
+
+func (x *Cache) GetCacheNondeterministic() bool {
+	if x != nil {
+		return x.CacheNondeterministic
+	}
+	return false
+}
+
+func (x *Cache) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+func (x *Cache) GetModels() []*CacheModel {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+func (x *Cache) GetSemantic() *SemanticCache {
+	if x != nil {
+		return x.Semantic
+	}
+	return nil
+}
+
+// CacheModel overrides the cache settings for one model.
+type CacheModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// model is a configured model's name or alias. Required.
+	Model string `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
+	// enabled false never caches the model. Default true.
+	Enabled *bool `protobuf:"varint,2,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// ttl overrides cache.ttl.
+	Ttl *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// cache_nondeterministic overrides cache.cache_nondeterministic.
+	CacheNondeterministic *bool `protobuf:"varint,4,opt,name=cache_nondeterministic,json=cacheNondeterministic,proto3,oneof" json:"cache_nondeterministic,omitempty"`
+	// semantic_threshold overrides cache.semantic.threshold; 0 turns the
+	// semantic cache off for the model.
+	SemanticThreshold *float64 `protobuf:"fixed64,5,opt,name=semantic_threshold,json=semanticThreshold,proto3,oneof" json:"semantic_threshold,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *CacheModel) Reset() {
+	*x = CacheModel{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CacheModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CacheModel) ProtoMessage() {}
+
+func (x *CacheModel) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CacheModel.ProtoReflect.Descriptor instead.
+func (*CacheModel) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *CacheModel) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *CacheModel) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *CacheModel) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+func (x *CacheModel) GetCacheNondeterministic() bool {
+	if x != nil && x.CacheNondeterministic != nil {
+		return *x.CacheNondeterministic
+	}
+	return false
+}
+
+func (x *CacheModel) GetSemanticThreshold() float64 {
+	if x != nil && x.SemanticThreshold != nil {
+		return *x.SemanticThreshold
+	}
+	return 0
+}
+
+// SemanticCache embeds the last user message and looks for a stored
+// request within the threshold that shares everything else.
+type SemanticCache struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// backend names a configured backend whose OpenAI-compatible
+	// embeddings endpoint (and credential) computes embeddings. One of
+	// backend or endpoint is required.
+	Backend string `protobuf:"bytes,1,opt,name=backend,proto3" json:"backend,omitempty"`
+	// endpoint is the base URL of an OpenAI-compatible embeddings API
+	// (".../v1"), used with credential.
+	Endpoint string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// credential is the endpoint's API key. Optional.
+	Credential *Credential `protobuf:"bytes,3,opt,name=credential,proto3" json:"credential,omitempty"`
+	// model is the embedding model. Required.
+	Model string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	// threshold is the smallest cosine similarity served, in (0, 1].
+	// Default 0.95.
+	Threshold *float64 `protobuf:"fixed64,5,opt,name=threshold,proto3,oneof" json:"threshold,omitempty"`
+	// timeout bounds one embedding. Default 500ms.
+	Timeout *durationpb.Duration `protobuf:"bytes,6,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// fail_open treats an embedding error as a miss (default true); false
+	// answers 503.
+	FailOpen *bool `protobuf:"varint,7,opt,name=fail_open,json=failOpen,proto3,oneof" json:"fail_open,omitempty"`
+	// max_entries bounds the index. Default 10000.
+	MaxEntries    *int64 `protobuf:"varint,8,opt,name=max_entries,json=maxEntries,proto3,oneof" json:"max_entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SemanticCache) Reset() {
+	*x = SemanticCache{}
+	mi := &file_sluice_config_v1_config_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SemanticCache) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SemanticCache) ProtoMessage() {}
+
+func (x *SemanticCache) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_config_v1_config_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SemanticCache.ProtoReflect.Descriptor instead.
+func (*SemanticCache) Descriptor() ([]byte, []int) {
+	return file_sluice_config_v1_config_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *SemanticCache) GetBackend() string {
+	if x != nil {
+		return x.Backend
+	}
+	return ""
+}
+
+func (x *SemanticCache) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *SemanticCache) GetCredential() *Credential {
+	if x != nil {
+		return x.Credential
+	}
+	return nil
+}
+
+func (x *SemanticCache) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SemanticCache) GetThreshold() float64 {
+	if x != nil && x.Threshold != nil {
+		return *x.Threshold
+	}
+	return 0
+}
+
+func (x *SemanticCache) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+func (x *SemanticCache) GetFailOpen() bool {
+	if x != nil && x.FailOpen != nil {
+		return *x.FailOpen
+	}
+	return false
+}
+
+func (x *SemanticCache) GetMaxEntries() int64 {
+	if x != nil && x.MaxEntries != nil {
+		return *x.MaxEntries
+	}
+	return 0
+}
+
 var File_sluice_config_v1_config_proto protoreflect.FileDescriptor
 
 const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsluice/config/v1/config.proto\x12\x10sluice.config.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x05\n" +
+	"\x1dsluice/config/v1/config.proto\x12\x10sluice.config.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\a\n" +
 	"\x06Config\x120\n" +
 	"\x06server\x18\x01 \x01(\v2\x18.sluice.config.v1.ServerR\x06server\x120\n" +
 	"\x06limits\x18\x02 \x01(\v2\x18.sluice.config.v1.LimitsR\x06limits\x125\n" +
@@ -2309,7 +4765,15 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\abudgets\x18\n" +
 	" \x03(\v2\x18.sluice.config.v1.BudgetR\abudgets\x12F\n" +
 	"\x0ebudget_webhook\x18\v \x01(\v2\x1f.sluice.config.v1.BudgetWebhookR\rbudgetWebhook\x12/\n" +
-	"\x06prices\x18\f \x03(\v2\x17.sluice.config.v1.PriceR\x06prices\"\xba\x01\n" +
+	"\x06prices\x18\f \x03(\v2\x17.sluice.config.v1.PriceR\x06prices\x12I\n" +
+	"\x0fdata_protection\x18\r \x01(\v2 .sluice.config.v1.DataProtectionR\x0edataProtection\x12<\n" +
+	"\n" +
+	"guardrails\x18\x0e \x01(\v2\x1c.sluice.config.v1.GuardrailsR\n" +
+	"guardrails\x129\n" +
+	"\ttelemetry\x18\x0f \x01(\v2\x1b.sluice.config.v1.TelemetryR\ttelemetry\x12-\n" +
+	"\x05audit\x18\x10 \x01(\v2\x17.sluice.config.v1.AuditR\x05audit\x129\n" +
+	"\ttemplates\x18\x11 \x01(\v2\x1b.sluice.config.v1.TemplatesR\ttemplates\x12-\n" +
+	"\x05cache\x18\x12 \x01(\v2\x17.sluice.config.v1.CacheR\x05cache\"\xba\x01\n" +
 	"\x06Server\x12!\n" +
 	"\fgrpc_address\x18\x01 \x01(\tR\vgrpcAddress\x12#\n" +
 	"\radmin_address\x18\x02 \x01(\tR\fadminAddress\x12@\n" +
@@ -2494,7 +4958,242 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\x04path\x18\x02 \x01(\tR\x04path\"?\n" +
 	"\rFallbackChain\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
-	"\bbackends\x18\x02 \x03(\tR\bbackendsB;Z9github.com/sluice-gw/sluice/api/sluice/config/v1;configv1b\x06proto3"
+	"\bbackends\x18\x02 \x03(\tR\bbackends\"\xbb\x04\n" +
+	"\tTelemetry\x12\x1d\n" +
+	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12!\n" +
+	"\fservice_name\x18\x02 \x01(\tR\vserviceName\x12d\n" +
+	"\x13resource_attributes\x18\x03 \x03(\v23.sluice.config.v1.Telemetry.ResourceAttributesEntryR\x12resourceAttributes\x123\n" +
+	"\x04otlp\x18\x04 \x01(\v2\x1f.sluice.config.v1.TelemetryOTLPR\x04otlp\x129\n" +
+	"\x06traces\x18\x05 \x01(\v2!.sluice.config.v1.TelemetryTracesR\x06traces\x12<\n" +
+	"\ametrics\x18\x06 \x01(\v2\".sluice.config.v1.TelemetryMetricsR\ametrics\x12'\n" +
+	"\x0fcapture_content\x18\a \x01(\bR\x0ecaptureContent\x12>\n" +
+	"\x19capture_content_max_bytes\x18\b \x01(\x03H\x01R\x16captureContentMaxBytes\x88\x01\x01\x1aE\n" +
+	"\x17ResourceAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\n" +
+	"\n" +
+	"\b_enabledB\x1c\n" +
+	"\x1a_capture_content_max_bytes\"\x98\x01\n" +
+	"\rTelemetryOTLP\x12\x1a\n" +
+	"\bendpoint\x18\x01 \x01(\tR\bendpoint\x12\x1a\n" +
+	"\bprotocol\x18\x02 \x01(\tR\bprotocol\x12\x1a\n" +
+	"\binsecure\x18\x03 \x01(\bR\binsecure\x123\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"{\n" +
+	"\x0fTelemetryTraces\x12\x1d\n" +
+	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12*\n" +
+	"\x0esampling_ratio\x18\x02 \x01(\x01H\x01R\rsamplingRatio\x88\x01\x01B\n" +
+	"\n" +
+	"\b_enabledB\x11\n" +
+	"\x0f_sampling_ratio\"\x9c\x02\n" +
+	"\x10TelemetryMetrics\x12#\n" +
+	"\n" +
+	"prometheus\x18\x01 \x01(\bH\x00R\n" +
+	"prometheus\x88\x01\x01\x12\x12\n" +
+	"\x04otlp\x18\x02 \x01(\bR\x04otlp\x12B\n" +
+	"\x0fexport_interval\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x0eexportInterval\x12\x1d\n" +
+	"\n" +
+	"label_keys\x18\x04 \x01(\bR\tlabelKeys\x12\x1f\n" +
+	"\vlabel_users\x18\x05 \x01(\bR\n" +
+	"labelUsers\x12)\n" +
+	"\x0emax_label_sets\x18\x06 \x01(\x03H\x01R\fmaxLabelSets\x88\x01\x01B\r\n" +
+	"\v_prometheusB\x11\n" +
+	"\x0f_max_label_sets\"\xc1\x04\n" +
+	"\x0eDataProtection\x12\x1c\n" +
+	"\tdetectors\x18\x01 \x03(\tR\tdetectors\x12G\n" +
+	"\aactions\x18\x02 \x03(\v2-.sluice.config.v1.DataProtection.ActionsEntryR\aactions\x12\x1d\n" +
+	"\n" +
+	"pii_action\x18\x03 \x01(\tR\tpiiAction\x12#\n" +
+	"\rsecret_action\x18\x04 \x01(\tR\fsecretAction\x128\n" +
+	"\x06custom\x18\x05 \x03(\v2 .sluice.config.v1.CustomDetectorR\x06custom\x127\n" +
+	"\bhash_key\x18\x06 \x01(\v2\x1c.sluice.config.v1.CredentialR\ahashKey\x12'\n" +
+	"\x0fstrip_invisible\x18\a \x01(\bR\x0estripInvisible\x12B\n" +
+	"\tinjection\x18\b \x01(\v2$.sluice.config.v1.InjectionDetectionR\tinjection\x120\n" +
+	"\x06canary\x18\t \x01(\v2\x18.sluice.config.v1.CanaryR\x06canary\x126\n" +
+	"\bpresidio\x18\n" +
+	" \x01(\v2\x1a.sluice.config.v1.PresidioR\bpresidio\x1a:\n" +
+	"\fActionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xed\x01\n" +
+	"\x0eCustomDetector\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1a\n" +
+	"\bpatterns\x18\x02 \x03(\tR\bpatterns\x12\x18\n" +
+	"\aphrases\x18\x03 \x03(\tR\aphrases\x12)\n" +
+	"\x10case_insensitive\x18\x04 \x01(\bR\x0fcaseInsensitive\x12\x1c\n" +
+	"\tvalidator\x18\x05 \x01(\tR\tvalidator\x12#\n" +
+	"\rcontext_words\x18\x06 \x03(\tR\fcontextWords\x12\x19\n" +
+	"\x05score\x18\a \x01(\x01H\x00R\x05score\x88\x01\x01B\b\n" +
+	"\x06_score\"p\n" +
+	"\x12InjectionDetection\x12\x1d\n" +
+	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12!\n" +
+	"\tthreshold\x18\x02 \x01(\x01H\x01R\tthreshold\x88\x01\x01B\n" +
+	"\n" +
+	"\b_enabledB\f\n" +
+	"\n" +
+	"_threshold\"\"\n" +
+	"\x06Canary\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\"\xa5\x02\n" +
+	"\bPresidio\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x123\n" +
+	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12!\n" +
+	"\ffailure_mode\x18\x03 \x01(\tR\vfailureMode\x12\x1a\n" +
+	"\blanguage\x18\x04 \x01(\tR\blanguage\x12\x1a\n" +
+	"\bentities\x18\x05 \x03(\tR\bentities\x12,\n" +
+	"\x0fscore_threshold\x18\x06 \x01(\x01H\x00R\x0escoreThreshold\x88\x01\x01\x125\n" +
+	"\aapi_key\x18\a \x01(\v2\x1c.sluice.config.v1.CredentialR\x06apiKeyB\x12\n" +
+	"\x10_score_threshold\"\xb4\x03\n" +
+	"\x05Audit\x12#\n" +
+	"\rdefault_level\x18\x01 \x01(\tR\fdefaultLevel\x12\x16\n" +
+	"\x06stdout\x18\x02 \x01(\bR\x06stdout\x12/\n" +
+	"\x04file\x18\x03 \x01(\v2\x1b.sluice.config.v1.AuditFileR\x04file\x12/\n" +
+	"\x04otlp\x18\x04 \x01(\v2\x1b.sluice.config.v1.AuditOtlpR\x04otlp\x12(\n" +
+	"\rqueue_records\x18\x05 \x01(\x03H\x00R\fqueueRecords\x88\x01\x01\x12$\n" +
+	"\vqueue_bytes\x18\x06 \x01(\x03H\x01R\n" +
+	"queueBytes\x88\x01\x01\x12 \n" +
+	"\fhmac_key_env\x18\a \x01(\tR\n" +
+	"hmacKeyEnv\x12>\n" +
+	"\rflush_timeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\fflushTimeout\x128\n" +
+	"\apayload\x18\t \x01(\v2\x1e.sluice.config.v1.AuditPayloadR\apayloadB\x10\n" +
+	"\x0e_queue_recordsB\x0e\n" +
+	"\f_queue_bytes\"\xfe\x01\n" +
+	"\tAuditFile\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12 \n" +
+	"\tmax_bytes\x18\x02 \x01(\x03H\x00R\bmaxBytes\x88\x01\x01\x12<\n" +
+	"\frotate_every\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\vrotateEvery\x122\n" +
+	"\amax_age\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x06maxAge\x12\x1f\n" +
+	"\vmax_backups\x18\x05 \x01(\x03R\n" +
+	"maxBackups\x12\x1a\n" +
+	"\bcompress\x18\x06 \x01(\bR\bcompressB\f\n" +
+	"\n" +
+	"_max_bytes\"\xdf\x01\n" +
+	"\tAuditOtlp\x12\x1a\n" +
+	"\bendpoint\x18\x01 \x01(\tR\bendpoint\x12\x1a\n" +
+	"\bprotocol\x18\x02 \x01(\tR\bprotocol\x12\x1a\n" +
+	"\binsecure\x18\x03 \x01(\bR\binsecure\x12B\n" +
+	"\aheaders\x18\x04 \x03(\v2(.sluice.config.v1.AuditOtlp.HeadersEntryR\aheaders\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"X\n" +
+	"\fAuditPayload\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12 \n" +
+	"\tmax_bytes\x18\x02 \x01(\x03H\x00R\bmaxBytes\x88\x01\x01B\f\n" +
+	"\n" +
+	"_max_bytes\"\xad\x02\n" +
+	"\n" +
+	"Guardrails\x129\n" +
+	"\x06banned\x18\x01 \x03(\v2!.sluice.config.v1.GuardrailBannedR\x06banned\x120\n" +
+	"\x03pii\x18\x02 \x01(\v2\x1e.sluice.config.v1.GuardrailPiiR\x03pii\x12#\n" +
+	"\rcanary_action\x18\x03 \x01(\tR\fcanaryAction\x12F\n" +
+	"\vjson_schema\x18\x04 \x01(\v2%.sluice.config.v1.GuardrailJsonSchemaR\n" +
+	"jsonSchema\x12E\n" +
+	"\n" +
+	"moderation\x18\x05 \x01(\v2%.sluice.config.v1.GuardrailModerationR\n" +
+	"moderation\"s\n" +
+	"\x0fGuardrailBanned\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aphrases\x18\x02 \x03(\tR\aphrases\x12\x1a\n" +
+	"\bpatterns\x18\x03 \x03(\tR\bpatterns\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\"\xbf\x01\n" +
+	"\fGuardrailPii\x12\x14\n" +
+	"\x05types\x18\x01 \x03(\tR\x05types\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12E\n" +
+	"\aactions\x18\x03 \x03(\v2+.sluice.config.v1.GuardrailPii.ActionsEntryR\aactions\x1a:\n" +
+	"\fActionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"-\n" +
+	"\x13GuardrailJsonSchema\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\tR\x06action\"\xba\x02\n" +
+	"\x13GuardrailModeration\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x125\n" +
+	"\aapi_key\x18\x03 \x01(\v2\x1c.sluice.config.v1.CredentialR\x06apiKey\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\x123\n" +
+	"\atimeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12!\n" +
+	"\ffailure_mode\x18\x06 \x01(\tR\vfailureMode\x12.\n" +
+	"\x13stream_window_bytes\x18\a \x01(\x03R\x11streamWindowBytes\x12\x1e\n" +
+	"\n" +
+	"categories\x18\b \x03(\tR\n" +
+	"categories\"\x9a\x01\n" +
+	"\tTemplates\x128\n" +
+	"\x06inline\x18\x01 \x03(\v2 .sluice.config.v1.PromptTemplateR\x06inline\x12\x10\n" +
+	"\x03dir\x18\x02 \x01(\tR\x03dir\x12A\n" +
+	"\n" +
+	"decorators\x18\x03 \x03(\v2!.sluice.config.v1.PromptDecoratorR\n" +
+	"decorators\"\xf6\x01\n" +
+	"\x0ePromptTemplate\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12;\n" +
+	"\bversions\x18\x03 \x03(\v2\x1f.sluice.config.v1.PromptVersionR\bversions\x129\n" +
+	"\arollout\x18\x04 \x03(\v2\x1f.sluice.config.v1.PromptRolloutR\arollout\x126\n" +
+	"\x06access\x18\x05 \x01(\v2\x1e.sluice.config.v1.PromptAccessR\x06access\">\n" +
+	"\fPromptAccess\x12\x18\n" +
+	"\atenants\x18\x01 \x03(\tR\atenants\x12\x14\n" +
+	"\x05roles\x18\x02 \x03(\tR\x05roles\"A\n" +
+	"\rPromptRollout\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12\x16\n" +
+	"\x06weight\x18\x02 \x01(\x03R\x06weight\"\xa6\x02\n" +
+	"\rPromptVersion\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12\x16\n" +
+	"\x06system\x18\x02 \x01(\tR\x06system\x12\x12\n" +
+	"\x04user\x18\x03 \x01(\tR\x04user\x12>\n" +
+	"\tvariables\x18\x04 \x03(\v2 .sluice.config.v1.PromptVariableR\tvariables\x12\x14\n" +
+	"\x05model\x18\x05 \x01(\tR\x05model\x127\n" +
+	"\n" +
+	"parameters\x18\x06 \x01(\v2\x17.google.protobuf.StructR\n" +
+	"parameters\x12@\n" +
+	"\x0fresponse_format\x18\a \x01(\v2\x17.google.protobuf.StructR\x0eresponseFormat\"\x90\x02\n" +
+	"\x0ePromptVariable\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
+	"\brequired\x18\x03 \x01(\bR\brequired\x120\n" +
+	"\adefault\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\adefault\x12\x1d\n" +
+	"\n" +
+	"max_length\x18\x05 \x01(\x03R\tmaxLength\x12\x16\n" +
+	"\x06values\x18\x06 \x03(\tR\x06values\x12/\n" +
+	"\x06schema\x18\a \x01(\v2\x17.google.protobuf.StructR\x06schema\x12 \n" +
+	"\vdescription\x18\b \x01(\tR\vdescription\"U\n" +
+	"\x0fPromptDecorator\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bposition\x18\x02 \x01(\tR\bposition\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\"\xab\x03\n" +
+	"\x05Cache\x12\x14\n" +
+	"\x05store\x18\x01 \x01(\tR\x05store\x12+\n" +
+	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12+\n" +
+	"\x0fmax_entry_bytes\x18\x03 \x01(\x03H\x00R\rmaxEntryBytes\x88\x01\x01\x12+\n" +
+	"\x0fmax_total_bytes\x18\x04 \x01(\x03H\x01R\rmaxTotalBytes\x88\x01\x01\x125\n" +
+	"\x16cache_nondeterministic\x18\x05 \x01(\bR\x15cacheNondeterministic\x123\n" +
+	"\atimeout\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x124\n" +
+	"\x06models\x18\a \x03(\v2\x1c.sluice.config.v1.CacheModelR\x06models\x12;\n" +
+	"\bsemantic\x18\b \x01(\v2\x1f.sluice.config.v1.SemanticCacheR\bsemanticB\x12\n" +
+	"\x10_max_entry_bytesB\x12\n" +
+	"\x10_max_total_bytes\"\x9c\x02\n" +
+	"\n" +
+	"CacheModel\x12\x14\n" +
+	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1d\n" +
+	"\aenabled\x18\x02 \x01(\bH\x00R\aenabled\x88\x01\x01\x12+\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12:\n" +
+	"\x16cache_nondeterministic\x18\x04 \x01(\bH\x01R\x15cacheNondeterministic\x88\x01\x01\x122\n" +
+	"\x12semantic_threshold\x18\x05 \x01(\x01H\x02R\x11semanticThreshold\x88\x01\x01B\n" +
+	"\n" +
+	"\b_enabledB\x19\n" +
+	"\x17_cache_nondeterministicB\x15\n" +
+	"\x13_semantic_threshold\"\xe5\x02\n" +
+	"\rSemanticCache\x12\x18\n" +
+	"\abackend\x18\x01 \x01(\tR\abackend\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12<\n" +
+	"\n" +
+	"credential\x18\x03 \x01(\v2\x1c.sluice.config.v1.CredentialR\n" +
+	"credential\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\x12!\n" +
+	"\tthreshold\x18\x05 \x01(\x01H\x00R\tthreshold\x88\x01\x01\x123\n" +
+	"\atimeout\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12 \n" +
+	"\tfail_open\x18\a \x01(\bH\x01R\bfailOpen\x88\x01\x01\x12$\n" +
+	"\vmax_entries\x18\b \x01(\x03H\x02R\n" +
+	"maxEntries\x88\x01\x01B\f\n" +
+	"\n" +
+	"_thresholdB\f\n" +
+	"\n" +
+	"_fail_openB\x0e\n" +
+	"\f_max_entriesB;Z9github.com/sluice-gw/sluice/api/sluice/config/v1;configv1b\x06proto3"
 
 var (
 	file_sluice_config_v1_config_proto_rawDescOnce sync.Once
@@ -2508,7 +5207,7 @@ func file_sluice_config_v1_config_proto_rawDescGZIP() []byte {
 	return file_sluice_config_v1_config_proto_rawDescData
 }
 
-var file_sluice_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_sluice_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_sluice_config_v1_config_proto_goTypes = []any{
 	(*Config)(nil),                // 0: sluice.config.v1.Config
 	(*Server)(nil),                // 1: sluice.config.v1.Server
@@ -2536,15 +5235,48 @@ var file_sluice_config_v1_config_proto_goTypes = []any{
 	(*BundlePolling)(nil),         // 23: sluice.config.v1.BundlePolling
 	(*DecisionLog)(nil),           // 24: sluice.config.v1.DecisionLog
 	(*FallbackChain)(nil),         // 25: sluice.config.v1.FallbackChain
-	nil,                           // 26: sluice.config.v1.BudgetWebhook.HeadersEntry
-	nil,                           // 27: sluice.config.v1.Backend.LabelsEntry
-	nil,                           // 28: sluice.config.v1.Model.LabelsEntry
-	nil,                           // 29: sluice.config.v1.ApiKey.LabelsEntry
-	nil,                           // 30: sluice.config.v1.Tenant.LabelsEntry
-	nil,                           // 31: sluice.config.v1.Team.LabelsEntry
-	(*durationpb.Duration)(nil),   // 32: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 34: google.protobuf.Struct
+	(*Telemetry)(nil),             // 26: sluice.config.v1.Telemetry
+	(*TelemetryOTLP)(nil),         // 27: sluice.config.v1.TelemetryOTLP
+	(*TelemetryTraces)(nil),       // 28: sluice.config.v1.TelemetryTraces
+	(*TelemetryMetrics)(nil),      // 29: sluice.config.v1.TelemetryMetrics
+	(*DataProtection)(nil),        // 30: sluice.config.v1.DataProtection
+	(*CustomDetector)(nil),        // 31: sluice.config.v1.CustomDetector
+	(*InjectionDetection)(nil),    // 32: sluice.config.v1.InjectionDetection
+	(*Canary)(nil),                // 33: sluice.config.v1.Canary
+	(*Presidio)(nil),              // 34: sluice.config.v1.Presidio
+	(*Audit)(nil),                 // 35: sluice.config.v1.Audit
+	(*AuditFile)(nil),             // 36: sluice.config.v1.AuditFile
+	(*AuditOtlp)(nil),             // 37: sluice.config.v1.AuditOtlp
+	(*AuditPayload)(nil),          // 38: sluice.config.v1.AuditPayload
+	(*Guardrails)(nil),            // 39: sluice.config.v1.Guardrails
+	(*GuardrailBanned)(nil),       // 40: sluice.config.v1.GuardrailBanned
+	(*GuardrailPii)(nil),          // 41: sluice.config.v1.GuardrailPii
+	(*GuardrailJsonSchema)(nil),   // 42: sluice.config.v1.GuardrailJsonSchema
+	(*GuardrailModeration)(nil),   // 43: sluice.config.v1.GuardrailModeration
+	(*Templates)(nil),             // 44: sluice.config.v1.Templates
+	(*PromptTemplate)(nil),        // 45: sluice.config.v1.PromptTemplate
+	(*PromptAccess)(nil),          // 46: sluice.config.v1.PromptAccess
+	(*PromptRollout)(nil),         // 47: sluice.config.v1.PromptRollout
+	(*PromptVersion)(nil),         // 48: sluice.config.v1.PromptVersion
+	(*PromptVariable)(nil),        // 49: sluice.config.v1.PromptVariable
+	(*PromptDecorator)(nil),       // 50: sluice.config.v1.PromptDecorator
+	(*Cache)(nil),                 // 51: sluice.config.v1.Cache
+	(*CacheModel)(nil),            // 52: sluice.config.v1.CacheModel
+	(*SemanticCache)(nil),         // 53: sluice.config.v1.SemanticCache
+	nil,                           // 54: sluice.config.v1.BudgetWebhook.HeadersEntry
+	nil,                           // 55: sluice.config.v1.Backend.LabelsEntry
+	nil,                           // 56: sluice.config.v1.Model.LabelsEntry
+	nil,                           // 57: sluice.config.v1.ApiKey.LabelsEntry
+	nil,                           // 58: sluice.config.v1.Tenant.LabelsEntry
+	nil,                           // 59: sluice.config.v1.Team.LabelsEntry
+	nil,                           // 60: sluice.config.v1.Telemetry.ResourceAttributesEntry
+	nil,                           // 61: sluice.config.v1.DataProtection.ActionsEntry
+	nil,                           // 62: sluice.config.v1.AuditOtlp.HeadersEntry
+	nil,                           // 63: sluice.config.v1.GuardrailPii.ActionsEntry
+	(*durationpb.Duration)(nil),   // 64: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 65: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 66: google.protobuf.Struct
+	(*structpb.Value)(nil),        // 67: google.protobuf.Value
 }
 var file_sluice_config_v1_config_proto_depIdxs = []int32{
 	1,  // 0: sluice.config.v1.Config.server:type_name -> sluice.config.v1.Server
@@ -2559,38 +5291,89 @@ var file_sluice_config_v1_config_proto_depIdxs = []int32{
 	6,  // 9: sluice.config.v1.Config.budgets:type_name -> sluice.config.v1.Budget
 	7,  // 10: sluice.config.v1.Config.budget_webhook:type_name -> sluice.config.v1.BudgetWebhook
 	8,  // 11: sluice.config.v1.Config.prices:type_name -> sluice.config.v1.Price
-	32, // 12: sluice.config.v1.Server.shutdown_grace:type_name -> google.protobuf.Duration
-	3,  // 13: sluice.config.v1.Limits.rules:type_name -> sluice.config.v1.LimitRule
-	5,  // 14: sluice.config.v1.State.redis:type_name -> sluice.config.v1.Redis
-	32, // 15: sluice.config.v1.Redis.timeout:type_name -> google.protobuf.Duration
-	32, // 16: sluice.config.v1.Budget.every:type_name -> google.protobuf.Duration
-	33, // 17: sluice.config.v1.Budget.anchor:type_name -> google.protobuf.Timestamp
-	26, // 18: sluice.config.v1.BudgetWebhook.headers:type_name -> sluice.config.v1.BudgetWebhook.HeadersEntry
-	10, // 19: sluice.config.v1.Backend.credential:type_name -> sluice.config.v1.Credential
-	27, // 20: sluice.config.v1.Backend.labels:type_name -> sluice.config.v1.Backend.LabelsEntry
-	11, // 21: sluice.config.v1.Credential.aws:type_name -> sluice.config.v1.AwsCredential
-	28, // 22: sluice.config.v1.Model.labels:type_name -> sluice.config.v1.Model.LabelsEntry
-	14, // 23: sluice.config.v1.Identity.api_keys:type_name -> sluice.config.v1.ApiKey
-	16, // 24: sluice.config.v1.Identity.jwt:type_name -> sluice.config.v1.Jwt
-	17, // 25: sluice.config.v1.Identity.mtls:type_name -> sluice.config.v1.Mtls
-	18, // 26: sluice.config.v1.Identity.trusted_headers:type_name -> sluice.config.v1.TrustedHeaders
-	29, // 27: sluice.config.v1.ApiKey.labels:type_name -> sluice.config.v1.ApiKey.LabelsEntry
-	33, // 28: sluice.config.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	14, // 29: sluice.config.v1.ApiKeysFile.api_keys:type_name -> sluice.config.v1.ApiKey
-	30, // 30: sluice.config.v1.Tenant.labels:type_name -> sluice.config.v1.Tenant.LabelsEntry
-	20, // 31: sluice.config.v1.Tenant.teams:type_name -> sluice.config.v1.Team
-	31, // 32: sluice.config.v1.Team.labels:type_name -> sluice.config.v1.Team.LabelsEntry
-	34, // 33: sluice.config.v1.Policy.data:type_name -> google.protobuf.Struct
-	22, // 34: sluice.config.v1.Policy.bundle:type_name -> sluice.config.v1.PolicyBundle
-	24, // 35: sluice.config.v1.Policy.decision_log:type_name -> sluice.config.v1.DecisionLog
-	23, // 36: sluice.config.v1.PolicyBundle.polling:type_name -> sluice.config.v1.BundlePolling
-	32, // 37: sluice.config.v1.BundlePolling.min_delay:type_name -> google.protobuf.Duration
-	32, // 38: sluice.config.v1.BundlePolling.max_delay:type_name -> google.protobuf.Duration
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	30, // 12: sluice.config.v1.Config.data_protection:type_name -> sluice.config.v1.DataProtection
+	39, // 13: sluice.config.v1.Config.guardrails:type_name -> sluice.config.v1.Guardrails
+	26, // 14: sluice.config.v1.Config.telemetry:type_name -> sluice.config.v1.Telemetry
+	35, // 15: sluice.config.v1.Config.audit:type_name -> sluice.config.v1.Audit
+	44, // 16: sluice.config.v1.Config.templates:type_name -> sluice.config.v1.Templates
+	51, // 17: sluice.config.v1.Config.cache:type_name -> sluice.config.v1.Cache
+	64, // 18: sluice.config.v1.Server.shutdown_grace:type_name -> google.protobuf.Duration
+	3,  // 19: sluice.config.v1.Limits.rules:type_name -> sluice.config.v1.LimitRule
+	5,  // 20: sluice.config.v1.State.redis:type_name -> sluice.config.v1.Redis
+	64, // 21: sluice.config.v1.Redis.timeout:type_name -> google.protobuf.Duration
+	64, // 22: sluice.config.v1.Budget.every:type_name -> google.protobuf.Duration
+	65, // 23: sluice.config.v1.Budget.anchor:type_name -> google.protobuf.Timestamp
+	54, // 24: sluice.config.v1.BudgetWebhook.headers:type_name -> sluice.config.v1.BudgetWebhook.HeadersEntry
+	10, // 25: sluice.config.v1.Backend.credential:type_name -> sluice.config.v1.Credential
+	55, // 26: sluice.config.v1.Backend.labels:type_name -> sluice.config.v1.Backend.LabelsEntry
+	11, // 27: sluice.config.v1.Credential.aws:type_name -> sluice.config.v1.AwsCredential
+	56, // 28: sluice.config.v1.Model.labels:type_name -> sluice.config.v1.Model.LabelsEntry
+	14, // 29: sluice.config.v1.Identity.api_keys:type_name -> sluice.config.v1.ApiKey
+	16, // 30: sluice.config.v1.Identity.jwt:type_name -> sluice.config.v1.Jwt
+	17, // 31: sluice.config.v1.Identity.mtls:type_name -> sluice.config.v1.Mtls
+	18, // 32: sluice.config.v1.Identity.trusted_headers:type_name -> sluice.config.v1.TrustedHeaders
+	57, // 33: sluice.config.v1.ApiKey.labels:type_name -> sluice.config.v1.ApiKey.LabelsEntry
+	65, // 34: sluice.config.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 35: sluice.config.v1.ApiKeysFile.api_keys:type_name -> sluice.config.v1.ApiKey
+	58, // 36: sluice.config.v1.Tenant.labels:type_name -> sluice.config.v1.Tenant.LabelsEntry
+	20, // 37: sluice.config.v1.Tenant.teams:type_name -> sluice.config.v1.Team
+	59, // 38: sluice.config.v1.Team.labels:type_name -> sluice.config.v1.Team.LabelsEntry
+	66, // 39: sluice.config.v1.Policy.data:type_name -> google.protobuf.Struct
+	22, // 40: sluice.config.v1.Policy.bundle:type_name -> sluice.config.v1.PolicyBundle
+	24, // 41: sluice.config.v1.Policy.decision_log:type_name -> sluice.config.v1.DecisionLog
+	23, // 42: sluice.config.v1.PolicyBundle.polling:type_name -> sluice.config.v1.BundlePolling
+	64, // 43: sluice.config.v1.BundlePolling.min_delay:type_name -> google.protobuf.Duration
+	64, // 44: sluice.config.v1.BundlePolling.max_delay:type_name -> google.protobuf.Duration
+	60, // 45: sluice.config.v1.Telemetry.resource_attributes:type_name -> sluice.config.v1.Telemetry.ResourceAttributesEntry
+	27, // 46: sluice.config.v1.Telemetry.otlp:type_name -> sluice.config.v1.TelemetryOTLP
+	28, // 47: sluice.config.v1.Telemetry.traces:type_name -> sluice.config.v1.TelemetryTraces
+	29, // 48: sluice.config.v1.Telemetry.metrics:type_name -> sluice.config.v1.TelemetryMetrics
+	64, // 49: sluice.config.v1.TelemetryOTLP.timeout:type_name -> google.protobuf.Duration
+	64, // 50: sluice.config.v1.TelemetryMetrics.export_interval:type_name -> google.protobuf.Duration
+	61, // 51: sluice.config.v1.DataProtection.actions:type_name -> sluice.config.v1.DataProtection.ActionsEntry
+	31, // 52: sluice.config.v1.DataProtection.custom:type_name -> sluice.config.v1.CustomDetector
+	10, // 53: sluice.config.v1.DataProtection.hash_key:type_name -> sluice.config.v1.Credential
+	32, // 54: sluice.config.v1.DataProtection.injection:type_name -> sluice.config.v1.InjectionDetection
+	33, // 55: sluice.config.v1.DataProtection.canary:type_name -> sluice.config.v1.Canary
+	34, // 56: sluice.config.v1.DataProtection.presidio:type_name -> sluice.config.v1.Presidio
+	64, // 57: sluice.config.v1.Presidio.timeout:type_name -> google.protobuf.Duration
+	10, // 58: sluice.config.v1.Presidio.api_key:type_name -> sluice.config.v1.Credential
+	36, // 59: sluice.config.v1.Audit.file:type_name -> sluice.config.v1.AuditFile
+	37, // 60: sluice.config.v1.Audit.otlp:type_name -> sluice.config.v1.AuditOtlp
+	64, // 61: sluice.config.v1.Audit.flush_timeout:type_name -> google.protobuf.Duration
+	38, // 62: sluice.config.v1.Audit.payload:type_name -> sluice.config.v1.AuditPayload
+	64, // 63: sluice.config.v1.AuditFile.rotate_every:type_name -> google.protobuf.Duration
+	64, // 64: sluice.config.v1.AuditFile.max_age:type_name -> google.protobuf.Duration
+	62, // 65: sluice.config.v1.AuditOtlp.headers:type_name -> sluice.config.v1.AuditOtlp.HeadersEntry
+	40, // 66: sluice.config.v1.Guardrails.banned:type_name -> sluice.config.v1.GuardrailBanned
+	41, // 67: sluice.config.v1.Guardrails.pii:type_name -> sluice.config.v1.GuardrailPii
+	42, // 68: sluice.config.v1.Guardrails.json_schema:type_name -> sluice.config.v1.GuardrailJsonSchema
+	43, // 69: sluice.config.v1.Guardrails.moderation:type_name -> sluice.config.v1.GuardrailModeration
+	63, // 70: sluice.config.v1.GuardrailPii.actions:type_name -> sluice.config.v1.GuardrailPii.ActionsEntry
+	10, // 71: sluice.config.v1.GuardrailModeration.api_key:type_name -> sluice.config.v1.Credential
+	64, // 72: sluice.config.v1.GuardrailModeration.timeout:type_name -> google.protobuf.Duration
+	45, // 73: sluice.config.v1.Templates.inline:type_name -> sluice.config.v1.PromptTemplate
+	50, // 74: sluice.config.v1.Templates.decorators:type_name -> sluice.config.v1.PromptDecorator
+	48, // 75: sluice.config.v1.PromptTemplate.versions:type_name -> sluice.config.v1.PromptVersion
+	47, // 76: sluice.config.v1.PromptTemplate.rollout:type_name -> sluice.config.v1.PromptRollout
+	46, // 77: sluice.config.v1.PromptTemplate.access:type_name -> sluice.config.v1.PromptAccess
+	49, // 78: sluice.config.v1.PromptVersion.variables:type_name -> sluice.config.v1.PromptVariable
+	66, // 79: sluice.config.v1.PromptVersion.parameters:type_name -> google.protobuf.Struct
+	66, // 80: sluice.config.v1.PromptVersion.response_format:type_name -> google.protobuf.Struct
+	67, // 81: sluice.config.v1.PromptVariable.default:type_name -> google.protobuf.Value
+	66, // 82: sluice.config.v1.PromptVariable.schema:type_name -> google.protobuf.Struct
+	64, // 83: sluice.config.v1.Cache.ttl:type_name -> google.protobuf.Duration
+	64, // 84: sluice.config.v1.Cache.timeout:type_name -> google.protobuf.Duration
+	52, // 85: sluice.config.v1.Cache.models:type_name -> sluice.config.v1.CacheModel
+	53, // 86: sluice.config.v1.Cache.semantic:type_name -> sluice.config.v1.SemanticCache
+	64, // 87: sluice.config.v1.CacheModel.ttl:type_name -> google.protobuf.Duration
+	10, // 88: sluice.config.v1.SemanticCache.credential:type_name -> sluice.config.v1.Credential
+	64, // 89: sluice.config.v1.SemanticCache.timeout:type_name -> google.protobuf.Duration
+	90, // [90:90] is the sub-list for method output_type
+	90, // [90:90] is the sub-list for method input_type
+	90, // [90:90] is the sub-list for extension type_name
+	90, // [90:90] is the sub-list for extension extendee
+	0,  // [0:90] is the sub-list for field type_name
 }
 
 func init() { file_sluice_config_v1_config_proto_init() }
@@ -2605,13 +5388,25 @@ func file_sluice_config_v1_config_proto_init() {
 		(*Credential_File)(nil),
 		(*Credential_Aws)(nil),
 	}
+	file_sluice_config_v1_config_proto_msgTypes[26].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[28].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[29].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[31].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[32].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[34].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[35].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[36].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[38].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[51].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[52].OneofWrappers = []any{}
+	file_sluice_config_v1_config_proto_msgTypes[53].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sluice_config_v1_config_proto_rawDesc), len(file_sluice_config_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

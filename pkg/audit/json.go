@@ -1,0 +1,73 @@
+package audit
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
+)
+
+// The record encoder appends JSON by hand: a record is a fixed shape, and
+// appending it field by field costs a fraction of reflection-based
+// encoding (see BenchmarkEncode). Keys are constants that need no
+// escaping; values always go through appendString.
+
+// key starts a member, with the comma unless it opens its object.
+func key(b []byte, k string) []byte {
+	if n := len(b); n > 0 && b[n-1] != '{' && b[n-1] != '[' {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"', ':')
+}
+
+func str(b []byte, k, v string) []byte {
+	return appendString(key(b, k), v)
+}
+
+// strOpt writes a string member only when it is not empty.
+func strOpt(b []byte, k, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return str(b, k, v)
+}
+
+func num(b []byte, k string, v int64) []byte {
+	return strconv.AppendInt(key(b, k), v, 10)
+}
+
+func unum(b []byte, k string, v uint64) []byte {
+	return strconv.AppendUint(key(b, k), v, 10)
+}
+
+func boolean(b []byte, k string, v bool) []byte {
+	return strconv.AppendBool(key(b, k), v)
+}
+
+// float writes v with up to prec decimals; NaN and infinities, which JSON
+// cannot hold, are written as 0.
+func float(b []byte, k string, v float64, prec int) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		v = 0
+	}
+	return strconv.AppendFloat(key(b, k), v, 'f', prec, 64)
+}
+
+// millis writes a duration in milliseconds with microsecond precision.
+func millis(b []byte, k string, d time.Duration) []byte {
+	return float(b, k, float64(d.Microseconds())/1000, 3)
+}
+
+// timestamp writes t as RFC 3339 with nanoseconds, in UTC.
+func timestamp(b []byte, k string, t time.Time) []byte {
+	b = append(key(b, k), '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD,
+// so a record is always valid JSON whatever a client sent.
+func appendString(b []byte, s string) []byte { return rawjson.AppendString(b, s) }

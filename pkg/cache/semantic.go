@@ -1,0 +1,89 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/config"
+)
+
+// Semantic is a semantic index: it finds the stored request whose last
+// user message means the same as text, among requests that share scope
+// (everything else about them), and answers with that request's exact
+// key.
+type Semantic interface {
+	Lookup(ctx context.Context, scope, text string, threshold float32) (key string, score float32, ok bool, err error)
+	Add(ctx context.Context, scope, text, key string) error
+	Close() error
+}
+
+// SemanticFactory builds the index for a config's cache.semantic
+// settings (never nil when called).
+type SemanticFactory func(snap *config.Snapshot, s *config.SemanticCache) (Semantic, error)
+
+// SemanticScope splits a chat request for the semantic index: the scope
+// hashes everything the exact key does except the last user message's
+// text, which is returned apart. ok is false when the request has no last
+// user message made only of text.
+func SemanticScope(s Scope, body []byte) (scope, text string, ok bool) {
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))) //nolint:gosec // read-only alias of the request body for this call
+	msgs := root.Get("messages")
+	last := lastUser(msgs)
+	if last < 0 {
+		return "", "", false
+	}
+	text, ok = userText(msgs.Array()[last].Get("content"))
+	if !ok {
+		return "", "", false
+	}
+	k := keyers.Get().(*keyer)
+	defer keyers.Put(k)
+	k.b = append(k.b[:0], "semantic:"...)
+	k.scope(s)
+	k.members(root, func(name string, _ gjson.Result) bool { return !ignored[name] && name != "messages" })
+	k.b = append(k.b, '[')
+	i := 0
+	msgs.ForEach(func(_, m gjson.Result) bool {
+		if i == last {
+			k.members(m, func(name string, _ gjson.Result) bool { return name != "content" })
+		} else {
+			k.value(m)
+		}
+		i++
+		return true
+	})
+	k.b = append(k.b, ']')
+	sum := sha256.Sum256(k.b)
+	return hex.EncodeToString(sum[:]), text, true
+}
+
+// userText is a user message's text: its string content, or its text
+// parts joined; false when it has other parts (images, audio), which the
+// embedding would not see.
+func userText(c gjson.Result) (string, bool) {
+	if c.Type == gjson.String {
+		return c.Str, c.Str != ""
+	}
+	if !c.IsArray() {
+		return "", false
+	}
+	var b strings.Builder
+	ok := true
+	c.ForEach(func(_, p gjson.Result) bool {
+		if p.Get("type").Str != "text" {
+			ok = false
+			return false
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.Get("text").Str)
+		return true
+	})
+	return b.String(), ok && b.Len() > 0
+}

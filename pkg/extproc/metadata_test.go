@@ -1,0 +1,60 @@
+package extproc
+
+import (
+	"strings"
+	"testing"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// TestMetadataWire checks that the hand-encoded dynamic metadata decodes
+// to the Struct that structpb would have built, including values long
+// enough to need multi-byte lengths, and that a reused answer carries no
+// leftovers.
+func TestMetadataWire(t *testing.T) {
+	tests := []struct {
+		name string
+		m    map[string]string
+	}{
+		{"one", map[string]string{"model": "gpt-4o"}},
+		{"usage", map[string]string{"input_tokens": "12", "output_tokens": "30", "total_tokens": "42",
+			"cost_micros": "7", "tenant": "acme", "model": "m", "backend": "openai", "key": "k1", "x": ""}},
+		{"long", map[string]string{"long": strings.Repeat("é", 300), strings.Repeat("k", 200): "v"}},
+	}
+	var a answer
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a.reset()
+			resp := a.responseBody(nil, false)
+			a.setMetadata(resp, tt.m)
+			wire, err := proto.Marshal(resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got extprocv3.ProcessingResponse
+			if err := proto.Unmarshal(wire, &got); err != nil {
+				t.Fatal(err)
+			}
+			fields := map[string]any{}
+			for k, v := range tt.m {
+				fields[k] = v
+			}
+			inner, err := structpb.NewStruct(fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := &extprocv3.ProcessingResponse{
+				Response: &extprocv3.ProcessingResponse_ResponseBody{ResponseBody: &extprocv3.BodyResponse{
+					Response: &extprocv3.CommonResponse{}}},
+				DynamicMetadata: &structpb.Struct{Fields: map[string]*structpb.Value{"sluice": structpb.NewStructValue(inner)}},
+			}
+			if d := cmp.Diff(want, &got, protocmp.Transform()); d != "" {
+				t.Errorf("decoded answer (-want +got):\n%s", d)
+			}
+		})
+	}
+}

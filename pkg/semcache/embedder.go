@@ -1,0 +1,215 @@
+package semcache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/sluice-gw/sluice/pkg/jsonpost"
+)
+
+const (
+	defaultEmbedTimeout     = 500 * time.Millisecond
+	defaultMaxResponseBytes = 8 << 20
+	defaultBreakerFailures  = 5
+	defaultBreakerCooldown  = 10 * time.Second
+	// maxDims bounds a vector from the backend: the largest common
+	// embedding models have 4096 dimensions.
+	maxDims = 8192
+)
+
+// HTTPEmbedderConfig configures NewHTTPEmbedder. Zero fields take the
+// defaults shown.
+type HTTPEmbedderConfig struct {
+	// Endpoint is the API's base URL: "https://api.openai.com/v1" or a
+	// server root such as "http://tei:8080"; "/v1" is added when absent.
+	Endpoint string
+	// APIKey is sent as a bearer token; "" sends none. Never logged.
+	APIKey string
+	// Model is the embedding model. Required.
+	Model string
+	// Dimensions, when positive, asks models that can shorten their
+	// vectors (OpenAI's text-embedding-3) for that many.
+	Dimensions int
+	// Timeout bounds one call, connection included; default 500ms.
+	Timeout time.Duration
+	// MaxResponseBytes bounds the answer read; default 8 MiB.
+	MaxResponseBytes int64
+	// BreakerFailures consecutive failures stop calls for BreakerCooldown
+	// (default 5 and 10s); then one trial call decides whether they
+	// resume.
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	// Transport replaces http.DefaultTransport, for proxies and tests.
+	Transport http.RoundTripper
+}
+
+// httpEmbedder calls an OpenAI-compatible POST /v1/embeddings.
+type httpEmbedder struct {
+	url, apiKey, model string
+	dims               int
+	maxBytes           int64
+	client             *http.Client
+	breaker            *gobreaker.CircuitBreaker[[][]float32]
+}
+
+// callerGone marks a failure caused by the caller's own context, which
+// says nothing about the backend's health.
+type callerGone struct{ err error }
+
+func (e callerGone) Error() string { return e.err.Error() }
+func (e callerGone) Unwrap() error { return e.err }
+
+// NewHTTPEmbedder validates cfg and returns an Embedder with its own HTTP
+// client and circuit breaker. Its errors wrap ErrUnavailable (and
+// ErrBreakerOpen while the breaker is open), or the caller's context
+// error when that ended the call.
+func NewHTTPEmbedder(cfg HTTPEmbedderConfig) (Embedder, error) {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("semcache: endpoint %q: want an absolute http or https URL", cfg.Endpoint)
+	}
+	if cfg.Model == "" {
+		return nil, errors.New("semcache: an embedding model is required")
+	}
+	if cfg.Dimensions < 0 || cfg.Dimensions > maxDims {
+		return nil, fmt.Errorf("semcache: dimensions %d: want 0 to %d", cfg.Dimensions, maxDims)
+	}
+	base := strings.TrimSuffix(u.String(), "/")
+	if !strings.HasSuffix(base, "/v1") {
+		base += "/v1"
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	e := &httpEmbedder{
+		url:      base + "/embeddings",
+		apiKey:   cfg.APIKey,
+		model:    cfg.Model,
+		dims:     cfg.Dimensions,
+		maxBytes: positiveOr(cfg.MaxResponseBytes, defaultMaxResponseBytes),
+		client:   &http.Client{Timeout: positiveOr(cfg.Timeout, defaultEmbedTimeout), Transport: transport},
+	}
+	failures := uint32(max(positiveOr(cfg.BreakerFailures, defaultBreakerFailures), 1)) // #nosec G115 -- bounded below, small in practice
+	e.breaker = gobreaker.NewCircuitBreaker[[][]float32](gobreaker.Settings{
+		Name:        "semcache-embeddings",
+		Timeout:     positiveOr(cfg.BreakerCooldown, defaultBreakerCooldown),
+		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
+		IsExcluded:  func(err error) bool { return errors.As(err, new(callerGone)) },
+	})
+	return e, nil
+}
+
+// Embed returns one vector per text, in order.
+func (e *httpEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	vs, err := e.breaker.Execute(func() ([][]float32, error) {
+		vs, err := e.call(ctx, texts)
+		if err != nil && ctx.Err() != nil {
+			return nil, callerGone{err}
+		}
+		return vs, err
+	})
+	switch {
+	case err == nil:
+		return vs, nil
+	case errors.As(err, new(callerGone)):
+		return nil, fmt.Errorf("embeddings: %w", ctx.Err())
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		return nil, fmt.Errorf("embeddings: %w: %w", ErrUnavailable, ErrBreakerOpen)
+	default:
+		return nil, fmt.Errorf("embeddings: %w: %w", ErrUnavailable, err)
+	}
+}
+
+type embedRequest struct {
+	Model          string   `json:"model"`
+	Input          []string `json:"input"`
+	EncodingFormat string   `json:"encoding_format"`
+	Dimensions     int      `json:"dimensions,omitempty"`
+}
+
+func (e *httpEmbedder) call(ctx context.Context, texts []string) ([][]float32, error) {
+	body, err := json.Marshal(embedRequest{Model: e.model, Input: texts, EncodingFormat: "float", Dimensions: e.dims})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := e.post(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	return parseEmbeddings(raw, len(texts))
+}
+
+// post never puts the response body in an error: it may quote the text.
+func (e *httpEmbedder) post(ctx context.Context, body []byte) ([]byte, error) {
+	return jsonpost.Post(ctx, e.client, e.url, e.apiKey, body, e.maxBytes)
+}
+
+type embedResponse struct {
+	Data []struct {
+		Index     *int      `json:"index"`
+		Embedding []float64 `json:"embedding"`
+	} `json:"data"`
+}
+
+// parseEmbeddings reads an OpenAI embeddings answer for want inputs: one
+// vector per index 0..want-1, all of one length, finite and not all zero.
+func parseEmbeddings(raw []byte, want int) ([][]float32, error) {
+	var r embedResponse
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, errors.New("malformed embeddings response")
+	}
+	if len(r.Data) != want {
+		return nil, fmt.Errorf("embeddings response has %d vectors, want %d", len(r.Data), want)
+	}
+	out := make([][]float32, want)
+	dims := -1
+	for i, d := range r.Data {
+		idx := i
+		if d.Index != nil {
+			idx = *d.Index
+		}
+		if idx < 0 || idx >= want || out[idx] != nil {
+			return nil, fmt.Errorf("embeddings response: data[%d]: bad or repeated index", i)
+		}
+		if dims == -1 {
+			dims = len(d.Embedding)
+		}
+		if len(d.Embedding) == 0 || len(d.Embedding) > maxDims || len(d.Embedding) != dims {
+			return nil, fmt.Errorf("embeddings response: data[%d]: %d dimensions", i, len(d.Embedding))
+		}
+		v := make([]float32, dims)
+		nonzero := false
+		for j, x := range d.Embedding {
+			if math.IsNaN(x) || math.Abs(x) > math.MaxFloat32 {
+				return nil, fmt.Errorf("embeddings response: data[%d]: value out of range", i)
+			}
+			v[j] = float32(x)
+			nonzero = nonzero || v[j] != 0
+		}
+		if !nonzero {
+			return nil, fmt.Errorf("embeddings response: data[%d]: zero vector", i)
+		}
+		out[idx] = v
+	}
+	return out, nil
+}
+
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
