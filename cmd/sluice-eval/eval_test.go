@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 func TestReport(t *testing.T) {
-	fixtures := []string{"--pii", "testdata/pii.jsonl", "--injection-cv", "testdata/cv.json", "--injection-test", "testdata/absent.jsonl"}
+	fixtures := []string{"--pii", "testdata/pii.jsonl", "--pii-challenge", "testdata/pii-challenge.jsonl", "--injection-cv", "testdata/cv.json", "--injection-test", "testdata/absent.jsonl"}
 	tests := []struct {
 		name   string
 		args   []string
@@ -23,7 +23,7 @@ func TestReport(t *testing.T) {
 	}{
 		{"text", fixtures, "report.golden"},
 		{"markdown", append([]string{"--markdown"}, fixtures...), "report.md.golden"},
-		{"nothing committed", []string{"--pii", "testdata/absent.jsonl", "--injection-cv", "testdata/absent.json",
+		{"nothing committed", []string{"--pii", "testdata/absent.jsonl", "--pii-challenge", "testdata/absent.jsonl", "--injection-cv", "testdata/absent.json",
 			"--injection-test", "testdata/absent.jsonl"}, "empty.golden"},
 	}
 	for _, tt := range tests {

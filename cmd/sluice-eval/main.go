@@ -23,6 +23,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.piiCorpus, "pii", "pkg/pii/testdata/eval.jsonl", "PII corpus: JSON Lines {text, entities: [{type, start, end}]}, offsets in code points")
+	fs.StringVar(&o.piiChallenge, "pii-challenge", "pkg/pii/testdata/challenge.jsonl",
+		"hand-written PII challenge set, same format as --pii; scored as its own row group")
 	fs.StringVar(&o.cv, "injection-cv", "pkg/injection/testdata/cv.json", "cross-validation report written by the injection model's training")
 	fs.StringVar(&o.injectionTest, "injection-test", "../shared/data/prompt-injections/test.jsonl",
 		"labelled prompts never trained on: JSON Lines {text, label}; skipped when absent")

@@ -66,6 +66,11 @@ func (sc *scan) domain(i int) int {
 	if c := at(text, end); is(c, cWord) || c == '-' || c == '@' {
 		return 0
 	}
+	// "git@github.com:org/repo.git" is an SSH remote, a user on a host,
+	// not a mailbox.
+	if at(text, end) == ':' && (is(at(text, end+1), cWord) || at(text, end+1) == '/' || at(text, end+1) == '~') {
+		return 0
+	}
 	return end
 }
 

@@ -17,7 +17,12 @@ var structuredTypes = []string{TypeEmail, TypePhone, TypeCreditCard, TypeIBAN, T
 
 func loadCorpus(t testing.TB) []Example {
 	t.Helper()
-	f, err := os.Open("testdata/eval.jsonl")
+	return readCorpusFile(t, "testdata/eval.jsonl")
+}
+
+func readCorpusFile(t testing.TB, path string) []Example {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,11 +35,25 @@ func loadCorpus(t testing.TB) []Example {
 }
 
 func TestEvaluateCorpus(t *testing.T) {
+	checkTargets(t, loadCorpus(t), structuredTypes)
+}
+
+// TestEvaluateChallenge scores the scanner on texts written apart from the
+// corpus generator: real-world layouts (tickets, logs, JSON, CSV,
+// signatures, forms, chat) in seven languages, with the formats each type
+// is written in and the hard negatives that resemble them.
+func TestEvaluateChallenge(t *testing.T) {
+	checkTargets(t, readCorpusFile(t, "testdata/challenge.jsonl"),
+		[]string{TypeEmail, TypePhone, TypeCreditCard, TypeIBAN, TypeSSN, TypeIP})
+}
+
+func checkTargets(t *testing.T, corpus []Example, required []string) {
+	t.Helper()
 	s, err := New(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := Evaluate(s, loadCorpus(t))
+	rep := Evaluate(s, corpus)
 	types := make([]string, 0, len(rep.Types))
 	for typ := range rep.Types {
 		types = append(types, typ)
@@ -47,7 +66,7 @@ func TestEvaluateCorpus(t *testing.T) {
 	for _, m := range rep.Misses {
 		t.Logf("%s %s %q (example %d)", m.Kind, m.Entity.Type, m.Text, m.Example)
 	}
-	for _, typ := range structuredTypes {
+	for _, typ := range required {
 		c, ok := rep.Types[typ]
 		if !ok || c.TP == 0 {
 			t.Errorf("%s: no examples in the corpus", typ)

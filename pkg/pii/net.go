@@ -45,6 +45,10 @@ func (sc *scan) hexStart(i int) hit {
 		return sc.mac(i, ':')
 	case '-':
 		return sc.mac(i, '-')
+	case '.':
+		if h-i == 4 {
+			return sc.macDotted(i)
+		}
 	}
 	return hit{}
 }
@@ -106,10 +110,49 @@ func (sc *scan) ipv6(i int) hit {
 	if dcolon && groups > 7 || !dcolon && groups != 8 || groups == 0 || groups == 1 && !digit {
 		return hit{}
 	}
+	// A zone index ("fe80::1%eth0") belongs to the address it scopes.
+	if at(text, j) == '%' && is(at(text, j+1), cWord) {
+		k := j + 1
+		for k < len(text) && k-j <= 16 && is(text[k], cWord) {
+			k++
+		}
+		if k-j <= 16 {
+			j = k
+		}
+	}
 	if c := at(text, j); is(c, cWord) || c == '.' && is(at(text, j+1), cWord) || c == ':' && is(at(text, j+1), cHex) {
 		return hit{}
 	}
 	return hit{t: tIP, start: i, end: j, score: 0.9}
+}
+
+// macDotted accepts the Cisco form, three groups of four hex digits joined
+// by dots ("0050.56c0.0001"). At least one hex letter is required: twelve
+// decimal digits in fours are far more often a serial or an amount.
+func (sc *scan) macDotted(i int) hit {
+	text := sc.text
+	letter := false
+	j := i
+	for g := range 3 {
+		if g > 0 {
+			if at(text, j) != '.' {
+				return hit{}
+			}
+			j++
+		}
+		for k := j; k < j+4; k++ {
+			c := at(text, k)
+			if !is(c, cHex) {
+				return hit{}
+			}
+			letter = letter || !is(c, cDigit)
+		}
+		j += 4
+	}
+	if c := at(text, j); !letter || is(c, cWord) || c == '.' && is(at(text, j+1), cWord) {
+		return hit{}
+	}
+	return hit{t: tMAC, start: i, end: j, score: 0.8}
 }
 
 // mac accepts six pairs of hex digits joined by sep.

@@ -11,7 +11,7 @@ func (sc *scan) number(i int) hit {
 	for h < len(text) && h-i < 5 && is(text[h], cHex) {
 		h++
 	}
-	if c := at(text, h); c == ':' || (c == '-' && h-i == 2) {
+	if c := at(text, h); c == ':' || (c == '-' && h-i == 2) || (c == '.' && h-i == 4) {
 		if r := sc.hexStart(i); r.end != 0 {
 			return r
 		}
@@ -47,7 +47,11 @@ func numberStart(text []byte, i int) bool {
 	if is(p, cWord) {
 		return false
 	}
-	return p != '.' && p != '-' && p != '/' && p != ':' && p != ',' || !is(at(text, i-2), cWord)
+	if p == ',' {
+		// "1,234" is one number; "Lee,415-555-0110" in a CSV row is two fields.
+		return !is(at(text, i-2), cDigit)
+	}
+	return p != '.' && p != '-' && p != '/' && p != ':' || !is(at(text, i-2), cWord)
 }
 
 // digitGroups reads up to len(lens) runs of digits separated by one byte

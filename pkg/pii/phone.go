@@ -34,28 +34,28 @@ func (p *phoneParts) read(text []byte, i int) bool {
 		inParen := at(text, j) == '('
 		if inParen {
 			if p.paren >= 0 {
-				return false
+				return p.cut()
 			}
-			p.paren = p.ng
 			j++
 		}
 		k := j
 		for k < len(text) && is(text[k], cDigit) {
-			if p.nd == len(p.d) {
-				return false
-			}
-			p.d[p.nd] = text[k]
-			p.nd++
 			k++
 		}
-		if k == j {
+		// A parenthesised aside after a number ("555-0132 (home)",
+		// "(24/7)") ends the number; it does not void it.
+		if k == j || inParen && at(text, k) != ')' {
+			return p.cut()
+		}
+		if p.nd+k-j > len(p.d) {
 			return false
+		}
+		p.nd += copy(p.d[p.nd:], text[j:k])
+		if inParen {
+			p.paren = p.ng
 		}
 		p.lens[p.ng] = k - j
 		if inParen {
-			if at(text, k) != ')' {
-				return false
-			}
 			if k-j == 1 && text[j] == '0' && p.ng > 0 {
 				p.trunk = p.nd - 1
 			}
@@ -74,6 +74,15 @@ func (p *phoneParts) read(text []byte, i int) bool {
 			continue
 		}
 		break
+	}
+	return p.ng > 0
+}
+
+// cut ends the candidate after the groups read so far, dropping the
+// separator that led to a group that turned out not to be one.
+func (p *phoneParts) cut() bool {
+	if p.ng > 0 {
+		p.sepAft[p.ng-1] = 0
 	}
 	return p.ng > 0
 }
@@ -100,10 +109,16 @@ func (sc *scan) phone(i int) hit {
 			return hit{}
 		}
 		score := p.valid(n)
-		if score == 0 && n == 1 {
-			// An unformatted number is a phone number only after a
-			// context word; check the digits first, context costs more.
-			if score = p.plain(); score != 0 && !hasContext(text, i, 32, phoneContext) {
+		if score == 0 {
+			// An unformatted number, or a grouping that is as often
+			// something else, is a phone number only after a context
+			// word; check the digits first, context costs more.
+			if n == 1 {
+				score = p.plain()
+			} else {
+				score = p.nineDigit(n)
+			}
+			if score != 0 && !hasContext(text, i, 32, phoneContext) {
 				score = 0
 			}
 		}
@@ -176,7 +191,10 @@ func (p *phoneParts) national(n int, buf *[17]byte) ([]byte, bool) {
 func (p *phoneParts) valid(n int) float64 {
 	var buf [17]byte
 	d, intl := p.national(n, &buf)
-	if shortTail(p.lens[:n]) {
+	// Part and order numbers end in a short group ("0475-3895-98",
+	// "0084-7351-48"); a number written with '+' is not one, however it
+	// is grouped ("+41 44 668 18 00").
+	if !p.plus && shortTail(p.lens[:n]) {
 		return 0
 	}
 	if intl {
@@ -210,12 +228,42 @@ func (p *phoneParts) valid(n int) float64 {
 		// North America assigns: generated and fictional numbers often
 		// are not, and nothing else is written that way.
 		return nanpScore(d)
-	case d[0] == '0' && d[1] != '0' && len(d) >= 9 && len(d) <= 12 && lens[0] >= 2 && !dateShape(d, lens) && !ssnShape(lens):
+	case d[0] == '0' && d[1] != '0' && len(d) >= 9 && len(d) <= 12 && lens[0] >= 2 && !dateShape(d, lens) && !ssnShape(lens) && !pairsOnly(lens):
 		return 0.65
+	case len(d) == 10 && d[0] == '0' && d[1] != '0' && pairsOnly(lens) && n == 5 && (p.ng == 5 || p.lens[5] != 2):
+		return 0.65 // French, "01 23 45 67 89": five pairs, never more
 	case len(d) == 10 && d[0] >= '6' && lens[0] == 5 && lens[1] == 5 && n == 2:
 		return 0.6 // Indian mobile, "98765 43210"
+	case p.paren == 0 && lens[0] == 2 && d[0] != '0' && n == 3 && (lens[1] == 4 || lens[1] == 5) && lens[2] == 4:
+		return 0.6 // Brazilian, "(11) 91234-5678": area code in parentheses
 	}
 	return 0
+}
+
+// nineDigit scores the first n groups as a number of a plan without a
+// trunk prefix that dials nine digits from 6-9 (Spain, Portugal, mobiles
+// in Italy and elsewhere), grouped 3-3-3 or 3-2-2-2. Such groupings are
+// also quantities and ids, so they count only after a context word.
+func (p *phoneParts) nineDigit(n int) float64 {
+	lens := p.lens[:n]
+	if p.plus || p.paren >= 0 || p.d[0] < '6' || lens[0] != 3 {
+		return 0
+	}
+	switch {
+	case n == 3 && lens[1] == 3 && lens[2] == 3, n == 4 && lens[1] == 2 && lens[2] == 2 && lens[3] == 2:
+		return 0.5
+	}
+	return 0
+}
+
+// pairsOnly reports a grouping in pairs throughout, the French way.
+func pairsOnly(lens []int) bool {
+	for _, l := range lens {
+		if l != 2 {
+			return false
+		}
+	}
+	return true
 }
 
 // plain scores an unformatted digit run, accepted only after a context word.

@@ -171,7 +171,6 @@ func TestAddSystem(t *testing.T) {
 	}
 }
 
-
 // chatBody is a conversation of n user messages, each with an email.
 func chatBody(n int) []byte {
 	var b strings.Builder
