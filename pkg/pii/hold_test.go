@@ -107,6 +107,18 @@ func TestHoldEverySplit(t *testing.T) {
 	}
 }
 
+// TestHoldChallenge checks every split of the hand-written texts, whose
+// layouts (CSV rows, signatures, log lines) the corpus does not have.
+func TestHoldChallenge(t *testing.T) {
+	s := mustNew(t, Config{})
+	for _, ex := range readCorpusFile(t, "testdata/challenge.jsonl") {
+		text := []byte(ex.Text)
+		for k := 0; k <= len(text); k += raceScale {
+			checkHold(t, s, text, k)
+		}
+	}
+}
+
 func TestHoldCustom(t *testing.T) {
 	s := mustNew(t, Config{Custom: []CustomDetector{
 		{Type: "EMPLOYEE_ID", Patterns: []string{`\bEMP-\d{6}\b`}},

@@ -25,8 +25,15 @@ func (sc *scan) ipv4(i int) hit {
 	if c := at(text, j); is(c, cWord) || c == '.' && is(at(text, j+1), cDigit) {
 		return hit{}
 	}
+	// A four-part version ("Patch 14.2.0.1", "firmware 1.2.3.4") is
+	// written exactly like an address; the word right before it tells.
+	if hasContext(text, i, 12, versionContext) {
+		return hit{}
+	}
 	return hit{t: tIP, start: i, end: j, score: 0.9}
 }
+
+var versionContext = []string{"version", "versión", "patch", "build", "release", "firmware", "update to", "upgrade to"}
 
 // hexStart tries the detectors for words that start with a hex digit:
 // IPv6 and MAC addresses. A hex run not followed by ':' or '-' is rejected

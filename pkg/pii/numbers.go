@@ -156,6 +156,10 @@ func numberEnd(text []byte, i int) bool {
 	if (c == '.' || c == ',' || c == '-' || c == '/') && is(at(text, i+1), cDigit) {
 		return false
 	}
+	// "700-123-4456-A" is an order or part number that goes on.
+	if c == '-' && is(at(text, i+1), cWord) {
+		return false
+	}
 	return true
 }
 

@@ -6,6 +6,14 @@ var phoneContext = []string{
 	"móvil", "movil", "cellulare", "tél", "phone:", "ruf",
 }
 
+// idContext names the numbers that are grouped like phone numbers but are
+// not: a label right before the digits ("Order ref 0123 4567 890") decides,
+// unless a phone word is near as well.
+var idContext = []string{
+	"order", "ref", "invoice", "ticket", "tracking", "serial", "sku", "account", "customer",
+	"rechnung", "bestell", "kunden", "commande", "facture", "pedido", "factura", "ordine", "fattura",
+}
+
 // phoneParts is a candidate phone number: digit groups, optionally led by
 // '+', with at most one parenthesised group, e.g. "+44 (0)20 7946 0958".
 type phoneParts struct {
@@ -72,6 +80,11 @@ func (p *phoneParts) read(text []byte, i int) bool {
 			p.sepAft[p.ng-1] = c
 			j++
 			continue
+		case c == ' ' && next == '/' && at(text, j+2) == ' ' && is(at(text, j+3), cDigit):
+			// The older German style, "0221 / 12345678".
+			p.sepAft[p.ng-1] = '/'
+			j += 3
+			continue
 		}
 		break
 	}
@@ -127,6 +140,8 @@ func (sc *scan) phone(i int) hit {
 		}
 		if hasContext(text, i, 32, phoneContext) {
 			score = min(score+0.15, 1)
+		} else if hasContext(text, i, 16, idContext) {
+			return hit{}
 		}
 		return hit{t: tPhone, start: i, end: end, score: score}
 	}
@@ -280,6 +295,8 @@ func (p *phoneParts) plain() float64 {
 		return 0.5
 	case len(d) == 10 && d[0] >= '6':
 		return 0.45
+	case len(d) == 9 && d[0] >= '6':
+		return 0.45 // Spain, Portugal: nine digits, no trunk prefix
 	}
 	return 0
 }

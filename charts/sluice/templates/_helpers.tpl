@@ -140,8 +140,8 @@ a flattened key and put back at its path by the volume's items.
 {{/*
 sluice.yaml: the config from values, with the parts the chart owns filled
 in: listen addresses and drain period (the probes, Service and grace period
-are built from the same values), the mounted policy directory and keys
-file, and the Redis connection.
+are built from the same values), the mounted policy and template
+directories and keys file, and the Redis connection.
 */}}
 {{- define "sluice.config" -}}
 {{- $cfg := deepCopy (.Values.config | default dict) }}
@@ -157,6 +157,11 @@ file, and the Redis connection.
 {{- $policy := get $cfg "policy" | default dict }}
 {{- $_ = set $policy "dir" "/etc/sluice/policies" }}
 {{- $_ = set $cfg "policy" $policy }}
+{{- end }}
+{{- if include "sluice.templatesEnabled" . }}
+{{- $templates := get $cfg "templates" | default dict }}
+{{- $_ = set $templates "dir" "/etc/sluice/templates" }}
+{{- $_ = set $cfg "templates" $templates }}
 {{- end }}
 {{- if .Values.apiKeys.existingSecret }}
 {{- $identity := get $cfg "identity" | default dict }}
