@@ -3,6 +3,7 @@ package tokens
 import (
 	"fmt"
 	"runtime"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -57,8 +58,12 @@ func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
 		return Estimate{}, err
 	}
 	// One pass over the top level: each Get would rescan the messages.
+	// The body is read in place: ParseBytes would copy it whole (400 KB
+	// for a 100k-token prompt), and nothing read from it outlives this
+	// call (the piece cache copies its keys; the counting goroutines are
+	// done before it returns).
 	var req request
-	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
+	gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))).ForEach(func(k, v gjson.Result) bool { //nolint:gosec // read-only view, see above
 		req.set(k.Str, v)
 		return true
 	})
