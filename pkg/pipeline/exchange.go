@@ -229,6 +229,10 @@ type Protect struct {
 	// Output counts what the output guardrails found and did, by type
 	// (EMAIL_ADDRESS, banned_phrase, canary, json_schema, moderation).
 	Output []FindingCount
+	// Pending is the request scan the inspect stage hands to the redact
+	// stage, which runs after the policy; nil when there is nothing to
+	// redact. Only pkg/protect knows its type.
+	Pending any
 }
 
 // FindingCount is how many entities of one type were found, and what was

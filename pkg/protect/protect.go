@@ -45,11 +45,7 @@ type State struct {
 	mu  sync.Mutex // serialises Reload
 	cur atomic.Pointer[engine]
 
-	// pending holds each exchange's scan from Inspect to Redact. An
-	// exchange that ends before Redact (a policy deny) drops its entry at
-	// its end.
-	pending sync.Map // *pipeline.Exchange → *scan
-	scans   sync.Pool
+	scans sync.Pool
 
 	detectorOnce sync.Once
 	detector     *injection.Detector
@@ -172,10 +168,13 @@ func (i *Inspect) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 		i.s.release(sc)
 		return nil
 	}
-	i.s.pending.Store(x, sc)
+	// The scan waits on the exchange for the redact stage; an exchange
+	// that ends before it (a policy deny) returns the scan at its end.
+	x.Protect.Pending = sc
 	x.AtEnd(func(context.Context) {
-		if v, ok := i.s.pending.LoadAndDelete(x); ok {
-			i.s.release(v.(*scan))
+		if sc, ok := x.Protect.Pending.(*scan); ok {
+			x.Protect.Pending = nil
+			i.s.release(sc)
 		}
 	})
 	return nil
@@ -183,11 +182,11 @@ func (i *Inspect) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 
 // OnRequest implements pipeline.RequestStage.
 func (r *Redact) OnRequest(_ context.Context, x *pipeline.Exchange) error {
-	v, ok := r.s.pending.LoadAndDelete(x)
+	sc, ok := x.Protect.Pending.(*scan)
 	if !ok {
 		return nil
 	}
-	sc := v.(*scan)
+	x.Protect.Pending = nil
 	defer r.s.release(sc)
 	return sc.redact(x)
 }
