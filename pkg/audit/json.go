@@ -11,7 +11,7 @@ import (
 // The record encoder appends JSON by hand: a record is a fixed shape, and
 // appending it field by field costs a fraction of reflection-based
 // encoding (see BenchmarkEncode). Keys are constants that need no
-// escaping; values always go through appendString.
+// escaping; values always go through rawjson.AppendString.
 
 // key starts a member, with the comma unless it opens its object.
 func key(b []byte, k string) []byte {
@@ -24,7 +24,7 @@ func key(b []byte, k string) []byte {
 }
 
 func str(b []byte, k, v string) []byte {
-	return appendString(key(b, k), v)
+	return rawjson.AppendString(key(b, k), v)
 }
 
 // strOpt writes a string member only when it is not empty.
@@ -67,7 +67,3 @@ func timestamp(b []byte, k string, t time.Time) []byte {
 	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"')
 }
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD,
-// so a record is always valid JSON whatever a client sent.
-func appendString(b []byte, s string) []byte { return rawjson.AppendString(b, s) }

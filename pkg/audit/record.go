@@ -10,6 +10,8 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/route"
 	"github.com/sluice-gw/sluice/pkg/translate"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Record is what the audit trail says about one request. It refers to the
@@ -223,7 +225,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = rawjson.AppendString(b, s)
 		}
 		b = append(b, ']')
 	}
@@ -269,7 +271,7 @@ func (r *Record) appendDecision(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = rawjson.AppendString(b, s)
 		}
 		b = append(b, ']')
 	}
@@ -298,7 +300,7 @@ func (r *Record) appendProtect(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = rawjson.AppendString(b, s)
 		}
 		b = append(b, ']')
 	}

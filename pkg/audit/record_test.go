@@ -19,6 +19,8 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/policy"
 	"github.com/sluice-gw/sluice/pkg/translate"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -117,8 +119,8 @@ func TestAppendString(t *testing.T) {
 		{"sep \u2028\u2029", `"sep \u2028\u2029"`},
 		{"héllo ✓", `"héllo ✓"`},
 	} {
-		if got := string(appendString(nil, tc.in)); got != tc.want {
-			t.Errorf("appendString(%q) = %s, want %s", tc.in, got, tc.want)
+		if got := string(rawjson.AppendString(nil, tc.in)); got != tc.want {
+			t.Errorf("rawjson.AppendString(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }
@@ -128,10 +130,10 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := appendString(nil, s)
+		out := rawjson.AppendString(nil, s)
 		var back string
 		if err := json.Unmarshal(out, &back); err != nil {
-			t.Fatalf("appendString(%q) = %s: %v", s, out, err)
+			t.Fatalf("rawjson.AppendString(%q) = %s: %v", s, out, err)
 		}
 		if utf8.ValidString(s) && back != s {
 			t.Fatalf("round trip of %q gave %q", s, back)
