@@ -65,7 +65,7 @@ func TestIdleScopesAreForgotten(t *testing.T) {
 func TestAdmitLatency(t *testing.T) {
 	lim := memlimit.New(memlimit.Options{})
 	ctx := context.Background()
-	reqs := layeredRequests()
+	reqs := limitstest.LayeredRequests()
 	const n = 50000
 	tickets := make([]limits.Ticket, 0, n)
 	admit, err := limitstest.MeasureLatency(n, func() error {
@@ -89,22 +89,4 @@ func TestAdmitLatency(t *testing.T) {
 	if !raceEnabled && !testing.Short() && admit.P99 > 20*time.Microsecond {
 		t.Errorf("admission p99 %s, want at most 20µs", admit.P99)
 	}
-}
-
-// layeredRequests are 1000 keys in 10 teams in one tenant, each request
-// carrying all three rules.
-func layeredRequests() []limits.Request {
-	reqs := make([]limits.Request, 1000)
-	for key := range reqs {
-		reqs[key] = limits.Request{
-			Rules: []limits.Rule{
-				{Scope: fmt.Sprintf("key:%d", key), RequestsPerMinute: 1 << 30, TokensPerMinute: 1 << 40, MaxConcurrent: 1 << 20},
-				{Scope: fmt.Sprintf("team:%d", key%10), RequestsPerMinute: 1 << 30, TokensPerMinute: 1 << 40},
-				{Scope: "tenant:acme", RequestsPerMinute: 1 << 30, InputTokensPerMinute: 1 << 40, OutputTokensPerMinute: 1 << 40},
-			},
-			InputTokens:  100,
-			OutputTokens: 100,
-		}
-	}
-	return reqs
 }
