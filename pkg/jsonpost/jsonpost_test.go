@@ -2,11 +2,17 @@ package jsonpost_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/sluice-gw/sluice/pkg/jsonpost"
 )
@@ -63,5 +69,41 @@ func TestPost(t *testing.T) {
 				t.Fatalf("Post = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestClientBreaker(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("not a number"))
+	}))
+	defer srv.Close()
+	c := jsonpost.NewClient[int](jsonpost.Settings{
+		Name: "test", URL: srv.URL, Timeout: time.Second, MaxBytes: 1 << 10,
+		BreakerFailures: 2, BreakerCooldown: time.Hour,
+	})
+	parse := func(raw []byte) (int, error) { return strconv.Atoi(string(raw)) }
+
+	// A caller that has gone away says nothing about the service.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 3 {
+		if _, err := c.Call(ctx, []byte("{}"), parse); !errors.As(err, new(jsonpost.CallerGone)) {
+			t.Fatalf("canceled call: err = %v, want a CallerGone", err)
+		}
+	}
+	// A reply the parser rejects is a failure like any other.
+	for range 2 {
+		if _, err := c.Call(context.Background(), []byte("{}"), parse); err == nil || errors.As(err, new(jsonpost.CallerGone)) {
+			t.Fatalf("bad reply: err = %v, want a parse error", err)
+		}
+	}
+	before := hits.Load()
+	if _, err := c.Call(context.Background(), []byte("{}"), parse); !errors.Is(err, gobreaker.ErrOpenState) {
+		t.Fatalf("after 2 failures: err = %v, want the breaker open", err)
+	}
+	if hits.Load() != before {
+		t.Fatal("an open breaker still called the service")
 	}
 }

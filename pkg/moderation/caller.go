@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/sony/gobreaker/v2"
 
 	"github.com/sluice-gw/sluice/pkg/jsonpost"
 )
@@ -25,60 +22,37 @@ const (
 // caller is the part Client and Guard share: one JSON POST to one URL,
 // behind a breaker, with the fail mode applied to whatever goes wrong.
 type caller struct {
-	url      string
-	apiKey   string
-	maxBytes int64
 	failOpen bool
-	client   *http.Client
-	breaker  *gobreaker.CircuitBreaker[Verdict]
+	client   *jsonpost.Client[Verdict]
 
 	calls, flagged, errs, skipped atomic.Uint64
 }
-
-// callerGone marks a failure caused by the caller's own context, which says
-// nothing about the service's health.
-type callerGone struct{ err error }
-
-func (e callerGone) Error() string { return e.err.Error() }
-func (e callerGone) Unwrap() error { return e.err }
 
 func newCaller(name string, h HTTP, path string) (*caller, error) {
 	u, err := url.Parse(h.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("moderation: endpoint %q: want an absolute http or https URL", h.Endpoint)
 	}
-	timeout := cmpOr(h.Timeout, defaultTimeout)
-	failures := uint32(max(cmpOr(h.BreakerFailures, defaultBreakerFailures), 1)) // #nosec G115 -- bounded below, small in practice
-	c := &caller{
-		url:      strings.TrimSuffix(u.String(), "/") + path,
-		apiKey:   h.APIKey,
-		maxBytes: cmpOr(h.MaxResponseBytes, defaultMaxResponseBytes),
+	return &caller{
 		failOpen: h.FailOpen,
-		client:   &http.Client{Timeout: timeout},
-	}
-	c.breaker = gobreaker.NewCircuitBreaker[Verdict](gobreaker.Settings{
-		Name:        name,
-		Timeout:     cmpOr(h.BreakerCooldown, defaultBreakerCooldown),
-		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
-		IsExcluded:  func(err error) bool { return errors.As(err, new(callerGone)) },
-	})
-	return c, nil
+		client: jsonpost.NewClient[Verdict](jsonpost.Settings{
+			Name:            name,
+			URL:             strings.TrimSuffix(u.String(), "/") + path,
+			APIKey:          h.APIKey,
+			Timeout:         cmpOr(h.Timeout, defaultTimeout),
+			MaxBytes:        cmpOr(h.MaxResponseBytes, defaultMaxResponseBytes),
+			BreakerFailures: uint32(max(cmpOr(h.BreakerFailures, defaultBreakerFailures), 1)), // #nosec G115 -- bounded below, small in practice
+			BreakerCooldown: cmpOr(h.BreakerCooldown, defaultBreakerCooldown),
+		}),
+	}, nil
 }
 
 // check posts body, parses a 2xx answer with parse, and applies the fail
-// mode to any failure.
+// mode to any failure. The response body never reaches an error: it may
+// quote the text being checked.
 func (c *caller) check(ctx context.Context, body []byte, parse func([]byte) (Verdict, error)) (Verdict, error) {
 	c.calls.Add(1)
-	v, err := c.breaker.Execute(func() (Verdict, error) {
-		raw, err := c.post(ctx, body)
-		if err != nil {
-			if ctx.Err() != nil {
-				return Verdict{}, callerGone{err}
-			}
-			return Verdict{}, err
-		}
-		return parse(raw)
-	})
+	v, err := c.client.Call(ctx, body, parse)
 	if err == nil {
 		if v.Flagged {
 			c.flagged.Add(1)
@@ -86,7 +60,7 @@ func (c *caller) check(ctx context.Context, body []byte, parse func([]byte) (Ver
 		return v, nil
 	}
 	c.errs.Add(1)
-	if errors.As(err, new(callerGone)) {
+	if errors.As(err, new(jsonpost.CallerGone)) {
 		// Nobody waits for the verdict any more: failing open would
 		// only hide why the check stopped.
 		return Verdict{}, fmt.Errorf("moderation: %w", err)
@@ -98,16 +72,12 @@ func (c *caller) check(ctx context.Context, body []byte, parse func([]byte) (Ver
 	return Verdict{}, fmt.Errorf("moderation: %w: %w", ErrUnavailable, err)
 }
 
-// post never puts the response body in an error: it may quote the text
-// being checked.
-func (c *caller) post(ctx context.Context, body []byte) ([]byte, error) {
-	return jsonpost.Post(ctx, c.client, c.url, c.apiKey, body, c.maxBytes)
-}
-
 func (c *caller) stats() Stats {
 	return Stats{Calls: c.calls.Load(), Flagged: c.flagged.Load(), Errors: c.errs.Load(), Skipped: c.skipped.Load()}
 }
 
+// cmpOr is v, or def when v is zero or negative: unlike cmp.Or, a negative
+// setting also takes the default.
 func cmpOr[T int | int64 | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def

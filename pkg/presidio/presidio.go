@@ -13,21 +13,18 @@ package presidio
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
-	"github.com/sluice-gw/sluice/pkg/pii"
-
 	"github.com/sluice-gw/sluice/pkg/jsonpost"
+	"github.com/sluice-gw/sluice/pkg/pii"
 )
 
 // ErrUnavailable is wrapped by every error that means the analyzer gave no
@@ -82,26 +79,15 @@ type Stats struct {
 
 // Client calls one Presidio analyzer. It is safe for concurrent use.
 type Client struct {
-	url       string
-	apiKey    string
 	language  string
 	entities  []string
 	wanted    map[string]bool
 	threshold float64
-	maxBytes  int64
 	failOpen  bool
-	client    *http.Client
-	breaker   *gobreaker.CircuitBreaker[[]pii.Finding]
+	client    *jsonpost.Client[[]pii.Finding]
 
 	calls, errs, skipped atomic.Uint64
 }
-
-// callerGone marks a failure caused by the caller's own context, which says
-// nothing about the analyzer's health.
-type callerGone struct{ err error }
-
-func (e callerGone) Error() string { return e.err.Error() }
-func (e callerGone) Unwrap() error { return e.err }
 
 // New validates cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
@@ -113,14 +99,19 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("presidio: score threshold %v: want a value in [0, 1]", cfg.ScoreThreshold)
 	}
 	c := &Client{
-		url:       strings.TrimSuffix(u.String(), "/") + "/analyze",
-		apiKey:    cfg.APIKey,
-		language:  cmpOr(cfg.Language, "en"),
+		language:  cmp.Or(cfg.Language, "en"),
 		entities:  cfg.Entities,
 		threshold: cfg.ScoreThreshold,
-		maxBytes:  cmpOr(cfg.MaxResponseBytes, defaultMaxResponseBytes),
 		failOpen:  cfg.FailOpen,
-		client:    &http.Client{Timeout: cmpOr(cfg.Timeout, defaultTimeout)},
+		client: jsonpost.NewClient[[]pii.Finding](jsonpost.Settings{
+			Name:            "presidio",
+			URL:             strings.TrimSuffix(u.String(), "/") + "/analyze",
+			APIKey:          cfg.APIKey,
+			Timeout:         cmp.Or(cfg.Timeout, defaultTimeout),
+			MaxBytes:        cmp.Or(cfg.MaxResponseBytes, defaultMaxResponseBytes),
+			BreakerFailures: uint32(max(cmp.Or(cfg.BreakerFailures, defaultBreakerFailures), 1)), // #nosec G115 -- bounded below, small in practice
+			BreakerCooldown: cmp.Or(cfg.BreakerCooldown, defaultBreakerCooldown),
+		}),
 	}
 	for _, e := range c.entities {
 		if !validType(e) {
@@ -131,13 +122,6 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.wanted[e] = true
 	}
-	failures := uint32(max(cmpOr(cfg.BreakerFailures, defaultBreakerFailures), 1)) // #nosec G115 -- bounded below, small in practice
-	c.breaker = gobreaker.NewCircuitBreaker[[]pii.Finding](gobreaker.Settings{
-		Name:        "presidio",
-		Timeout:     cmpOr(cfg.BreakerCooldown, defaultBreakerCooldown),
-		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
-		IsExcluded:  func(err error) bool { return errors.As(err, new(callerGone)) },
-	})
 	return c, nil
 }
 
@@ -157,18 +141,12 @@ func (c *Client) Analyze(ctx context.Context, dst []pii.Finding, text []byte) ([
 		return dst, nil
 	}
 	c.calls.Add(1)
-	found, err := c.breaker.Execute(func() ([]pii.Finding, error) {
-		found, err := c.analyze(ctx, text)
-		if err != nil && ctx.Err() != nil {
-			return nil, callerGone{err}
-		}
-		return found, err
-	})
+	found, err := c.analyze(ctx, text)
 	if err == nil {
 		return append(dst, found...), nil
 	}
 	c.errs.Add(1)
-	if errors.As(err, new(callerGone)) {
+	if errors.As(err, new(jsonpost.CallerGone)) {
 		return dst, fmt.Errorf("presidio: %w", err)
 	}
 	if c.failOpen {
@@ -204,22 +182,6 @@ func (c *Client) analyze(ctx context.Context, text []byte) ([]pii.Finding, error
 	if err != nil {
 		return nil, err
 	}
-	raw, err := c.post(ctx, body)
-	if err != nil {
-		return nil, err
-	}
-	return c.parse(raw, text)
-}
-
-// post never puts the response body in an error: it may quote the text.
-func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
-	return jsonpost.Post(ctx, c.client, c.url, c.apiKey, body, c.maxBytes)
-}
-
-func cmpOr[T int | int64 | float64 | string | time.Duration](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
+	// The response body never reaches an error: it may quote the text.
+	return c.client.Call(ctx, body, func(raw []byte) ([]pii.Finding, error) { return c.parse(raw, text) })
 }

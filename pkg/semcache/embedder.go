@@ -54,19 +54,10 @@ type HTTPEmbedderConfig struct {
 
 // httpEmbedder calls an OpenAI-compatible POST /v1/embeddings.
 type httpEmbedder struct {
-	url, apiKey, model string
-	dims               int
-	maxBytes           int64
-	client             *http.Client
-	breaker            *gobreaker.CircuitBreaker[[][]float32]
+	model  string
+	dims   int
+	client *jsonpost.Client[[][]float32]
 }
-
-// callerGone marks a failure caused by the caller's own context, which
-// says nothing about the backend's health.
-type callerGone struct{ err error }
-
-func (e callerGone) Error() string { return e.err.Error() }
-func (e callerGone) Unwrap() error { return e.err }
 
 // NewHTTPEmbedder validates cfg and returns an Embedder with its own HTTP
 // client and circuit breaker. Its errors wrap ErrUnavailable (and
@@ -87,26 +78,20 @@ func NewHTTPEmbedder(cfg HTTPEmbedderConfig) (Embedder, error) {
 	if !strings.HasSuffix(base, "/v1") {
 		base += "/v1"
 	}
-	transport := cfg.Transport
-	if transport == nil {
-		transport = http.DefaultTransport
-	}
-	e := &httpEmbedder{
-		url:      base + "/embeddings",
-		apiKey:   cfg.APIKey,
-		model:    cfg.Model,
-		dims:     cfg.Dimensions,
-		maxBytes: positiveOr(cfg.MaxResponseBytes, defaultMaxResponseBytes),
-		client:   &http.Client{Timeout: positiveOr(cfg.Timeout, defaultEmbedTimeout), Transport: transport},
-	}
-	failures := uint32(max(positiveOr(cfg.BreakerFailures, defaultBreakerFailures), 1)) // #nosec G115 -- bounded below, small in practice
-	e.breaker = gobreaker.NewCircuitBreaker[[][]float32](gobreaker.Settings{
-		Name:        "semcache-embeddings",
-		Timeout:     positiveOr(cfg.BreakerCooldown, defaultBreakerCooldown),
-		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
-		IsExcluded:  func(err error) bool { return errors.As(err, new(callerGone)) },
-	})
-	return e, nil
+	return &httpEmbedder{
+		model: cfg.Model,
+		dims:  cfg.Dimensions,
+		client: jsonpost.NewClient[[][]float32](jsonpost.Settings{
+			Name:            "semcache-embeddings",
+			URL:             base + "/embeddings",
+			APIKey:          cfg.APIKey,
+			Timeout:         positiveOr(cfg.Timeout, defaultEmbedTimeout),
+			Transport:       cfg.Transport,
+			MaxBytes:        positiveOr(cfg.MaxResponseBytes, defaultMaxResponseBytes),
+			BreakerFailures: uint32(max(positiveOr(cfg.BreakerFailures, defaultBreakerFailures), 1)), // #nosec G115 -- bounded below, small in practice
+			BreakerCooldown: positiveOr(cfg.BreakerCooldown, defaultBreakerCooldown),
+		}),
+	}, nil
 }
 
 // Embed returns one vector per text, in order.
@@ -114,17 +99,11 @@ func (e *httpEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, 
 	if len(texts) == 0 {
 		return nil, nil
 	}
-	vs, err := e.breaker.Execute(func() ([][]float32, error) {
-		vs, err := e.call(ctx, texts)
-		if err != nil && ctx.Err() != nil {
-			return nil, callerGone{err}
-		}
-		return vs, err
-	})
+	vs, err := e.call(ctx, texts)
 	switch {
 	case err == nil:
 		return vs, nil
-	case errors.As(err, new(callerGone)):
+	case errors.As(err, new(jsonpost.CallerGone)):
 		return nil, fmt.Errorf("embeddings: %w", ctx.Err())
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
 		return nil, fmt.Errorf("embeddings: %w: %w", ErrUnavailable, ErrBreakerOpen)
@@ -145,16 +124,8 @@ func (e *httpEmbedder) call(ctx context.Context, texts []string) ([][]float32, e
 	if err != nil {
 		return nil, err
 	}
-	raw, err := e.post(ctx, body)
-	if err != nil {
-		return nil, err
-	}
-	return parseEmbeddings(raw, len(texts))
-}
-
-// post never puts the response body in an error: it may quote the text.
-func (e *httpEmbedder) post(ctx context.Context, body []byte) ([]byte, error) {
-	return jsonpost.Post(ctx, e.client, e.url, e.apiKey, body, e.maxBytes)
+	// The response body never reaches an error: it may quote the text.
+	return e.client.Call(ctx, body, func(raw []byte) ([][]float32, error) { return parseEmbeddings(raw, len(texts)) })
 }
 
 type embedResponse struct {
