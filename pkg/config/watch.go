@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/sluice-gw/sluice/pkg/dirwatch"
 )
 
-// debounce lets a burst of events (an editor's write-then-rename, a
-// ConfigMap's symlink swap) settle into one reload.
-const debounce = 100 * time.Millisecond
+// debounce is how long a burst of events has to settle before one reload.
+const debounce = dirwatch.Debounce
 
 // Watch reloads the config at path whenever it changes, until ctx is done.
 // A config that loads is passed to onLoad; one that does not is passed to
@@ -51,28 +51,8 @@ func WatchFile(ctx context.Context, path string, onChange func(src []byte), onEr
 	}
 	fw := &fileWatch{path: path, onChange: onChange, onError: onError}
 	fw.read()
-	timer := time.NewTimer(debounce)
-	timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
-			if !ok {
-				return nil
-			}
-			if ev.Op != fsnotify.Chmod {
-				timer.Reset(debounce)
-			}
-		case err, ok := <-w.Errors:
-			if !ok {
-				return nil
-			}
-			onError(err)
-		case <-timer.C:
-			fw.read()
-		}
-	}
+	dirwatch.Run(ctx, w, fw.read, onError)
+	return nil
 }
 
 // fileWatch remembers the version it last reported, so events that do not

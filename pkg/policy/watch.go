@@ -7,14 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/fsnotify/fsnotify"
-)
 
-// debounce lets a burst of events (an editor's write-then-rename, a
-// ConfigMap's symlink swap, a `git checkout`) settle into one reload.
-const debounce = 100 * time.Millisecond
+	"github.com/sluice-gw/sluice/pkg/dirwatch"
+)
 
 // dirSource reads the policy from a directory and watches it. fsnotify
 // does not recurse, so every subdirectory the loader reads is watched too.
@@ -64,32 +61,18 @@ func (s *dirSource) load(_ context.Context, _ *compiled) (*compiled, error) {
 	return p, nil
 }
 
+// run reloads after each settled burst of changes, then watches any
+// subdirectory the change added, since fsnotify does not recurse.
 func (s *dirSource) run(ctx context.Context, reload func(context.Context) error) {
-	timer := time.NewTimer(debounce)
-	timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-s.watcher.Events:
-			if !ok {
-				return
-			}
-			if ev.Op != fsnotify.Chmod {
-				timer.Reset(debounce)
-			}
-		case err, ok := <-s.watcher.Errors:
-			if !ok {
-				return
-			}
-			s.logger.Error("policy: watching the policy directory", "dir", s.dir, "error", err)
-		case <-timer.C:
-			_ = reload(ctx) // Reload reports its own errors
-			if err := s.watchDirs(); err != nil {
-				s.logger.Error("policy: watching the policy directory", "dir", s.dir, "error", err)
-			}
-		}
+	logErr := func(err error) {
+		s.logger.Error("policy: watching the policy directory", "dir", s.dir, "error", err)
 	}
+	dirwatch.Run(ctx, s.watcher, func() {
+		_ = reload(ctx) // Reload reports its own errors
+		if err := s.watchDirs(); err != nil {
+			logErr(err)
+		}
+	}, logErr)
 }
 
 func (s *dirSource) close() { _ = s.watcher.Close() }

@@ -8,17 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/fsnotify/fsnotify"
 
 	configv1 "github.com/sluice-gw/sluice/api/sluice/config/v1"
 	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/dirwatch"
 )
-
-// debounce lets a burst of events (an editor's write-then-rename, a
-// ConfigMap's symlink swap) settle into one reload.
-const debounce = 100 * time.Millisecond
 
 // maxFileBytes bounds one template file; a template is text, not data.
 const maxFileBytes = 1 << 20
@@ -102,28 +98,9 @@ func watchDir(dir string, log *slog.Logger, reload func()) (*dirWatch, error) {
 
 func (dw *dirWatch) run(ctx context.Context, log *slog.Logger, reload func()) {
 	defer close(dw.done)
-	timer := time.NewTimer(debounce)
-	timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-dw.watcher.Events:
-			if !ok {
-				return
-			}
-			if ev.Op != fsnotify.Chmod {
-				timer.Reset(debounce)
-			}
-		case err, ok := <-dw.watcher.Errors:
-			if !ok {
-				return
-			}
-			log.Error("templates: watching the template directory", "dir", dw.dir, "error", err)
-		case <-timer.C:
-			reload()
-		}
-	}
+	dirwatch.Run(ctx, dw.watcher, reload, func(err error) {
+		log.Error("templates: watching the template directory", "dir", dw.dir, "error", err)
+	})
 }
 
 func (dw *dirWatch) stop() {
