@@ -47,23 +47,51 @@ type Key struct {
 	LastUser int
 }
 
-type kv struct {
-	k string
-	v gjson.Result
+// member is one object member already written in canonical form at
+// b[start:end], kept so the members can be put in name order afterwards.
+type member struct {
+	name       string
+	start, end int
+	// lastUser is the last user message's index in a top-level messages
+	// array, -1 when none.
+	lastUser int
 }
+
+// Object modes: the request object itself, a message in its messages
+// array, and any other object.
+const (
+	modePlain = iota
+	modeTop
+	modeMessage
+)
 
 // keyer writes the canonical form of a JSON value: objects with their
 // members sorted by name, strings unescaped and length-prefixed, numbers
 // in their shortest form. Two bodies that differ only in member order,
 // whitespace or escaping get the same form.
+//
+// It tokenizes the body itself in one pass: each member's form is written
+// where it is parsed and the members are reordered by copying their
+// written forms, so no part of the body is scanned twice (a tree walk
+// over gjson results rescans every nested value once per level).
 type keyer struct {
 	b   []byte
-	kvs []kv // members of the objects being written, a stack
-	// lastUser is the index of the last user message seen by messages.
+	tmp []byte   // the written members of the object being reordered
+	ms  []member // members of the objects being written, a stack
+	kvs []kv     // the same for the writers of parsed values
+	s   string   // the body
+	i   int      // the read position in s
+	// lastUser is the index of the last user message seen by messages;
+	// sawUser is whether the message being written has the user role.
 	lastUser int
+	sawUser  bool
+	temp     float64
+	tempSet  bool
 }
 
-var keyers = sync.Pool{New: func() any { return &keyer{b: make([]byte, 0, 8<<10), kvs: make([]kv, 0, 64)} }}
+var keyers = sync.Pool{New: func() any {
+	return &keyer{b: make([]byte, 0, 8<<10), tmp: make([]byte, 0, 8<<10), ms: make([]member, 0, 64), kvs: make([]kv, 0, 16)}
+}}
 
 // ComputeKey computes the key of a chat completion request body, which
 // must be valid JSON (the parse stage checked it).
@@ -72,19 +100,14 @@ func ComputeKey(s Scope, body []byte) Key {
 	defer keyers.Put(k)
 	k.b = k.b[:0]
 	k.scope(s)
-	k.lastUser = -1
-	key := Key{}
-	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))) //nolint:gosec // read-only alias of the request body for this call
-	k.top(root, func(name string, v gjson.Result) bool {
-		if name == "temperature" {
-			key.Temperature, key.TemperatureSet = v.Num, v.Type == gjson.Number
-		}
-		return !ignored[name]
-	})
-	key.LastUser = k.lastUser
+	k.s = unsafe.String(unsafe.SliceData(body), len(body)) //nolint:gosec // read-only alias of the request body for this call
+	k.i = 0
+	k.lastUser, k.sawUser = -1, false
+	k.temp, k.tempSet = 0, false
+	k.top()
+	k.s = ""
 	sum := sha256.Sum256(k.b)
-	key.Exact = hex.EncodeToString(sum[:])
-	return key
+	return Key{Exact: hex.EncodeToString(sum[:]), Temperature: k.temp, TemperatureSet: k.tempSet, LastUser: k.lastUser}
 }
 
 func (k *keyer) scope(s Scope) {
@@ -94,90 +117,263 @@ func (k *keyer) scope(s Scope) {
 	}
 }
 
-// top writes the request object, noting the last user message on the
-// way through the messages rather than in a walk of its own.
-func (k *keyer) top(obj gjson.Result, keep func(string, gjson.Result) bool) {
-	k.object(obj, keep, true)
-}
-
-// members writes an object's members in name order, those keep accepts.
-func (k *keyer) members(obj gjson.Result, keep func(string, gjson.Result) bool) {
-	k.object(obj, keep, false)
-}
-
-func (k *keyer) object(obj gjson.Result, keep func(string, gjson.Result) bool, top bool) {
-	base := len(k.kvs)
-	obj.ForEach(func(name, v gjson.Result) bool {
-		if keep == nil || keep(name.Str, v) {
-			k.kvs = append(k.kvs, kv{name.Str, v})
+// top writes the request. A body that is not an object (the parse stage
+// rejects those) is written as an object whose members are unnamed: the
+// elements of an array root, or the one scalar.
+func (k *keyer) top() {
+	k.ws()
+	if k.i >= len(k.s) {
+		k.b = append(k.b, '{', '}')
+		return
+	}
+	switch k.s[k.i] {
+	case '{':
+		k.object(modeTop)
+	case '[':
+		base, mb := len(k.b), len(k.ms)
+		k.b = append(k.b, '{')
+		k.i++
+		for {
+			k.ws()
+			if k.i >= len(k.s) || k.s[k.i] == ']' {
+				k.i++
+				break
+			}
+			if k.s[k.i] == ',' {
+				k.i++
+				continue
+			}
+			at := k.i
+			if k.member(modeTop, ""); k.i == at {
+				k.i++
+			}
 		}
-		return true
-	})
-	own := k.kvs[base:]
-	slices.SortFunc(own, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+		k.finish(base, mb, true)
+	default:
+		base, mb := len(k.b), len(k.ms)
+		k.b = append(k.b, '{')
+		k.member(modeTop, "")
+		k.finish(base, mb, true)
+	}
+}
+
+// object writes the object at the read position, its members in name
+// order.
+func (k *keyer) object(mode int) {
+	base, mb := len(k.b), len(k.ms)
 	k.b = append(k.b, '{')
-	for i := base; i < len(k.kvs); i++ {
-		k.str(k.kvs[i].k)
-		if top && k.kvs[i].k == "messages" && k.kvs[i].v.IsArray() {
-			k.messages(k.kvs[i].v)
+	k.i++
+	for {
+		k.ws()
+		if k.i >= len(k.s) || k.s[k.i] == '}' {
+			k.i++
+			break
+		}
+		if k.s[k.i] != '"' {
+			k.i++ // a comma, or a malformed body: skipped either way
 			continue
 		}
-		k.value(k.kvs[i].v)
+		name := k.string()
+		k.ws()
+		if k.i < len(k.s) && k.s[k.i] == ':' {
+			k.i++
+		}
+		k.member(mode, name)
 	}
-	k.b = append(k.b, '}')
-	clear(k.kvs[base:])
-	k.kvs = k.kvs[:base]
+	k.finish(base, mb, mode == modeTop)
 }
 
-func (k *keyer) value(v gjson.Result) {
-	switch v.Type {
-	case gjson.Null:
-		k.b = append(k.b, 'n')
-	case gjson.True:
-		k.b = append(k.b, 't')
-	case gjson.False:
-		k.b = append(k.b, 'f')
-	case gjson.Number:
-		k.b = append(k.b, 'd')
-		k.b = appendNumber(k.b, v)
-		k.b = append(k.b, ';')
-	case gjson.String:
-		k.str(v.Str)
-	case gjson.JSON:
-		if v.IsArray() {
-			k.b = append(k.b, '[')
-			v.ForEach(func(_, e gjson.Result) bool {
-				k.value(e)
-				return true
-			})
-			k.b = append(k.b, ']')
+// member writes one member at the read position, notes what the key
+// reads from it, and leaves out the request members that do not change
+// the answer.
+func (k *keyer) member(mode int, name string) {
+	start := len(k.b)
+	k.str(name)
+	lu := -1
+	k.ws()
+	switch {
+	case mode == modeTop && name == "messages" && k.i < len(k.s) && k.s[k.i] == '[':
+		lu = k.messages()
+	case mode == modeTop:
+		kind, tok := k.value()
+		if name == "temperature" {
+			k.temp, k.tempSet = 0, kind == 'd'
+			if k.tempSet {
+				k.temp, _ = strconv.ParseFloat(tok, 64)
+			}
+		}
+		if ignored[name] {
+			k.b = k.b[:start]
 			return
 		}
-		k.members(v, nil)
+	case mode == modeMessage && name == "role":
+		if kind, tok := k.value(); kind == 's' && tok == "user" {
+			k.sawUser = true
+		}
+	default:
+		k.value()
+	}
+	k.ms = append(k.ms, member{name: name, start: start, end: len(k.b), lastUser: lu})
+}
+
+// finish closes the object begun at b[base] whose members are ms[mb:],
+// putting the members in name order; at the top it takes the last user
+// message from the messages members in that order.
+func (k *keyer) finish(base, mb int, top bool) {
+	own := k.ms[mb:]
+	slices.SortFunc(own, func(a, b member) int { return strings.Compare(a.name, b.name) })
+	if !slices.IsSortedFunc(own, func(a, b member) int { return a.start - b.start }) {
+		from := base + 1
+		k.tmp = append(k.tmp[:0], k.b[from:]...)
+		k.b = k.b[:from]
+		for _, m := range own {
+			k.b = append(k.b, k.tmp[m.start-from:m.end-from]...)
+		}
+	}
+	k.b = append(k.b, '}')
+	if top {
+		for _, m := range own {
+			if m.lastUser >= 0 {
+				k.lastUser = m.lastUser
+			}
+		}
+	}
+	clear(own)
+	k.ms = k.ms[:mb]
+}
+
+// value writes the value at the read position and returns its kind (the
+// letter it is written with, 'o' and 'a' for objects and arrays, 0 for
+// none) and, for a string or number, its text.
+func (k *keyer) value() (kind byte, tok string) {
+	k.ws()
+	if k.i >= len(k.s) {
+		return 0, ""
+	}
+	switch c := k.s[k.i]; c {
+	case '{':
+		k.object(modePlain)
+		return 'o', ""
+	case '[':
+		k.array()
+		return 'a', ""
+	case '"':
+		s := k.string()
+		k.str(s)
+		return 's', s
+	case '}', ']', ',':
+		return 0, "" // no value: left to the enclosing loop
+	case 't', 'f', 'n':
+		if c != 'n' || k.i+1 < len(k.s) && k.s[k.i+1] == 'u' {
+			k.i++
+			for k.i < len(k.s) && k.s[k.i] >= 'a' && k.s[k.i] <= 'z' {
+				k.i++
+			}
+			k.b = append(k.b, c)
+			return c, ""
+		}
+	}
+	start := k.i
+	for k.i++; k.i < len(k.s); k.i++ {
+		if c := k.s[k.i]; c <= ' ' || c == ',' || c == ']' || c == '}' {
+			break
+		}
+	}
+	tok = k.s[start:k.i]
+	k.b = append(k.b, 'd')
+	k.b = appendNumber(k.b, tok)
+	k.b = append(k.b, ';')
+	return 'd', tok
+}
+
+func (k *keyer) array() {
+	k.b = append(k.b, '[')
+	k.i++
+	for {
+		k.ws()
+		if k.i >= len(k.s) || k.s[k.i] == ']' {
+			k.i++
+			break
+		}
+		if k.s[k.i] == ',' {
+			k.i++
+			continue
+		}
+		k.element()
+	}
+	k.b = append(k.b, ']')
+}
+
+// element writes an array element, skipping a byte that starts none (a
+// malformed body) so the read always moves on.
+func (k *keyer) element() {
+	at := k.i
+	if k.value(); k.i == at {
+		k.i++
 	}
 }
 
-// messages writes the messages array as value would, noting the index
-// of the last user message.
-func (k *keyer) messages(msgs gjson.Result) {
+// messages writes the messages array as value would and returns the
+// index of its last user message, -1 when none.
+func (k *keyer) messages() int {
 	k.b = append(k.b, '[')
-	i := 0
-	msgs.ForEach(func(_, m gjson.Result) bool {
-		if m.IsObject() {
-			n := i
-			k.members(m, func(name string, v gjson.Result) bool {
-				if name == "role" && v.Str == "user" {
-					k.lastUser = n
-				}
-				return true
-			})
-		} else {
-			k.value(m)
+	k.i++
+	last := -1
+	for n := 0; ; {
+		k.ws()
+		if k.i >= len(k.s) || k.s[k.i] == ']' {
+			k.i++
+			break
 		}
-		i++
-		return true
-	})
+		if k.s[k.i] == ',' {
+			k.i++
+			continue
+		}
+		if k.s[k.i] == '{' {
+			k.sawUser = false
+			k.object(modeMessage)
+			if k.sawUser {
+				last = n
+			}
+		} else {
+			k.element()
+		}
+		n++
+	}
 	k.b = append(k.b, ']')
+	return last
+}
+
+// string reads the string at the read position, unescaped.
+func (k *keyer) string() string {
+	start, esc := k.i, false
+	j := k.i + 1
+	for j < len(k.s) {
+		c := k.s[j]
+		if c == '\\' {
+			esc = true
+			j += 2
+			continue
+		}
+		if c == '"' {
+			break
+		}
+		j++
+	}
+	j = min(j, len(k.s))
+	k.i = j + 1
+	if !esc {
+		return k.s[start+1 : j]
+	}
+	// Escapes are rare in requests; gjson unescapes them as before.
+	return gjson.Parse(k.s[start:min(j+1, len(k.s))]).Str
+}
+
+// ws skips whitespace.
+func (k *keyer) ws() {
+	for k.i < len(k.s) && k.s[k.i] <= ' ' {
+		k.i++
+	}
 }
 
 // str writes a length-prefixed string, so no content can imitate the
@@ -191,8 +387,7 @@ func (k *keyer) str(s string) {
 
 // appendNumber writes an integer literal as it is and any other number in
 // its shortest float form, so 0, 0.0 and 0e0 agree.
-func appendNumber(dst []byte, v gjson.Result) []byte {
-	raw := v.Raw
+func appendNumber(dst []byte, raw string) []byte {
 	integer := raw != "" && raw != "-" && raw != "-0"
 	for i := 0; i < len(raw) && integer; i++ {
 		c := raw[i]
@@ -201,7 +396,64 @@ func appendNumber(dst []byte, v gjson.Result) []byte {
 	if integer && (raw[0] != '0' || len(raw) == 1) {
 		return append(dst, raw...)
 	}
-	return strconv.AppendFloat(dst, v.Num, 'g', -1, 64)
+	num, _ := strconv.ParseFloat(raw, 64)
+	return strconv.AppendFloat(dst, num, 'g', -1, 64)
+}
+
+type kv struct {
+	k string
+	v gjson.Result
+}
+
+// membersOf writes a parsed object's members in name order, those keep
+// accepts, as object writes them from the body.
+func (k *keyer) membersOf(obj gjson.Result, keep func(string, gjson.Result) bool) {
+	base := len(k.kvs)
+	obj.ForEach(func(name, v gjson.Result) bool {
+		if keep == nil || keep(name.Str, v) {
+			k.kvs = append(k.kvs, kv{name.Str, v})
+		}
+		return true
+	})
+	own := k.kvs[base:]
+	slices.SortFunc(own, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	k.b = append(k.b, '{')
+	for _, m := range own {
+		k.str(m.k)
+		k.valueOf(m.v)
+	}
+	k.b = append(k.b, '}')
+	clear(own)
+	k.kvs = k.kvs[:base]
+}
+
+// valueOf writes a parsed value as value writes it from the body.
+func (k *keyer) valueOf(v gjson.Result) {
+	switch v.Type {
+	case gjson.Null:
+		k.b = append(k.b, 'n')
+	case gjson.True:
+		k.b = append(k.b, 't')
+	case gjson.False:
+		k.b = append(k.b, 'f')
+	case gjson.Number:
+		k.b = append(k.b, 'd')
+		k.b = appendNumber(k.b, v.Raw)
+		k.b = append(k.b, ';')
+	case gjson.String:
+		k.str(v.Str)
+	case gjson.JSON:
+		if v.IsArray() {
+			k.b = append(k.b, '[')
+			v.ForEach(func(_, e gjson.Result) bool {
+				k.valueOf(e)
+				return true
+			})
+			k.b = append(k.b, ']')
+			return
+		}
+		k.membersOf(v, nil)
+	}
 }
 
 // lastUser is the index of the last message whose role is user.

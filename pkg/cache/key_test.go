@@ -1,7 +1,18 @@
 package cache
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/tidwall/gjson"
 )
 
 func TestComputeKeyCanonical(t *testing.T) {
@@ -118,6 +129,132 @@ func FuzzComputeKey(f *testing.F) {
 		if k2 := ComputeKey(Scope{Tenant: "t"}, body); k2 != k {
 			t.Fatalf("key is not deterministic")
 		}
+		if gjson.ValidBytes(body) && gjson.ParseBytes(body).IsObject() {
+			if w := walkKey(Scope{Tenant: "t"}, body); w != k {
+				t.Fatalf("key %+v, walk gives %+v", k, w)
+			}
+		}
 		_, _, _ = SemanticScope(Scope{}, body)
 	})
+}
+
+// walkKey is the key as a walk over parsed gjson values computes it: the
+// reference the body tokenizer must agree with byte for byte, since a
+// different canonical form would orphan every stored entry.
+func walkKey(s Scope, body []byte) Key {
+	k := &keyer{}
+	k.scope(s)
+	key := Key{LastUser: -1}
+	var kvs []kv
+	gjson.ParseBytes(body).ForEach(func(name, v gjson.Result) bool {
+		if name.Str == "temperature" {
+			key.Temperature, key.TemperatureSet = v.Num, v.Type == gjson.Number
+		}
+		if !ignored[name.Str] {
+			kvs = append(kvs, kv{name.Str, v})
+		}
+		return true
+	})
+	slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	k.b = append(k.b, '{')
+	for _, m := range kvs {
+		k.str(m.k)
+		if m.k != "messages" || !m.v.IsArray() {
+			k.valueOf(m.v)
+			continue
+		}
+		k.b = append(k.b, '[')
+		i := 0
+		m.v.ForEach(func(_, msg gjson.Result) bool {
+			if msg.IsObject() {
+				n := i
+				msg.ForEach(func(name, v gjson.Result) bool {
+					if name.Str == "role" && v.Str == "user" {
+						key.LastUser = n
+					}
+					return true
+				})
+				k.membersOf(msg, nil)
+			} else {
+				k.valueOf(msg)
+			}
+			i++
+			return true
+		})
+		k.b = append(k.b, ']')
+	}
+	k.b = append(k.b, '}')
+	sum := sha256.Sum256(k.b)
+	key.Exact = hex.EncodeToString(sum[:])
+	return key
+}
+
+// TestComputeKeyMatchesWalk checks the tokenizer writes the canonical form
+// a walk over parsed values writes, for realistic and awkward requests.
+func TestComputeKeyMatchesWalk(t *testing.T) {
+	scope := Scope{Tenant: "acme", Model: "gpt-4o", Backend: "openai", Upstream: "gpt-4o"}
+	bodies := []string{
+		string(chatBody(2 << 10)),
+		string(chatBody(8 << 10)),
+		`{}`,
+		`{"a":{"z":1,"y":[{"q":null,"p":true}],"x":false},"b":[[],{}],"c":-0,"d":1e3,"e":0.50,"f":-12,"g":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}`,
+		"{ \"z\" : 1 ,\n\t\"y\":\"\\u0079\" , \"messages\" : [ 1, \"x\", {\"role\":\"user\"}, {\"role\":\"us\\u0065r\",\"content\":\"a\"}, {\"role\":\"assistant\"} ] }",
+		`{"messages":[{"role":"user"}],"messages":[{"role":"system"}],"temperature":1,"temperature":"x"}`,
+		`{"messages":"x","temperature":0.7,"model":"m","user":"u","metadata":{"b":1,"a":2}}`,
+		`{"k":1,"k":2,"k":3,"k":4,"k":5,"k":6,"k":7,"k":8,"k":9,"k":10,"k":11,"k":12,"k":13,"j":0}`,
+		`{"\u0062":1,"a":2,"b\"":3}`,
+	}
+	for _, f := range []string{"text.completion.json", "tools.completion.json", "restore.json", "hit.stream-stored.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, string(b))
+	}
+	for _, body := range bodies {
+		if got, want := ComputeKey(scope, []byte(body)), walkKey(scope, []byte(body)); got != want {
+			t.Errorf("%.80s: key %+v, walk gives %+v", body, got, want)
+		}
+	}
+}
+
+// TestComputeKeyOrderAndWhitespace checks a request keys the same however
+// its members are ordered and spaced, and that each member that changes
+// the answer is in the key.
+func TestComputeKeyOrderAndWhitespace(t *testing.T) {
+	scope := Scope{Tenant: "acme", Model: "gpt-4o"}
+	body := chatBody(2 << 10)
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	want := ComputeKey(scope, body).Exact
+	// encoding/json writes members in name order, unlike chatBody; indented
+	// it also differs in whitespace.
+	for _, enc := range []func(any) ([]byte, error){json.Marshal, func(v any) ([]byte, error) { return json.MarshalIndent(v, " ", "\t") }} {
+		b, err := enc(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(b, body) {
+			t.Fatal("re-encoded body is the original")
+		}
+		if got := ComputeKey(scope, b).Exact; got != want {
+			t.Errorf("re-encoded body %.60s... keys differently", b)
+		}
+	}
+	for name := range v {
+		if ignored[name] {
+			continue
+		}
+		without := maps.Clone(v)
+		delete(without, name)
+		b, err := json.Marshal(without)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ComputeKey(scope, b).Exact; got == want {
+			t.Errorf("member %q is not in the key", name)
+		}
+	}
 }

@@ -45,14 +45,14 @@ func SemanticScope(s Scope, body []byte) (scope, text string, ok bool) {
 	defer keyers.Put(k)
 	k.b = append(k.b[:0], "semantic:"...)
 	k.scope(s)
-	k.members(root, func(name string, _ gjson.Result) bool { return !ignored[name] && name != "messages" })
+	k.membersOf(root, func(name string, _ gjson.Result) bool { return !ignored[name] && name != "messages" })
 	k.b = append(k.b, '[')
 	i := 0
 	msgs.ForEach(func(_, m gjson.Result) bool {
 		if i == last {
-			k.members(m, func(name string, _ gjson.Result) bool { return name != "content" })
+			k.membersOf(m, func(name string, _ gjson.Result) bool { return name != "content" })
 		} else {
-			k.value(m)
+			k.valueOf(m)
 		}
 		i++
 		return true
