@@ -145,7 +145,7 @@ func TestConstCacheReuse(t *testing.T) {
 // shared.
 func TestConstCacheConcurrent(t *testing.T) {
 	ins := refInputs()[:60]
-	e := refEngine(t)
+	e := refEngineWith(t, true)
 	ctx := context.Background()
 	shared := e.cur.Load()
 	unshared := *shared

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // Engine evaluates the policy. It is safe for concurrent use.
@@ -163,6 +165,25 @@ func (e *Engine) SetData(data map[string]any) error {
 	return nil
 }
 
+// plan is the compiled plan to evaluate p with, or nil for the
+// interpreter: when Options.Interpreter says so, or when the planner
+// cannot take the policy, which is logged once per policy version.
+func (e *Engine) plan(p *compiled) *policyvm.Program {
+	if e.opts.Interpreter {
+		return nil
+	}
+	first := false
+	p.plans.once.Do(func() {
+		first = true
+		p.plans.prog, p.plans.err = policyvm.Plan(context.Background(), p.modules, e.path)
+	})
+	if p.plans.err != nil && first {
+		e.opts.Logger.Warn("policy: evaluating with OPA's interpreter; the policy does not compile to a plan",
+			"revision", p.revision, "error", p.plans.err)
+	}
+	return p.plans.prog
+}
+
 func (e *Engine) currentPolicy() *compiled {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -177,7 +198,7 @@ func (e *Engine) activate(ctx context.Context, p *compiled) error {
 
 // swap builds a state and puts it in service. The caller holds e.mu.
 func (e *Engine) swap(ctx context.Context, p *compiled, cfg *config) error {
-	st, err := build(ctx, e.opts.Query, p, cfg)
+	st, err := build(ctx, e.opts.Query, p, cfg, e.plan)
 	if err != nil {
 		return fmt.Errorf("preparing %s: %w", e.opts.Query, err)
 	}

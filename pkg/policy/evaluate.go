@@ -10,6 +10,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // Evaluate asks the policy about one request. The Decision is never nil
@@ -32,16 +34,20 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (*Decision, error) {
 	}
 	ev := &logEvent{decisionID: newDecisionID(), timestamp: now, revision: st.policy.revision, bundle: st.policy.bundle}
 	var (
-		rs  rego.ResultSet
-		err error
+		result *ast.Term
+		err    error
 	)
 	ev.input, err = in.toAST(&builder{names: st.strings}, e.timeTerm(now))
 	if err == nil {
 		start := time.Now()
-		rs, err = e.eval(ctx, st, ev.input, now)
+		if st.vm != nil {
+			result, err = evalPlan(ctx, st, ev.input, now)
+		} else {
+			result, err = e.eval(ctx, st, ev.input, now)
+		}
 		ev.evalNS = time.Since(start).Nanoseconds()
 	}
-	d, err := e.decide(st, rs, err, ev)
+	d, err := e.decide(st, result, err, ev)
 	e.counters.outcomes[ev.outcome].Add(1)
 	if d.DryRunDenied {
 		e.logDryRun(d, err)
@@ -81,7 +87,19 @@ func (e *Engine) timeTerm(t time.Time) *ast.Term {
 	return term
 }
 
-func (e *Engine) eval(ctx context.Context, st *state, input ast.Value, now time.Time) (rego.ResultSet, error) {
+// evalPlan evaluates the compiled plan; the result is nil when the
+// decision is undefined.
+func evalPlan(ctx context.Context, st *state, input ast.Value, now time.Time) (*ast.Term, error) {
+	rs, err := st.vm.Eval(ctx, ast.NewTerm(input), policyvm.Options{Time: now})
+	if err != nil {
+		return nil, err
+	}
+	return policyvm.Result(rs), nil
+}
+
+// eval evaluates the query with OPA's interpreter; the result is nil when
+// the decision is undefined.
+func (e *Engine) eval(ctx context.Context, st *state, input ast.Value, now time.Time) (*ast.Term, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -99,15 +117,23 @@ func (e *Engine) eval(ctx context.Context, st *state, input ast.Value, now time.
 		rego.EvalGenerateJSON(asTerm),
 		rego.EvalVirtualCache(vc),
 	)
-	if err == nil {
-		vc.commit()
+	if err != nil {
+		return nil, err
 	}
-	return rs, err
+	vc.commit()
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, nil
+	}
+	t, _ := rs[0].Expressions[0].Value.(*ast.Term)
+	if t == nil {
+		return nil, errors.New("query result is not a term")
+	}
+	return t, nil
 }
 
 // decide turns a result or error into the decision to enforce, and
 // records the outcome and raw result in ev.
-func (e *Engine) decide(st *state, rs rego.ResultSet, evalErr error, ev *logEvent) (*Decision, error) {
+func (e *Engine) decide(st *state, result *ast.Term, evalErr error, ev *logEvent) (*Decision, error) {
 	if evalErr != nil {
 		return e.failed(ev, evalErr)
 	}
@@ -115,13 +141,10 @@ func (e *Engine) decide(st *state, rs rego.ResultSet, evalErr error, ev *logEven
 		d   *Decision
 		err error
 	)
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+	if result == nil {
 		d = &Decision{Status: 403, Reason: reasonUndefined}
 	} else {
-		ev.result, _ = rs[0].Expressions[0].Value.(*ast.Term)
-		if ev.result == nil {
-			return e.failed(ev, errors.New("query result is not a term"))
-		}
+		ev.result = result
 		if d, err = parseDecision(ev.result, st.names); err != nil {
 			d = &Decision{Status: 403, Reason: reasonMalformed}
 		}

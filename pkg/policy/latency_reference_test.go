@@ -313,11 +313,15 @@ func refInputs() []*Input {
 
 // refEngine loads the reference policy with the catalogue above, as
 // Sluice loads it in production (no development flag).
-func refEngine(tb testing.TB) *Engine {
+func refEngine(tb testing.TB) *Engine { return refEngineWith(tb, false) }
+
+// refEngineWith is refEngine evaluating with OPA's interpreter, or with
+// the compiled plan.
+func refEngineWith(tb testing.TB, interpreter bool) *Engine {
 	tb.Helper()
 	e, err := New(context.Background(), Options{
 		Dir: refPolicyDir, Catalogue: refCatalogue(), Now: func() time.Time { return refWeekday },
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), Interpreter: interpreter,
 	})
 	if err != nil {
 		tb.Fatalf("loading %s: %v", refPolicyDir, err)

@@ -10,10 +10,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/loader"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // compiled is one version of the policy, compiled once and shared by every
@@ -24,6 +27,18 @@ type compiled struct {
 	revision string     // content hash, or the bundle's revision
 	bundle   *bundleRef // set in bundle mode
 	consts   *constRules
+	// modules are the policy as parsed, before the compiler rewrote it:
+	// the planner compiles them again for the compiled evaluator.
+	modules map[string]*ast.Module
+	plans   planned
+}
+
+// planned is the policy compiled by OPA's planner for the compiled
+// evaluator, once per policy version.
+type planned struct {
+	once sync.Once
+	prog *policyvm.Program
+	err  error
 }
 
 // reserved are the data.sluice keys Sluice fills from its configuration.
@@ -114,7 +129,7 @@ func compile(b *bundle.Bundle, revision string) (*compiled, error) {
 	if err := checkReserved(c, obj); err != nil {
 		return nil, err
 	}
-	return &compiled{compiler: c, data: obj, revision: revision, consts: findConstRules(c)}, nil
+	return &compiled{compiler: c, data: obj, revision: revision, consts: findConstRules(c), modules: modules}, nil
 }
 
 // checkReserved refuses data files and rules that would collide with the

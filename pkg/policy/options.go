@@ -61,6 +61,11 @@ type Options struct {
 	Query string
 	// Mode is Enforce or DryRun.
 	Mode Mode
+	// Interpreter evaluates the policy with OPA's Rego interpreter
+	// (topdown) instead of the plan OPA's planner compiles it to. Both
+	// decide alike; the plan is several times faster, the interpreter is
+	// the reference to compare it with.
+	Interpreter bool
 	// FailOpen lets a request through when the policy fails at runtime.
 	// The default is to fail closed.
 	FailOpen bool

@@ -9,6 +9,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // state is everything an evaluation needs, swapped as one pointer: a
@@ -16,6 +18,7 @@ import (
 // while a reload builds the next state.
 type state struct {
 	query   rego.PreparedEvalQuery
+	vm      *policyvm.Instance // nil: evaluate query with the interpreter
 	policy  *compiled
 	names   names
 	strings map[string]*ast.Term // see builder
@@ -59,7 +62,7 @@ func (cfg config) withCatalogue(c Catalogue) *config {
 // build makes a store holding the policy's data and the configuration, and
 // prepares the decision and notices queries against it. The store is read
 // as AST values, so evaluations never convert data.
-func build(ctx context.Context, query string, p *compiled, cfg *config) (*state, error) {
+func build(ctx context.Context, query string, p *compiled, cfg *config, plan func(*compiled) *policyvm.Program) (*state, error) {
 	root := ast.NewObject()
 	sluice := ast.NewObject()
 	p.data.Foreach(func(k, v *ast.Term) {
@@ -81,6 +84,9 @@ func build(ctx context.Context, query string, p *compiled, cfg *config) (*state,
 		return nil, err
 	}
 	st := &state{query: pq, policy: p, names: cfg.names, strings: cfg.catalogue.strings, consts: newConstCache(p.consts)}
+	if prog := plan(p); prog != nil {
+		st.vm = prog.Instance(ast.NewTerm(root))
+	}
 	notices, err := prepare(ctx, noticesQuery, p, store)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,97 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// TestPlanMatchesInterpreter holds the compiled plan to OPA's interpreter:
+// over the reference inputs and thousands of random ones, with the
+// shipped data, every knob set, and none, both give the same raw result.
+// The plan is evaluated from several goroutines at once, so the values it
+// shares between evaluations are written while others read them.
+func TestPlanMatchesInterpreter(t *testing.T) {
+	shipped, err := os.ReadFile(filepath.Join(refPolicyDir, "data.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 5000
+	if testing.Short() {
+		n = 500
+	}
+	ins := append(refInputs(), refRandomInputs(n)...)
+	for _, variant := range []struct {
+		name string
+		data string
+		dev  bool
+	}{
+		{"shipped data", string(shipped), false},
+		{"every knob", refRichData, false},
+		{"every knob, development flag", refRichData, true},
+		{"no policy data", `{}`, false},
+	} {
+		t.Run(variant.name, func(t *testing.T) {
+			var cfg map[string]any
+			if variant.dev {
+				cfg = map[string]any{"dev_anonymous_mock": true}
+			}
+			e := refEngineAt(t, refPolicyCopy(t, refPolicyDir, variant.data), cfg)
+			if e.cur.Load().vm == nil {
+				t.Fatalf("the reference policy did not compile to a plan: %v", e.cur.Load().policy.plans.err)
+			}
+			want := make([]string, len(ins))
+			for i, in := range ins {
+				want[i] = refRawDecision(t, e, in)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan string, 10)
+			for w := range 3 {
+				wg.Go(func() {
+					for i := w; i < len(ins); i += 3 {
+						if got := planRawDecision(t, e, ins[i]); got != want[i] {
+							select {
+							case errs <- fmt.Sprintf("input %d (%+v, %s %s):\n plan        %s\n interpreter %s",
+								i, ins[i].Identity, ins[i].Request.API, ins[i].Request.Model, got, want[i]):
+							default:
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for msg := range errs {
+				t.Error(msg)
+			}
+		})
+	}
+}
+
+// planRawDecision is the compiled plan's result for in, written the way
+// refRawDecision writes the interpreter's.
+func planRawDecision(t *testing.T, e *Engine, in *Input) string {
+	st := e.cur.Load()
+	input, err := in.toAST(&builder{names: st.strings}, newTimeTerm(in.Time))
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	rs, err := evalPlan(context.Background(), st, input, in.Time)
+	switch {
+	case err != nil:
+		return "error: " + err.Error()
+	case rs == nil:
+		return "undefined"
+	}
+	x, err := ast.JSON(rs.Value)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return fmt.Sprint(x)
+}

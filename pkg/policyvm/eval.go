@@ -1,0 +1,217 @@
+package policyvm
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/ir"
+	"github.com/open-policy-agent/opa/v1/metrics"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/builtins"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
+)
+
+// Options are the per-evaluation settings built-ins may consult.
+type Options struct {
+	// Time is what time.now_ns returns; the current time when zero.
+	Time time.Time
+	// Seed feeds the random built-ins; crypto/rand when nil.
+	Seed io.Reader
+	// PrintHook receives print() output; print is a no-op when nil.
+	PrintHook print.Hook
+}
+
+// ErrConflict is returned when a complete rule or an object would take two
+// different values, as topdown's eval_conflict_error.
+var ErrConflict = errors.New("policyvm: eval conflict")
+
+// ErrCanceled is returned when the context ended during an evaluation.
+var ErrCanceled = errors.New("policyvm: evaluation canceled")
+
+// Eval evaluates the plan with input, against the Instance's data. It
+// returns the plan's result set: one object of bindings per result, none
+// when the query is undefined. A plan built by Plan binds "result".
+func (in *Instance) Eval(ctx context.Context, input *ast.Term, opts Options) ([]*ast.Term, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, errors.Join(ErrCanceled, err)
+	}
+	e := in.prog.pool.Get().(*eval)
+	defer e.release()
+	e.ctx, e.inst, e.opts = ctx, in, opts
+	fr, restore := e.push(in.prog.nlocals)
+	fr[ir.Input] = input
+	fr[ir.Data] = in.data
+	for _, b := range in.prog.plan {
+		if code := runBlock(b, e, fr); code == fail {
+			return nil, e.err
+		}
+	}
+	e.pop(restore)
+	if len(e.results) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(e.results), nil
+}
+
+// Result is the value bound to "result" in the first result of a plan
+// built by Plan, or nil when the entrypoint is undefined.
+func Result(results []*ast.Term) *ast.Term {
+	for _, r := range results {
+		if obj, ok := r.Value.(ast.Object); ok {
+			if v := obj.Get(resultKey); v != nil {
+				return v
+			}
+		}
+	}
+	return nil
+}
+
+var resultKey = ast.StringTerm("result")
+
+// eval is one evaluation's state, pooled with its slabs.
+type eval struct {
+	prog *Program
+	inst *Instance
+	ctx  context.Context
+	opts Options
+
+	stack   []*ast.Term
+	sp      int
+	memo    []memoSlot
+	results []*ast.Term
+	scratch []*ast.Term // built-in arguments
+	ret     *ast.Term   // set by ReturnLocalStmt
+	out     *ast.Term   // set by emit
+	emit    func(*ast.Term) error
+	err     error
+
+	withDepth int
+	steps     int
+	bctx      topdown.BuiltinContext
+	bctxReady bool
+}
+
+type memoSlot struct {
+	done bool
+	v    *ast.Term
+}
+
+func newEvalPool(p *Program) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		e := &eval{prog: p, stack: make([]*ast.Term, 256), memo: make([]memoSlot, len(p.funcs))}
+		e.emit = func(t *ast.Term) error { e.out = t; return nil }
+		return e
+	}}
+}
+
+func (e *eval) release() {
+	clear(e.stack[:e.sp])
+	clear(e.memo)
+	clear(e.results)
+	e.results = e.results[:0]
+	e.sp, e.steps, e.withDepth = 0, 0, 0
+	e.ctx, e.inst, e.opts, e.err, e.ret, e.out = nil, nil, Options{}, nil, nil, nil
+	e.bctx, e.bctxReady = topdown.BuiltinContext{}, false
+	e.prog.pool.Put(e)
+}
+
+// frameMark is what pop needs to give a frame back.
+type frameMark struct {
+	stack []*ast.Term
+	sp    int
+}
+
+// push takes a zeroed frame of n locals from the slab. A slab too small
+// for it is replaced; frames already handed out keep the old one.
+func (e *eval) push(n int) ([]*ast.Term, frameMark) {
+	m := frameMark{stack: e.stack, sp: e.sp}
+	if e.sp+n > len(e.stack) {
+		e.stack, e.sp = make([]*ast.Term, max(2*len(e.stack), n)), 0
+	}
+	fr := e.stack[e.sp : e.sp+n : e.sp+n]
+	clear(fr)
+	e.sp += n
+	return fr, m
+}
+
+func (e *eval) pop(m frameMark) {
+	if len(m.stack) != len(e.stack) {
+		// The slab grew during the call; keep the larger one.
+		clear(e.stack[:e.sp])
+		e.sp = m.sp
+		return
+	}
+	e.stack, e.sp = m.stack, m.sp
+}
+
+func (e *eval) value(o operand, fr []*ast.Term) *ast.Term {
+	if o.c != nil {
+		return o.c
+	}
+	return fr[o.local]
+}
+
+// tick counts a step, and every few thousand looks at the context, so a
+// runaway policy can be stopped. It reports whether to stop.
+func (e *eval) tick() bool {
+	e.steps++
+	if e.steps&0xfff != 0 {
+		return false
+	}
+	if err := e.ctx.Err(); err != nil {
+		e.err = errors.Join(ErrCanceled, err)
+		return true
+	}
+	return false
+}
+
+func (e *eval) conflict(msg string) int32 {
+	e.err = &topdown.Error{Code: topdown.ConflictErr, Message: msg}
+	e.err = errors.Join(ErrConflict, e.err)
+	return fail
+}
+
+// pushMemo starts a fresh per-evaluation memo, for a with block: inside
+// it, rules may see a different input or data.
+func (e *eval) pushMemo() []memoSlot {
+	saved := e.memo
+	e.memo = make([]memoSlot, len(e.prog.funcs))
+	e.withDepth++
+	return saved
+}
+
+func (e *eval) popMemo(saved []memoSlot) {
+	e.memo = saved
+	e.withDepth--
+}
+
+func (e *eval) builtinContext() *topdown.BuiltinContext {
+	if !e.bctxReady {
+		seed := e.opts.Seed
+		if seed == nil {
+			seed = rand.Reader
+		}
+		now := e.opts.Time
+		if now.IsZero() {
+			now = time.Now()
+		}
+		e.bctx = topdown.BuiltinContext{
+			Context:   e.ctx,
+			Metrics:   noMetrics,
+			Seed:      seed,
+			Time:      ast.IntNumberTerm(int(now.UnixNano())),
+			Cache:     builtins.Cache{},
+			PrintHook: e.opts.PrintHook,
+		}
+		e.bctxReady = true
+	}
+	return &e.bctx
+}
+
+var noMetrics = metrics.NoOp()

@@ -1,0 +1,242 @@
+package policyvm
+
+import (
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/ir"
+)
+
+// op runs one statement against the current frame and says how control
+// continues: next, or out of blocks (see runBlock), or ret or fail.
+type op func(e *eval, fr []*ast.Term) int32
+
+// Control codes. A non-negative code n leaves n blocks beyond the current
+// one, the way OPA's BreakStmt counts: 0 is "this statement is undefined,
+// leave the current block".
+const (
+	next      int32 = -1
+	ret       int32 = -2 // a ReturnLocalStmt ran; leave the function
+	fail      int32 = -3 // e.err is set; abandon the evaluation
+	undefined int32 = 0
+)
+
+// runBlock runs b. It returns next when the block ends normally or is
+// left because a statement was undefined, and n-1 for a statement that
+// leaves n > 0 blocks, so each enclosing block takes off one.
+func runBlock(b block, e *eval, fr []*ast.Term) int32 {
+	for _, o := range b {
+		if c := o(e, fr); c != next {
+			return leave(c)
+		}
+	}
+	return next
+}
+
+// leave is what a code means one block further out: the block that a
+// statement left with 0 is done and the enclosing one goes on; a larger
+// code loses one; ret and fail pass through.
+func leave(c int32) int32 {
+	switch {
+	case c < 0:
+		return c
+	case c == 0:
+		return next
+	}
+	return c - 1
+}
+
+func (c *compiler) stmt(s ir.Stmt) (op, error) {
+	switch s := s.(type) {
+	case *ir.NopStmt:
+		return func(*eval, []*ast.Term) int32 { return next }, nil
+	case *ir.BreakStmt:
+		n := int32(s.Index)
+		return func(*eval, []*ast.Term) int32 { return n }, nil
+	case *ir.BlockStmt:
+		return c.blockStmt(s)
+	case *ir.ScanStmt:
+		return c.scanStmt(s)
+	case *ir.NotStmt:
+		return c.notStmt(s)
+	case *ir.WithStmt:
+		return c.withStmt(s)
+	case *ir.CallStmt:
+		return c.callStmt(s)
+	case *ir.CallDynamicStmt:
+		return c.callDynamicStmt(s)
+	case *ir.ReturnLocalStmt:
+		src := c.read(s.Source)
+		return func(e *eval, fr []*ast.Term) int32 { e.ret = fr[src]; return ret }, nil
+	case *ir.ResultSetAddStmt:
+		src := c.read(s.Value)
+		return func(e *eval, fr []*ast.Term) int32 {
+			if v := fr[src]; v != nil {
+				e.results = append(e.results, v)
+			}
+			return next
+		}, nil
+	}
+	if o, ok, err := c.valueStmt(s); ok || err != nil {
+		return o, err
+	}
+	if o, ok, err := c.testStmt(s); ok || err != nil {
+		return o, err
+	}
+	if o, ok, err := c.collectionStmt(s); ok || err != nil {
+		return o, err
+	}
+	return nil, fmt.Errorf("%w: statement %T", ErrUnsupported, s)
+}
+
+// read is a local read at a statement that names a Local directly.
+func (c *compiler) read(l ir.Local) int {
+	c.noteRead(l)
+	return c.local(l)
+}
+
+func (c *compiler) blockStmt(s *ir.BlockStmt) (op, error) {
+	blocks, err := c.blocks(s.Blocks)
+	if err != nil {
+		return nil, err
+	}
+	// A BlockStmt is not a block of its own: a code from one of its
+	// blocks is handed to the enclosing block unchanged.
+	return func(e *eval, fr []*ast.Term) int32 {
+		for _, b := range blocks {
+			if code := runBlock(b, e, fr); code != next {
+				return code
+			}
+		}
+		return next
+	}, nil
+}
+
+func (c *compiler) scanStmt(s *ir.ScanStmt) (op, error) {
+	src, key, val := c.read(s.Source), c.local(s.Key), c.local(s.Value)
+	body, err := c.block(s.Block)
+	if err != nil {
+		return nil, err
+	}
+	// The scan is a loop inside a block: leaving the body's block goes on
+	// to the next element, leaving one more ends the scan, and anything
+	// beyond is handed on.
+	return func(e *eval, fr []*ast.Term) int32 {
+		code := next
+		each := func(k, v *ast.Term) bool {
+			if e.tick() {
+				code = fail
+				return true
+			}
+			fr[key], fr[val] = k, v
+			code = runBlock(body, e, fr)
+			return code != next
+		}
+		if t := fr[src]; t != nil {
+			iterate(t.Value, each)
+		}
+		return leave(code)
+	}, nil
+}
+
+// iterate calls f with each key and value of a collection until f says stop.
+func iterate(v ast.Value, f func(k, v *ast.Term) bool) {
+	switch x := v.(type) {
+	case *ast.Array:
+		for i := range x.Len() {
+			if f(ast.InternedTerm(i), x.Elem(i)) {
+				return
+			}
+		}
+	case ast.Object:
+		_ = x.Iter(func(k, v *ast.Term) error {
+			if f(k, v) {
+				return errStop
+			}
+			return nil
+		})
+	case ast.Set:
+		_ = x.Iter(func(t *ast.Term) error {
+			if f(t, t) {
+				return errStop
+			}
+			return nil
+		})
+	}
+}
+
+var errStop = fmt.Errorf("stop")
+
+func (c *compiler) notStmt(s *ir.NotStmt) (op, error) {
+	body, err := c.block(s.Block)
+	if err != nil {
+		return nil, err
+	}
+	// The negated block is a block: if it runs to its end, the NotStmt
+	// is undefined; if a statement in it is undefined, the NotStmt holds.
+	return func(e *eval, fr []*ast.Term) int32 {
+		for _, o := range body {
+			if code := o(e, fr); code != next {
+				return leave(code)
+			}
+		}
+		return undefined
+	}, nil
+}
+
+func (c *compiler) withStmt(s *ir.WithStmt) (op, error) {
+	local := c.read(s.Local)
+	val, err := c.operand(s.Value)
+	if err != nil {
+		return nil, err
+	}
+	path := make([]*ast.Term, len(s.Path))
+	for i, p := range s.Path {
+		if p < 0 || p >= len(c.prog.strs) {
+			return nil, fmt.Errorf("%w: with path string %d out of range", ErrUnsupported, p)
+		}
+		path[i] = c.prog.strs[p]
+	}
+	body, err := c.block(s.Block)
+	if err != nil {
+		return nil, err
+	}
+	c.noteWith()
+	return func(e *eval, fr []*ast.Term) int32 {
+		saved := fr[local]
+		fr[local] = upsert(saved, path, e.value(val, fr))
+		memo := e.pushMemo()
+		code := next
+		for _, o := range body {
+			if code = o(e, fr); code != next {
+				if code >= 0 {
+					code = undefined
+				}
+				break
+			}
+		}
+		e.popMemo(memo)
+		fr[local] = saved
+		return code
+	}, nil
+}
+
+// upsert returns doc with v at path, copying each object on the way so
+// doc itself is unchanged. A missing or non-object step becomes an
+// object. With no path, v replaces doc.
+func upsert(doc *ast.Term, path []*ast.Term, v *ast.Term) *ast.Term {
+	if len(path) == 0 {
+		return v
+	}
+	var obj ast.Object
+	if doc != nil {
+		if o, ok := doc.Value.(ast.Object); ok {
+			obj = o.Copy()
+		}
+	}
+	if obj == nil {
+		obj = ast.NewObject()
+	}
+	obj.Insert(path[0], upsert(obj.Get(path[0]), path[1:], v))
+	return ast.NewTerm(obj)
+}
