@@ -121,42 +121,49 @@ default authenticated := false
 
 authenticated if caller.authenticated
 
+# model_deny[model] is every reason this caller may not use a configured
+# model; model_denials(model) is the same set for one model, computed for
+# that model alone (empty when nothing denies it).
+model_deny[model] contains denial if {
+	catalogue.models[model]
+	some denial in model_denials(model)
+}
+
+model_denials(model) := (_tenant_model_denials(model) | _team_model_denials(model)) | _anonymous_model_denials(model)
+
 # The tenant's allowlist is the platform's contract with the tenant, so no
 # role lifts it.
-model_deny[model] contains {
+_tenant_model_denials(model) := {{
 	"id": "tenant_model_allowlist",
 	"status": 403,
 	"reason": sprintf("model %s is not allowed for tenant %s", [model, caller.tenant]),
-} if {
-	catalogue.models[model]
+}} if {
 	allowlist := tenant_allowlist
 	not catalogue.listed(model, allowlist)
-}
+} else := set()
 
 # A team allowlist narrows the tenant's; a role with the all_models
 # capability (admin) works across the tenant's whole allowlist.
-model_deny[model] contains {
+_team_model_denials(model) := {{
 	"id": "team_model_allowlist",
 	"status": 403,
 	"reason": sprintf("model %s is not allowed for team %s", [model, caller.team]),
-} if {
-	catalogue.models[model]
+}} if {
 	allowlist := team_allowlist
 	not catalogue.listed(model, allowlist)
 	not all_models
-}
+} else := set()
 
 # Anonymous callers (admitted only in development) may use the mock model
 # and nothing that reaches a real provider or costs money.
-model_deny[model] contains {
+_anonymous_model_denials(model) := {{
 	"id": "anonymous_mock_only",
 	"status": 401,
 	"reason": sprintf("model %s requires authentication", [model]),
-} if {
-	catalogue.models[model]
+}} if {
 	not caller.authenticated
 	not catalogue.mock(model)
-}
+} else := set()
 
 # allows_every_model holds when nothing above can deny this caller a
 # model: no allowlist binds it and it is authenticated.

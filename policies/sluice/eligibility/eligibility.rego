@@ -21,6 +21,15 @@ denials[model] contains denial if some denial in hours.model_deny[model]
 
 denials[model] contains denial if some denial in residency.model_deny[model]
 
+# denials_of(model) is denials[model], computed for that model alone:
+# undefined, like denials[model], when nothing denies it or it is not a
+# configured model.
+denials_of(model) := found if {
+	catalogue.models[model]
+	found := (access.model_denials(model) | hours.model_denials(model)) | residency.model_denials(model)
+	count(found) > 0
+}
+
 # usable always has a value (true or false), so that a model asked about
 # twice (a keyword target that is also a fallback, say) is judged once,
 # even when it is not usable.

@@ -68,7 +68,14 @@ allows_every_model if not _restricting
 
 allows_every_model if "any_hour" in caller.capabilities
 
-model_deny[model] contains {
+# model_deny[model] is why this caller may not use a configured model now;
+# model_denials(model) is the same set for one model (empty when open).
+model_deny[model] contains denial if {
+	catalogue.models[model]
+	some denial in model_denials(model)
+}
+
+model_denials(model) := {{
 	"id": "business_hours",
 	"status": 403,
 	"reason": sprintf(
@@ -78,12 +85,11 @@ model_deny[model] contains {
 			start_hour, end_hour,
 		],
 	),
-} if {
-	catalogue.models[model]
+}} if {
 	restricted(model)
 	not open_now
 	not "any_hour" in caller.capabilities
-}
+} else := set()
 
 # model_allowed holds when model_deny[model] is empty, for a configured
 # model. In business hours it costs one cached lookup per model.

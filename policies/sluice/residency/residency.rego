@@ -19,15 +19,21 @@ enforced if {
 	region in settings.global(["residency", "regions"], [])
 }
 
-model_deny[model] contains {
+model_deny[model] contains denial if {
+	catalogue.models[model]
+	some denial in model_denials(model)
+}
+
+# model_denials(model) is model_deny[model] for one model, computed for it
+# alone (empty when the model may serve the caller's region).
+model_denials(model) := {{
 	"id": "data_residency",
 	"status": 403,
 	"reason": sprintf("model %s is not served in region %s", [model, region]),
-} if {
+}} if {
 	enforced
-	catalogue.models[model]
 	catalogue.region(model) != region
-}
+} else := set()
 
 # allows_every_model holds when no region is enforced for this caller.
 allows_every_model if not enforced

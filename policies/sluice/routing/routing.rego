@@ -37,7 +37,7 @@ base := requested if {
 	eligibility.usable(requested)
 } else := stand_in if {
 	catalogue.exists(requested)
-	every denial in eligibility.denials[requested] {
+	every denial in eligibility.denials_of(requested) {
 		denial.id == "data_residency"
 	}
 	stand_in := residency.stand_in(requested)
@@ -284,7 +284,7 @@ deny contains denial if {
 	routed
 	catalogue.exists(requested)
 	not base
-	some denial in eligibility.denials[requested]
+	some denial in eligibility.denials_of(requested)
 }
 
 deny contains {
