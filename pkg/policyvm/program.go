@@ -181,8 +181,13 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 		return nil, nil
 	}
 	out := make(block, 0, len(b.Stmts))
-	for _, s := range b.Stmts {
-		o, err := c.stmt(s)
+	for i := 0; i < len(b.Stmts); i++ {
+		if o, n := c.literal(b.Stmts[i:]); n > 0 {
+			out = append(out, o)
+			i += n - 1
+			continue
+		}
+		o, err := c.stmt(b.Stmts[i])
 		if err != nil {
 			return nil, err
 		}

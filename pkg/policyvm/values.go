@@ -231,9 +231,13 @@ func (c *compiler) collectionStmt(s ir.Stmt) (op, bool, error) {
 		v, err := c.operand(s.Value)
 		arr := c.read(s.Array)
 		return func(e *eval, fr []*ast.Term) int32 {
-			a, ok := fr[arr].Value.(*ast.Array)
-			if x := e.value(v, fr); ok && x != nil {
-				fr[arr].Value = a.Append(x)
+			x := e.value(v, fr)
+			if x == nil || fr[arr] == nil {
+				return next
+			}
+			if _, ok := fr[arr].Value.(*ast.Array); ok {
+				t := writable(fr, arr)
+				t.Value = t.Value.(*ast.Array).Append(x)
 			}
 			return next
 		}, true, err
@@ -241,10 +245,12 @@ func (c *compiler) collectionStmt(s ir.Stmt) (op, bool, error) {
 		v, err := c.operand(s.Value)
 		set := c.read(s.Set)
 		return func(e *eval, fr []*ast.Term) int32 {
-			if st, ok := fr[set].Value.(ast.Set); ok {
-				if x := e.value(v, fr); x != nil {
-					st.Add(x)
-				}
+			x := e.value(v, fr)
+			if x == nil || fr[set] == nil {
+				return next
+			}
+			if _, ok := fr[set].Value.(ast.Set); ok {
+				writable(fr, set).Value.(ast.Set).Add(x)
 			}
 			return next
 		}, true, err
@@ -271,9 +277,12 @@ func (c *compiler) objectInsert(key, value ir.Operand, object ir.Local, once boo
 	v, errV := c.operand(value)
 	obj := c.read(object)
 	return func(e *eval, fr []*ast.Term) int32 {
-		o, ok := fr[obj].Value.(ast.Object)
 		kt, vt := e.value(k, fr), e.value(v, fr)
-		if !ok || kt == nil || vt == nil {
+		if kt == nil || vt == nil || fr[obj] == nil {
+			return next
+		}
+		o, ok := fr[obj].Value.(ast.Object)
+		if !ok {
 			return next
 		}
 		if once {
@@ -281,7 +290,7 @@ func (c *compiler) objectInsert(key, value ir.Operand, object ir.Local, once boo
 				return e.conflict("object keys must be unique")
 			}
 		}
-		o.Insert(kt, vt)
+		writable(fr, obj).Value.(ast.Object).Insert(kt, vt)
 		return next
 	}, true, firstErr(errK, errV)
 }
