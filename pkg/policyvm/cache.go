@@ -62,11 +62,13 @@ func (in *Instance) store(fn *function, args []operand, fr []*ast.Term, v *ast.T
 	in.args[fn.args].put(args[2:], fr, v, e)
 }
 
-// argCache holds one function's results by argument values.
+// argCache holds one function's results by argument values. Reads take
+// no lock: each hash maps to an immutable slice of entries, replaced whole
+// when one is added.
 type argCache struct {
-	mu sync.RWMutex
-	m  map[uint64][]argEntry
-	n  int
+	m  sync.Map // uint64 -> []argEntry
+	mu sync.Mutex
+	n  int // entries, under mu
 }
 
 type argEntry struct {
@@ -83,15 +85,18 @@ func hashArgs(args []operand, fr []*ast.Term, e *eval) uint64 {
 }
 
 func (c *argCache) get(args []operand, fr []*ast.Term, e *eval) *ast.Term {
-	h := hashArgs(args, fr, e)
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, ent := range c.m[h] {
+	entries, _ := c.m.Load(hashArgs(args, fr, e))
+	for _, ent := range asEntries(entries) {
 		if sameArgs(ent.args, args, fr, e) {
 			return ent.v
 		}
 	}
 	return nil
+}
+
+func asEntries(v any) []argEntry {
+	entries, _ := v.([]argEntry)
+	return entries
 }
 
 func sameArgs(have []*ast.Term, args []operand, fr []*ast.Term, e *eval) bool {
@@ -110,19 +115,18 @@ func (c *argCache) put(args []operand, fr []*ast.Term, v *ast.Term, e *eval) {
 	if c.n >= maxArgEntries {
 		return
 	}
-	for _, ent := range c.m[h] {
+	prev, _ := c.m.Load(h)
+	entries := asEntries(prev)
+	for _, ent := range entries {
 		if sameArgs(ent.args, args, fr, e) {
 			return
 		}
-	}
-	if c.m == nil {
-		c.m = map[uint64][]argEntry{}
 	}
 	vals := make([]*ast.Term, len(args))
 	for i, a := range args {
 		vals[i] = e.value(a, fr)
 	}
-	c.m[h] = append(c.m[h], argEntry{args: vals, v: v})
+	c.m.Store(h, append(entries[:len(entries):len(entries)], argEntry{args: vals, v: v}))
 	c.n++
 }
 
