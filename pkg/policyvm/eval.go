@@ -91,6 +91,10 @@ type eval struct {
 	emit    func(*ast.Term) error
 	err     error
 
+	scans    []scan
+	eachPair func(k, v *ast.Term) error // steps the innermost scan
+	eachElem func(t *ast.Term) error
+
 	withDepth int
 	steps     int
 	bctx      topdown.BuiltinContext
@@ -106,6 +110,13 @@ func newEvalPool(p *Program) *sync.Pool {
 	return &sync.Pool{New: func() any {
 		e := &eval{prog: p, stack: make([]*ast.Term, 256), memo: make([]memoSlot, len(p.funcs))}
 		e.emit = func(t *ast.Term) error { e.out = t; return nil }
+		e.eachPair = func(k, v *ast.Term) error {
+			if e.step(k, v) {
+				return errStop
+			}
+			return nil
+		}
+		e.eachElem = func(t *ast.Term) error { return e.eachPair(t, t) }
 		return e
 	}}
 }

@@ -100,10 +100,29 @@ func (c *compiler) constOperand(o ir.Operand) (*ast.Term, bool) {
 // literal is copied into the frame first.
 func writable(fr []*ast.Term, l int) *ast.Term {
 	t := fr[l]
-	if t != nil && t.Location == shared {
+	if t == nil || t.Location != shared {
+		return t
+	}
+	// Most shared literals are empty: a rule's set or object before its
+	// first element, often never filled at all.
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		if v.Len() == 0 {
+			t = ast.NewTerm(ast.NewArrayWithCapacity(4))
+		}
+	case ast.Object:
+		if v.Len() == 0 {
+			t = ast.NewTerm(ast.NewObject())
+		}
+	case ast.Set:
+		if v.Len() == 0 {
+			t = ast.NewTerm(ast.NewSet())
+		}
+	}
+	if t == fr[l] {
 		t = t.Copy()
 		t.Location = nil
-		fr[l] = t
 	}
+	fr[l] = t
 	return t
 }

@@ -122,47 +122,53 @@ func (c *compiler) scanStmt(s *ir.ScanStmt) (op, error) {
 	// to the next element, leaving one more ends the scan, and anything
 	// beyond is handed on.
 	return func(e *eval, fr []*ast.Term) int32 {
-		code := next
-		each := func(k, v *ast.Term) bool {
-			if e.tick() {
-				code = fail
-				return true
+		t := fr[src]
+		if t == nil {
+			return next
+		}
+		e.scans = append(e.scans, scan{body: body, fr: fr, key: key, val: val, code: next})
+		switch x := t.Value.(type) {
+		case *ast.Array:
+			for i := range x.Len() {
+				if e.step(ast.InternedTerm(i), x.Elem(i)) {
+					break
+				}
 			}
-			fr[key], fr[val] = k, v
-			code = runBlock(body, e, fr)
-			return code != next
+		case ast.Object:
+			_ = x.Iter(e.eachPair)
+		case ast.Set:
+			_ = x.Iter(e.eachElem)
 		}
-		if t := fr[src]; t != nil {
-			iterate(t.Value, each)
-		}
+		code := e.scans[len(e.scans)-1].code
+		e.scans[len(e.scans)-1] = scan{}
+		e.scans = e.scans[:len(e.scans)-1]
 		return leave(code)
 	}, nil
 }
 
-// iterate calls f with each key and value of a collection until f says stop.
-func iterate(v ast.Value, f func(k, v *ast.Term) bool) {
-	switch x := v.(type) {
-	case *ast.Array:
-		for i := range x.Len() {
-			if f(ast.InternedTerm(i), x.Elem(i)) {
-				return
-			}
-		}
-	case ast.Object:
-		_ = x.Iter(func(k, v *ast.Term) error {
-			if f(k, v) {
-				return errStop
-			}
-			return nil
-		})
-	case ast.Set:
-		_ = x.Iter(func(t *ast.Term) error {
-			if f(t, t) {
-				return errStop
-			}
-			return nil
-		})
+// scan is a ScanStmt in progress. The scans in progress are a stack in
+// the evaluation, so the callbacks OPA's collections take can be made
+// once per evaluation rather than once per scan.
+type scan struct {
+	body     block
+	fr       []*ast.Term
+	key, val int
+	code     int32
+}
+
+// step runs the innermost scan's body for one element and reports
+// whether the scan should stop.
+func (e *eval) step(k, v *ast.Term) bool {
+	s := &e.scans[len(e.scans)-1]
+	if e.tick() {
+		s.code = fail
+		return true
 	}
+	s.fr[s.key], s.fr[s.val] = k, v
+	// A scan in the body may grow the stack; look the frame up again.
+	code := runBlock(s.body, e, s.fr)
+	e.scans[len(e.scans)-1].code = code
+	return code != next
 }
 
 var errStop = fmt.Errorf("stop")
