@@ -37,7 +37,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (*Decision, error) {
 		result *ast.Term
 		err    error
 	)
-	ev.input, err = in.toAST(&builder{names: st.strings}, e.timeTerm(now))
+	ev.input, err = in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(now))
 	if err == nil {
 		start := time.Now()
 		if st.vm != nil {

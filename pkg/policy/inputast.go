@@ -65,6 +65,7 @@ var knownStrings = func() map[string]*ast.Term {
 type builder struct {
 	slab  []ast.Term
 	names map[string]*ast.Term
+	ids   *identities // nil: build input.identity every time
 }
 
 func (b *builder) term(v ast.Value) *ast.Term {
@@ -132,7 +133,7 @@ func (b *builder) labels(m map[string]string) *ast.Term {
 
 // toAST builds the input document. timeTerm is input.time.
 func (in *Input) toAST(b *builder, timeTerm *ast.Term) (ast.Value, error) {
-	identity, err := in.Identity.toAST(b)
+	identity, err := b.identity(&in.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("input.identity: %w", err)
 	}
@@ -157,6 +158,20 @@ func (in *Input) toAST(b *builder, timeTerm *ast.Term) (ast.Value, error) {
 		ast.Item(kUsage, usage),
 		ast.Item(kTime, timeTerm),
 	), nil
+}
+
+// identity is input.identity, from the cache when the builder has one.
+func (b *builder) identity(id *Identity) (*ast.Term, error) {
+	if b.ids != nil {
+		if t := b.ids.get(id); t != nil {
+			return t, nil
+		}
+	}
+	t, err := id.toAST(b)
+	if err == nil && b.ids != nil {
+		b.ids.put(id, t)
+	}
+	return t, err
 }
 
 func (id *Identity) toAST(b *builder) (*ast.Term, error) {
@@ -217,15 +232,29 @@ func (r *Request) toAST(b *builder) (*ast.Term, error) {
 		ast.Item(kParameters, params),
 		ast.Item(kInputTokens, b.int(r.InputTokensEstimate)),
 		ast.Item(kMessageCount, b.int(r.MessageCount)),
-		ast.Item(kTools, b.object(
-			ast.Item(kPresent, ast.InternedTerm(r.Tools.Present)),
-			ast.Item(kCount, b.int(r.Tools.Count)),
-			ast.Item(kNames, b.strings(r.Tools.Names)),
-		)),
+		ast.Item(kTools, r.Tools.toAST(b)),
 		ast.Item(kImages, b.int(r.Images)),
 		ast.Item(kLastUserMessage, b.str(truncateUTF8(r.LastUserMessage, MaxLastUserMessage))),
 		ast.Item(kTemplate, r.Template.toAST(b)),
 	), nil
+}
+
+// noTools is input.request.tools for the common request without tools.
+var noTools = ast.ObjectTerm(
+	ast.Item(kPresent, ast.InternedTerm(false)),
+	ast.Item(kCount, ast.IntNumberTerm(0)),
+	ast.Item(kNames, emptyArray),
+)
+
+func (t *Tools) toAST(b *builder) *ast.Term {
+	if !t.Present && t.Count == 0 && len(t.Names) == 0 {
+		return noTools
+	}
+	return b.object(
+		ast.Item(kPresent, ast.InternedTerm(t.Present)),
+		ast.Item(kCount, b.int(t.Count)),
+		ast.Item(kNames, b.strings(t.Names)),
+	)
 }
 
 func (t *Template) toAST(b *builder) *ast.Term {

@@ -19,6 +19,7 @@ import (
 type state struct {
 	query   rego.PreparedEvalQuery
 	vm      *policyvm.Instance // nil: evaluate query with the interpreter
+	ids     *identities
 	policy  *compiled
 	names   names
 	strings map[string]*ast.Term // see builder
@@ -83,7 +84,7 @@ func build(ctx context.Context, query string, p *compiled, cfg *config, plan fun
 	if err != nil {
 		return nil, err
 	}
-	st := &state{query: pq, policy: p, names: cfg.names, strings: cfg.catalogue.strings, consts: newConstCache(p.consts)}
+	st := &state{query: pq, policy: p, names: cfg.names, strings: cfg.catalogue.strings, consts: newConstCache(p.consts), ids: &identities{}}
 	if prog := plan(p); prog != nil {
 		st.vm = prog.Instance(ast.NewTerm(root))
 	}
