@@ -84,6 +84,7 @@ func TestLoadIdentity(t *testing.T) {
 			MaxDelay: time.Minute, BearerTokenEnv: "BUNDLE_TOKEN",
 		},
 		DecisionLog: DecisionLog{Enabled: true, Path: filepath.Join(dir, "logs", "decisions.jsonl")},
+		Evaluator:   EvaluatorCompiled,
 	}
 	if diff := cmp.Diff(wantPolicy, snap.Policy); diff != "" {
 		t.Errorf("Policy (-want +got):\n%s", diff)
@@ -128,7 +129,8 @@ func TestPolicyDefaults(t *testing.T) {
 	}
 	want := &Policy{
 		Query: DefaultPolicyQuery, Mode: PolicyEnforce, FailureMode: FailClosed, Data: map[string]any{},
-		Bundle: &PolicyBundle{URL: "https://b.example/b.tar.gz", MinDelay: DefaultBundleMinDelay, MaxDelay: DefaultBundleMaxDelay},
+		Evaluator: DefaultEvaluator,
+		Bundle:    &PolicyBundle{URL: "https://b.example/b.tar.gz", MinDelay: DefaultBundleMinDelay, MaxDelay: DefaultBundleMaxDelay},
 	}
 	if diff := cmp.Diff(want, snap.Policy); diff != "" {
 		t.Errorf("Policy (-want +got):\n%s", diff)

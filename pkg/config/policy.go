@@ -38,7 +38,20 @@ const (
 	DefaultBundleMinDelay = 60 * time.Second
 	DefaultBundleMaxDelay = 120 * time.Second
 	DefaultPolicyMode     = PolicyEnforce
+	DefaultEvaluator      = EvaluatorCompiled
 	DefaultPolicyFailure  = FailClosed
+)
+
+// Evaluator is how the policy is evaluated.
+type Evaluator string
+
+// Evaluators.
+const (
+	// EvaluatorCompiled evaluates the plan OPA's planner compiles the
+	// policy to.
+	EvaluatorCompiled Evaluator = "compiled"
+	// EvaluatorInterpreter evaluates with OPA's Rego interpreter.
+	EvaluatorInterpreter Evaluator = "interpreter"
 )
 
 // Policy is the effective policy section.
@@ -53,6 +66,7 @@ type Policy struct {
 	// Bundle is nil when policies come only from Dir.
 	Bundle      *PolicyBundle
 	DecisionLog DecisionLog
+	Evaluator   Evaluator
 }
 
 // PolicyBundle is an OPA bundle to download.
@@ -88,6 +102,9 @@ func validatePolicy(pol *configv1.Policy, p *problems) {
 	}
 	if f := FailureMode(pol.GetFailureMode()); f != "" && f != FailClosed && f != FailOpen {
 		p.add("policy.failure_mode", "unknown failure mode %q (want %s or %s)", f, FailClosed, FailOpen)
+	}
+	if ev := Evaluator(pol.GetEvaluator()); ev != "" && ev != EvaluatorCompiled && ev != EvaluatorInterpreter {
+		p.add("policy.evaluator", "unknown evaluator %q (want %s or %s)", ev, EvaluatorCompiled, EvaluatorInterpreter)
 	}
 	validateBundle(pol.GetBundle(), p)
 }
@@ -136,6 +153,7 @@ func defaultPolicy(pol *configv1.Policy) {
 	pol.Query = orDefault(pol.Query, DefaultPolicyQuery)
 	pol.Mode = orDefault(pol.Mode, string(DefaultPolicyMode))
 	pol.FailureMode = orDefault(pol.FailureMode, string(DefaultPolicyFailure))
+	pol.Evaluator = orDefault(pol.Evaluator, string(DefaultEvaluator))
 	if pol.DecisionLog == nil {
 		pol.DecisionLog = &configv1.DecisionLog{}
 	}
@@ -165,6 +183,7 @@ func buildPolicy(pol *configv1.Policy, dir string) *Policy {
 		Query:       pol.GetQuery(),
 		Mode:        PolicyMode(pol.GetMode()),
 		FailureMode: FailureMode(pol.GetFailureMode()),
+		Evaluator:   Evaluator(pol.GetEvaluator()),
 		Data:        pol.GetData().AsMap(),
 		DecisionLog: DecisionLog{
 			Enabled: pol.GetDecisionLog().GetEnabled(),

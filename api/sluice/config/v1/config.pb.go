@@ -2043,7 +2043,12 @@ type Policy struct {
 	// bundle loads policies from an OPA bundle server.
 	Bundle *PolicyBundle `protobuf:"bytes,6,opt,name=bundle,proto3" json:"bundle,omitempty"`
 	// decision_log records every decision.
-	DecisionLog   *DecisionLog `protobuf:"bytes,7,opt,name=decision_log,json=decisionLog,proto3" json:"decision_log,omitempty"`
+	DecisionLog *DecisionLog `protobuf:"bytes,7,opt,name=decision_log,json=decisionLog,proto3" json:"decision_log,omitempty"`
+	// evaluator is "compiled" (default): the policy is compiled by OPA's
+	// planner and evaluated from the plan, several times faster; or
+	// "interpreter": OPA's Rego interpreter. Both decide alike. A policy the
+	// planner cannot take is interpreted either way, with a warning.
+	Evaluator     string `protobuf:"bytes,8,opt,name=evaluator,proto3" json:"evaluator,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2125,6 +2130,13 @@ func (x *Policy) GetDecisionLog() *DecisionLog {
 		return x.DecisionLog
 	}
 	return nil
+}
+
+func (x *Policy) GetEvaluator() string {
+	if x != nil {
+		return x.Evaluator
+	}
+	return ""
 }
 
 // PolicyBundle is an OPA bundle service to download policies from.
@@ -4937,7 +4949,7 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\x06labels\x18\x03 \x03(\v2\".sluice.config.v1.Team.LabelsEntryR\x06labels\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xac\x02\n" +
 	"\x06Policy\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12\x12\n" +
@@ -4945,7 +4957,8 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\ffailure_mode\x18\x04 \x01(\tR\vfailureMode\x12+\n" +
 	"\x04data\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x04data\x126\n" +
 	"\x06bundle\x18\x06 \x01(\v2\x1e.sluice.config.v1.PolicyBundleR\x06bundle\x12@\n" +
-	"\fdecision_log\x18\a \x01(\v2\x1d.sluice.config.v1.DecisionLogR\vdecisionLog\"\x85\x01\n" +
+	"\fdecision_log\x18\a \x01(\v2\x1d.sluice.config.v1.DecisionLogR\vdecisionLog\x12\x1c\n" +
+	"\tevaluator\x18\b \x01(\tR\tevaluator\"\x85\x01\n" +
 	"\fPolicyBundle\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x129\n" +
 	"\apolling\x18\x02 \x01(\v2\x1f.sluice.config.v1.BundlePollingR\apolling\x12(\n" +
