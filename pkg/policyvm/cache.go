@@ -79,7 +79,7 @@ type argEntry struct {
 func hashArgs(args []operand, fr []*ast.Term, e *eval) uint64 {
 	h := uint64(len(args))
 	for _, a := range args {
-		h = h*31 + uint64(e.value(a, fr).Hash())
+		h = h*31 + uint64(e.value(a, fr).Hash()) //nolint:gosec // a hash: wrapping is fine
 	}
 	return h
 }

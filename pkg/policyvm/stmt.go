@@ -51,7 +51,10 @@ func (c *compiler) stmt(s ir.Stmt) (op, error) {
 	case *ir.NopStmt:
 		return func(*eval, []*ast.Term) int32 { return next }, nil
 	case *ir.BreakStmt:
-		n := int32(s.Index)
+		if s.Index > 1<<20 {
+			return nil, fmt.Errorf("%w: break out of %d blocks", ErrUnsupported, s.Index)
+		}
+		n := int32(s.Index) //nolint:gosec // bounded above
 		return func(*eval, []*ast.Term) int32 { return n }, nil
 	case *ir.BlockStmt:
 		return c.blockStmt(s)
