@@ -42,6 +42,11 @@ func (c *compiler) literal(stmts []ir.Stmt) (op, int) {
 		}
 		coll = next
 	}
+	if n < len(stmts) && addsTo(stmts[n], target) {
+		// The literal goes on with elements known only at run time, so
+		// it would be copied at once: build it afresh instead.
+		return nil, 0
+	}
 	v := ast.NewTerm(coll)
 	v.Location = shared
 	dst := c.local(target)
@@ -85,6 +90,21 @@ func (c *compiler) insertConstant(coll ast.Value, target, object ir.Local, key, 
 	}
 	obj.Insert(k, v)
 	return obj, true
+}
+
+// addsTo reports whether s adds an element to the collection in target.
+func addsTo(s ir.Stmt, target ir.Local) bool {
+	switch s := s.(type) {
+	case *ir.ArrayAppendStmt:
+		return s.Array == target
+	case *ir.SetAddStmt:
+		return s.Set == target
+	case *ir.ObjectInsertStmt:
+		return s.Object == target
+	case *ir.ObjectInsertOnceStmt:
+		return s.Object == target
+	}
+	return false
 }
 
 // constOperand is o's value when it is a constant operand.
