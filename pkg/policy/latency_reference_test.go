@@ -825,8 +825,11 @@ const refRichData = `{"sluice": {"policy": {
 
 // refRandomInputs are n requests with every field drawn at random from
 // values that exercise the reference policy's rules and their edges.
-func refRandomInputs(n int) []*Input {
-	r := rand.New(rand.NewPCG(1, 2))
+func refRandomInputs(n int) []*Input { return refRandomInputsFrom(n, 1, 2) }
+
+// refRandomInputsFrom is refRandomInputs from another seed.
+func refRandomInputsFrom(n int, seed1, seed2 uint64) []*Input {
+	r := rand.New(rand.NewPCG(seed1, seed2))
 	pick := func(s ...string) string { return s[r.IntN(len(s))] }
 	var models []string
 	for _, m := range refModels {

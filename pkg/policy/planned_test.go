@@ -97,3 +97,21 @@ func planRawDecision(t *testing.T, e *Engine, in *Input) string {
 	}
 	return fmt.Sprint(x)
 }
+
+// FuzzPlanMatchesInterpreter holds the compiled plan to OPA's interpreter
+// on requests drawn from a fuzzed seed, with a fuzzed last user message
+// for the keyword routes and their regular expressions.
+func FuzzPlanMatchesInterpreter(f *testing.F) {
+	f.Add(uint64(1), uint64(2), "How do I reverse a linked list in Go?")
+	f.Add(uint64(7), uint64(9), "")
+	f.Add(uint64(3), uint64(5), "C++ or golang, ¿which?")
+	plan, interpreter := refEngineWith(f, false), refEngineWith(f, true)
+	f.Fuzz(func(t *testing.T, seed1, seed2 uint64, message string) {
+		in := refRandomInputsFrom(1, seed1, seed2)[0]
+		in.Request.LastUserMessage = message
+		got, want := planRawDecision(t, plan, in), refRawDecision(t, interpreter, in)
+		if got != want {
+			t.Fatalf("%+v %s %s:\n plan        %s\n interpreter %s", in.Identity, in.Request.API, in.Request.Model, got, want)
+		}
+	})
+}
