@@ -146,7 +146,7 @@ func (s *Stage) unreported(x *pipeline.Exchange, body []byte) translate.Usage {
 func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Usage, estimated bool) {
 	a := x.Admission
 	a.Settled = true
-	end := endContext{parent: ctx}
+	end := endContext{parent: ctx, local: s.state.InMemory()}
 	defer end.done()
 	if a.Ticket != limits.NoTicket {
 		var err error
@@ -210,12 +210,19 @@ func (s *Stage) charge(end *endContext, x *pipeline.Exchange, micros int64) {
 // do: with neither limits nor budgets configured, there is none.
 type endContext struct {
 	parent context.Context
+	// local is set when limits and budgets are in process memory, which
+	// never blocks: no deadline (and no timer) is needed then.
+	local  bool
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
 func (e *endContext) get() context.Context {
-	if e.ctx == nil {
+	switch {
+	case e.ctx != nil:
+	case e.local:
+		e.ctx = context.WithoutCancel(e.parent)
+	default:
 		e.ctx, e.cancel = context.WithTimeout(context.WithoutCancel(e.parent), admit.EndTimeout)
 	}
 	return e.ctx

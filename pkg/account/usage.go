@@ -16,30 +16,39 @@ const DefaultLogSize = 10_000
 // fixed number of them, oldest dropped first. It is safe for concurrent
 // use.
 type Log struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// buf grows to size as records come, so a replica that never records
+	// (no admin token) holds none of its two megabytes.
 	buf     []budget.UsageRecord
-	next    int // where the next record goes
+	size    int
+	next    int // where the next record goes once buf is full
 	full    bool
 	dropped uint64
 }
 
 // NewLog returns a log that keeps the last size records.
 func NewLog(size int) *Log {
-	return &Log{buf: make([]budget.UsageRecord, max(size, 1))}
+	return &Log{size: max(size, 1)}
 }
 
 // Add records one request.
 func (l *Log) Add(r budget.UsageRecord) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.full {
-		l.dropped++
+	if !l.full {
+		if len(l.buf) == 0 {
+			l.buf = make([]budget.UsageRecord, 0, min(l.size, 64))
+		}
+		if len(l.buf) == cap(l.buf) && cap(l.buf) < l.size {
+			l.buf = append(make([]budget.UsageRecord, 0, min(2*cap(l.buf), l.size)), l.buf...)
+		}
+		l.buf = append(l.buf, r)
+		l.full = len(l.buf) == l.size
+		return
 	}
+	l.dropped++
 	l.buf[l.next] = r
-	l.next++
-	if l.next == len(l.buf) {
-		l.next, l.full = 0, true
-	}
+	l.next = (l.next + 1) % l.size
 }
 
 // Records returns a copy of the records at or after since, oldest first,
@@ -47,7 +56,7 @@ func (l *Log) Add(r budget.UsageRecord) {
 func (l *Log) Records(since time.Time) (records []budget.UsageRecord, dropped uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	all := l.buf[:l.next]
+	all := l.buf
 	if l.full {
 		all = append(append(make([]budget.UsageRecord, 0, len(l.buf)), l.buf[l.next:]...), l.buf[:l.next]...)
 	}

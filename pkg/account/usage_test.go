@@ -25,6 +25,24 @@ func TestLogKeepsTheLastRecords(t *testing.T) {
 	if d := cmp.Diff([]int{202, 203, 204}, got); d != "" || dropped != 2 {
 		t.Errorf("records (-want +got):\n%s dropped %d", d, dropped)
 	}
+	// A log larger than its first allocation grows, then wraps.
+	for _, n := range []int{0, 99, 100, 101, 250} {
+		l := account.NewLog(100)
+		for i := range n {
+			l.Add(budget.UsageRecord{Status: i})
+		}
+		recs, dropped := l.Records(time.Time{})
+		var want, got []int
+		for i := max(0, n-100); i < n; i++ {
+			want = append(want, i)
+		}
+		for _, r := range recs {
+			got = append(got, r.Status)
+		}
+		if d := cmp.Diff(want, got); d != "" || dropped != uint64(max(0, n-100)) {
+			t.Errorf("%d records in a log of 100 (-want +got):\n%s dropped %d", n, d, dropped)
+		}
+	}
 	if recs, _ := l.Records(day.Add(4 * time.Hour)); len(recs) != 1 {
 		t.Errorf("since: %d records", len(recs))
 	}

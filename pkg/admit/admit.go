@@ -78,15 +78,9 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 	}
 	x.Admission.Ticket = ticket
 	x.AtEnd(func(ctx context.Context) { s.release(ctx, x) })
-	h := res.Headers()
-	// Sorted by name, appended in one growth rather than a sorted copy
-	// of the keys first.
-	hs := slices.Grow(x.ClientHeaders, len(h))
-	n := len(hs)
-	for k, v := range h {
-		hs = append(hs, pipeline.Header{Key: k, Value: v})
-	}
-	slices.SortFunc(hs[n:], func(a, b pipeline.Header) int { return strings.Compare(a.Key, b.Key) })
+	// EachHeader gives them sorted by name, as the client sees them.
+	hs := slices.Grow(x.ClientHeaders, 6)
+	res.EachHeader(func(k, v string) { hs = append(hs, pipeline.Header{Key: k, Value: v}) })
 	x.ClientHeaders = hs
 	return nil
 }
@@ -95,6 +89,9 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 // ended without usage (refused after admission, the client gone), so the
 // estimate stays charged.
 func (s *Stage) release(ctx context.Context, x *pipeline.Exchange) {
+	if x.Admission.Settled {
+		return // the account stage ended the ticket
+	}
 	ctx, cancel := context.WithTimeout(ctx, EndTimeout)
 	defer cancel()
 	if err := x.Admission.Ticket.Release(ctx); err != nil {

@@ -67,7 +67,7 @@ func Rules(x *pipeline.Exchange, served Served) []limits.Rule {
 			continue
 		}
 		out = append(out, limits.Rule{
-			Scope:                 r.Name + "/" + string(r.Scope) + ":" + v,
+			Scope:                 names.scope(r, v),
 			RequestsPerMinute:     r.RequestsPerMinute,
 			TokensPerMinute:       r.TokensPerMinute,
 			InputTokensPerMinute:  r.InputTokensPerMinute,
@@ -116,7 +116,7 @@ func teamID(id *identity.Identity) string {
 	case id.Tenant == "":
 		return id.Team
 	}
-	return id.Tenant + "/" + id.Team
+	return names.team(id.Tenant, id.Team)
 }
 
 // BudgetScopes are the scopes a caller's spending is charged to: its
@@ -125,10 +125,12 @@ func BudgetScopes(id *identity.Identity) []budget.Scope {
 	if id == nil {
 		return nil
 	}
-	out := make([]budget.Scope, 0, 4)
+	var all [4]budget.Scope
+	n := 0
 	add := func(k budget.Kind, v string) {
 		if v != "" {
-			out = append(out, budget.Scope{Kind: k, ID: v})
+			all[n] = budget.Scope{Kind: k, ID: v}
+			n++
 		}
 	}
 	add(budget.Tenant, id.Tenant)
@@ -137,5 +139,10 @@ func BudgetScopes(id *identity.Identity) []budget.Scope {
 		add(budget.Key, id.Key.ID)
 	}
 	add(budget.User, id.User)
-	return out
+	if n == 0 {
+		return nil
+	}
+	// Sized to what the caller has: the scopes go with every check and
+	// charge of its budgets.
+	return append(make([]budget.Scope, 0, n), all[:n]...)
 }

@@ -86,6 +86,11 @@ func (s *State) Shared() (*redis.Client, string) {
 	return c.rdb, c.prefix
 }
 
+// InMemory reports whether limits and budgets live in this process's
+// memory, where settling and charging never wait on anything and so
+// need no deadline.
+func (s *State) InMemory() bool { return s.cur.Load().rdb == nil }
+
 // FailOpen reports whether requests go on when budgets cannot be read.
 func (s *State) FailOpen() bool { return s.cur.Load().openOnError }
 

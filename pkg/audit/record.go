@@ -124,8 +124,12 @@ func FromExchange(r *Record, x *pipeline.Exchange, level config.AuditLevel, now 
 	if b := x.RespHeader.Get(route.ServedByHeader); b != "" {
 		r.Backend = b
 	}
-	if n, err := strconv.Atoi(x.RespHeader.Get("x-envoy-attempt-count")); err == nil {
-		r.Attempts = n
+	// Envoy sends the count only when asked to; Atoi would allocate an
+	// error to say a missing one is not a number.
+	if a := x.RespHeader.Get("x-envoy-attempt-count"); a != "" {
+		if n, err := strconv.Atoi(a); err == nil {
+			r.Attempts = n
+		}
 	}
 	r.Status, r.Error = outcomeStatus(x), x.Outcome.Error
 	if !x.Outcome.FirstByte.IsZero() {
@@ -155,6 +159,9 @@ func FromExchange(r *Record, x *pipeline.Exchange, level config.AuditLevel, now 
 }
 
 func atoi(s string) int {
+	if s == "" {
+		return 0
+	}
 	n, _ := strconv.Atoi(s) // a bad port leaves 0
 	return n
 }

@@ -41,11 +41,6 @@ type Options struct {
 	Now func() time.Time
 }
 
-// batchMax is how many bytes the writer gathers into one sink write when
-// records queue up: fewer system calls under load, and every write still
-// holds whole records, so a file never rotates inside one.
-const batchMax = 64 << 10
-
 // Writer writes records asynchronously through a bounded queue, in the
 // order they were added, from one goroutine that owns the chain. Adding
 // never blocks: a record that does not fit is dropped and counted, and the
@@ -68,7 +63,12 @@ type Writer struct {
 	sinkErrors atomic.Uint64
 	lastWarn   atomic.Int64
 
+	// lingers is set when the queue has room for what arrives while the
+	// writer lingers, at any plausible request rate.
+	lingers bool
+
 	// Owned by the writer goroutine.
+	linger         *time.Timer
 	buf            []byte
 	lost           uint64 // records of failed writes, for the next gap
 	segmentPending bool
@@ -106,6 +106,7 @@ func NewWriter(opts Options) (*Writer, error) {
 		w.reason = "resume"
 	}
 	w.lastWarn.Store(-int64(opts.WarnEvery))
+	w.lingers = opts.QueueRecords >= lingerQueueRecords && opts.QueueBytes >= lingerQueueBytes
 	go w.run()
 	return w, nil
 }
@@ -192,104 +193,6 @@ func (w *Writer) SinkErrors() uint64 { return w.sinkErrors.Load() }
 
 // Queued is how many records wait for the writer.
 func (w *Writer) Queued() int { return len(w.q) }
-
-func (w *Writer) run() {
-	defer close(w.done)
-	for {
-		select {
-		case it := <-w.q:
-			w.write(it)
-		case <-w.stop:
-			for {
-				select {
-				case it := <-w.q:
-					w.write(it)
-				default:
-					w.finish()
-					return
-				}
-			}
-		}
-	}
-}
-
-// write writes it and whatever else is queued, up to batchMax bytes, in
-// one write per sink.
-func (w *Writer) write(first item) {
-	saved, seg := w.chain.save(), w.segmentPending
-	now := w.opts.Now()
-	b := w.buf[:0]
-	if seg {
-		b = w.chain.appendSegment(b, now, w.reason, w.opts.Skipped)
-	}
-	var requests, carried uint64
-	gap := w.lost
-	add := func(it item) {
-		w.queued.Add(-int64(len(*it.body)))
-		w.count.Add(-1)
-		if gap += it.gap; gap > 0 {
-			b = w.chain.appendGap(b, now, gap)
-			carried, gap = carried+gap, 0
-		}
-		var err error
-		if b, err = w.chain.appendRecord(b, *it.body); err == nil {
-			requests++
-		}
-		putBuf(it.body)
-	}
-	add(first)
-	for len(b) < batchMax {
-		select {
-		case it := <-w.q:
-			add(it)
-			continue
-		default:
-		}
-		break
-	}
-	w.buf = b
-	if err := w.opts.Sinks[0].Write(b); err != nil {
-		// The records never reached the trail: roll the chain back so
-		// the file stays verifiable, and let the next gap record say
-		// what was lost.
-		w.chain.restore(saved)
-		w.lost = carried + requests
-		w.dropped.Add(requests)
-		w.warn("audit sink write failed; records dropped", "err", err)
-		return
-	}
-	w.lost, w.segmentPending, w.opts.Skipped = 0, false, 0
-	w.written.Add(requests)
-	w.copyToOthers(b)
-}
-
-func (w *Writer) copyToOthers(b []byte) {
-	for _, s := range w.opts.Sinks[1:] {
-		if err := s.Write(b); err != nil {
-			w.sinkErrors.Add(1)
-			w.warn("audit sink write failed", "err", err)
-		}
-	}
-}
-
-// finish writes what is left to say: drops not yet in a gap record, and
-// the end record of this segment.
-func (w *Writer) finish() {
-	now := w.opts.Now()
-	b := w.buf[:0]
-	if w.segmentPending {
-		b = w.chain.appendSegment(b, now, w.reason, w.opts.Skipped)
-	}
-	if gap := w.lost + w.unreported.Swap(0); gap > 0 {
-		b = w.chain.appendGap(b, now, gap)
-	}
-	b = w.chain.appendEnd(b, now, w.written.Load(), w.dropped.Load())
-	if err := w.opts.Sinks[0].Write(b); err != nil {
-		w.opts.Log.Error("audit: writing the end of the trail", "err", err)
-		return
-	}
-	w.copyToOthers(b)
-}
 
 // Close stops taking records, writes every queued one and the segment's
 // end record, and closes the sinks, within ctx's deadline. Records still

@@ -16,8 +16,43 @@ type Tracker struct {
 	store    Store
 	notifier Notifier
 	now      func() time.Time
-	byScope  map[Scope][]Budget // budgets for one named scope
-	byKind   map[Kind][]Budget  // budgets for each scope of a kind (ID "*")
+	byScope  map[Scope][]*tracked // budgets for one named scope
+	byKind   map[Kind][]*tracked  // budgets for each scope of a kind (ID "*")
+	keys     keyCache
+}
+
+// tracked is a budget with what every check and charge of it reuses.
+type tracked struct {
+	Budget
+	// marks are the crossings a charge tests; stores only read them.
+	marks []Mark
+	// keyPrefix starts every counter key of the budget: its escaped
+	// name and kind, and for a named scope its escaped ID as well.
+	keyPrefix string
+}
+
+func newTracked(b Budget) *tracked {
+	t := &tracked{Budget: b, marks: make([]Mark, len(thresholds))}
+	for j, pct := range thresholds {
+		t.marks[j] = Mark{Name: strconv.Itoa(pct), At: b.thresholdAt(pct)}
+	}
+	t.keyPrefix = url.PathEscape(b.Name) + "/" + string(b.Scope.Kind) + "/"
+	if b.Scope.ID != Each {
+		t.keyPrefix += url.PathEscape(b.Scope.ID) + "/"
+	}
+	return t
+}
+
+// key is counterKey of the budget applied to s, for the period starting
+// at start, built in one allocation.
+func (t *tracked) key(s Scope, start time.Time) string {
+	var buf [128]byte
+	b := append(buf[:0], t.keyPrefix...)
+	if t.Scope.ID == Each {
+		b = append(b, url.PathEscape(s.ID)...)
+		b = append(b, '/')
+	}
+	return string(strconv.AppendInt(b, start.Unix(), 10))
 }
 
 // Option configures a Tracker.
@@ -39,7 +74,7 @@ func NewTracker(store Store, budgets []Budget, opts ...Option) (*Tracker, error)
 	if store == nil {
 		return nil, errors.New("budget: a tracker needs a store")
 	}
-	t := &Tracker{store: store, now: time.Now, byScope: map[Scope][]Budget{}, byKind: map[Kind][]Budget{}}
+	t := &Tracker{store: store, now: time.Now, byScope: map[Scope][]*tracked{}, byKind: map[Kind][]*tracked{}}
 	names := map[string]int{}
 	for i, b := range budgets {
 		at := fmt.Sprintf("budgets[%d]", i)
@@ -51,9 +86,9 @@ func NewTracker(store Store, budgets []Budget, opts ...Option) (*Tracker, error)
 		}
 		names[b.Name] = i
 		if b.Scope.ID == Each {
-			t.byKind[b.Scope.Kind] = append(t.byKind[b.Scope.Kind], b)
+			t.byKind[b.Scope.Kind] = append(t.byKind[b.Scope.Kind], newTracked(b))
 		} else {
-			t.byScope[b.Scope] = append(t.byScope[b.Scope], b)
+			t.byScope[b.Scope] = append(t.byScope[b.Scope], newTracked(b))
 		}
 	}
 	for _, o := range opts {
@@ -106,24 +141,32 @@ func (c Crossing) ID() string {
 
 // instance is one budget applied to one concrete scope in one period.
 type instance struct {
-	budget     Budget
+	t          *tracked
+	scope      Scope
 	start, end time.Time
 	key        string
+}
+
+// budget is the budget as applied: with the concrete scope.
+func (in *instance) budget() Budget {
+	b := in.t.Budget
+	b.Scope = in.scope
+	return b
 }
 
 // applicable returns the budgets that apply to a request from scopes, each
 // once, with their current periods.
 func (t *Tracker) applicable(scopes []Scope, now time.Time) []instance {
 	var out []instance
-	seen := map[string]bool{}
-	add := func(b Budget, s Scope) {
-		b.Scope = s
+	add := func(b *tracked, s Scope) {
 		start, end := b.Period.Bounds(now)
-		key := counterKey(b, start)
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, instance{budget: b, start: start, end: end, key: key})
+		key := t.keys.get(b, s, start)
+		for i := range out {
+			if out[i].key == key {
+				return
+			}
 		}
+		out = append(out, instance{t: b, scope: s, start: start, end: end, key: key})
 	}
 	for _, s := range scopes {
 		for _, b := range t.byScope[s] {
@@ -167,12 +210,13 @@ func (t *Tracker) Check(ctx context.Context, scopes []Scope) (Decision, error) {
 	if len(spent) != len(keys) {
 		return Decision{}, fmt.Errorf("budget: check: store answered %d of %d counters", len(spent), len(keys))
 	}
-	for i, in := range inst {
-		left := max(in.budget.LimitMicros-spent[i], 0)
-		d.RemainingFraction = min(d.RemainingFraction, float64(left)/float64(in.budget.LimitMicros))
+	for i := range inst {
+		b := &inst[i].t.Budget
+		left := max(b.LimitMicros-spent[i], 0)
+		d.RemainingFraction = min(d.RemainingFraction, float64(left)/float64(b.LimitMicros))
 		if left == 0 {
-			d.Exceeded = append(d.Exceeded, in.budget)
-			if in.budget.action() != Alert {
+			d.Exceeded = append(d.Exceeded, inst[i].budget())
+			if b.action() != Alert {
 				d.Allowed = false
 			}
 		}
@@ -194,11 +238,7 @@ func (t *Tracker) Charge(ctx context.Context, scopes []Scope, micros int64) ([]C
 	}
 	adds := make([]Add, len(inst))
 	for i, in := range inst {
-		marks := make([]Mark, len(thresholds))
-		for j, pct := range thresholds {
-			marks[j] = Mark{Name: strconv.Itoa(pct), At: in.budget.thresholdAt(pct)}
-		}
-		adds[i] = Add{Key: in.key, Amount: micros, Marks: marks, ExpireAt: in.end.Add(expiryGrace)}
+		adds[i] = Add{Key: in.key, Amount: micros, Marks: in.t.marks, ExpireAt: in.end.Add(expiryGrace)}
 	}
 	res, err := t.store.Add(ctx, adds)
 	if err != nil {
@@ -214,7 +254,7 @@ func (t *Tracker) Charge(ctx context.Context, scopes []Scope, micros int64) ([]C
 			if err != nil {
 				return out, fmt.Errorf("budget: charge: store fired unknown mark %q", name)
 			}
-			c := Crossing{Budget: inst[i].budget, Threshold: pct, SpentMicros: r.Total,
+			c := Crossing{Budget: inst[i].budget(), Threshold: pct, SpentMicros: r.Total,
 				PeriodStart: inst[i].start, PeriodEnd: inst[i].end, At: now}
 			out = append(out, c)
 			if t.notifier != nil {

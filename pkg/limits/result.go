@@ -110,26 +110,82 @@ const (
 // instead, so the SDKs do not retry it.
 func (r *Result) Headers() map[string]string {
 	h := make(map[string]string, 8)
-	if q := r.Requests; q.Limit > 0 {
-		h[HeaderLimitRequests] = strconv.FormatInt(q.Limit, 10)
-		h[HeaderRemainingRequests] = strconv.FormatInt(q.Remaining, 10)
-		h[HeaderResetRequests] = FormatReset(q.Reset)
-	}
-	if q := r.TokenQuota(); q.Limit > 0 {
-		h[HeaderLimitTokens] = strconv.FormatInt(q.Limit, 10)
-		h[HeaderRemainingTokens] = strconv.FormatInt(q.Remaining, 10)
-		h[HeaderResetTokens] = FormatReset(q.Reset)
-	}
-	switch {
-	case r.Allowed:
-	case r.Denial.TooLarge:
-		h[HeaderShouldRetry] = "false"
-	case r.RetryAfter > 0:
-		ms := ceilDiv(r.RetryAfter, time.Millisecond)
-		h[HeaderRetryAfter] = strconv.FormatInt(ceilDiv(r.RetryAfter, time.Second), 10)
-		h[HeaderRetryAfterMs] = strconv.FormatInt(ms, 10)
-	}
+	r.EachHeader(func(name, value string) { h[name] = value })
 	return h
+}
+
+// EachHeader calls fn with each of Headers' headers, sorted by name,
+// without building the map: every admitted request sends them.
+func (r *Result) EachHeader(fn func(name, value string)) {
+	// The numbers share one string: one allocation instead of one each.
+	var buf [96]byte
+	b := buf[:0]
+	var ends [6]int
+	n := 0
+	num := func(v int64) {
+		b = strconv.AppendInt(b, v, 10)
+		ends[n] = len(b)
+		n++
+	}
+	var retryS, retryMs int64
+	switch {
+	case r.Allowed, r.Denial.TooLarge:
+	case r.RetryAfter > 0:
+		retryS, retryMs = ceilDiv(r.RetryAfter, time.Second), ceilDiv(r.RetryAfter, time.Millisecond)
+		num(retryS)
+		num(retryMs)
+	}
+	req, tok := r.Requests, r.TokenQuota()
+	if req.Limit > 0 {
+		num(req.Limit)
+		num(req.Remaining)
+	}
+	if tok.Limit > 0 {
+		num(tok.Limit)
+		num(tok.Remaining)
+	}
+	s := string(b)
+	i, at := 0, 0
+	next := func() string {
+		v := s[at:ends[i]]
+		at = ends[i]
+		i++
+		return v
+	}
+	if retryS > 0 {
+		fn(HeaderRetryAfter, next())
+		fn(HeaderRetryAfterMs, next())
+	}
+	r.eachQuotaHeader(req, tok, next, fn)
+	if !r.Allowed && r.Denial.TooLarge {
+		fn(HeaderShouldRetry, "false")
+	}
+}
+
+// eachQuotaHeader emits the x-ratelimit-* headers in name order; next
+// returns the formatted limit and remaining of req, then of tok.
+func (r *Result) eachQuotaHeader(req, tok Quota, next func() string, fn func(name, value string)) {
+	var reqLimit, reqLeft, tokLimit, tokLeft string
+	if req.Limit > 0 {
+		reqLimit, reqLeft = next(), next()
+		fn(HeaderLimitRequests, reqLimit)
+	}
+	if tok.Limit > 0 {
+		tokLimit, tokLeft = next(), next()
+		fn(HeaderLimitTokens, tokLimit)
+	}
+	if req.Limit > 0 {
+		fn(HeaderRemainingRequests, reqLeft)
+	}
+	if tok.Limit > 0 {
+		fn(HeaderRemainingTokens, tokLeft)
+	}
+	if req.Limit > 0 {
+		fn(HeaderResetRequests, FormatReset(req.Reset))
+	}
+	if tok.Limit > 0 {
+		fn(HeaderResetTokens, FormatReset(tok.Reset))
+	}
 }
 
 // FormatReset formats a reset duration as OpenAI does: a Go duration,

@@ -1,6 +1,7 @@
 package limits_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -76,6 +77,11 @@ func TestHeaders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, tc.res.Headers()); diff != "" {
 				t.Errorf("headers (-want +got):\n%s", diff)
+			}
+			var names []string
+			tc.res.EachHeader(func(name, _ string) { names = append(names, name) })
+			if !slices.IsSorted(names) || len(names) != len(tc.want) {
+				t.Errorf("EachHeader gave %q, want the %d names sorted", names, len(tc.want))
 			}
 		})
 	}

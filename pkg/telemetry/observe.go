@@ -102,9 +102,13 @@ func (r *request) endSpan(now time.Time) {
 	if r.span == nil {
 		return
 	}
-	if r.recording {
-		r.annotate()
+	if !r.recording {
+		// An unsampled span was never recording and never will be: its
+		// End does nothing, so the options are not built.
+		r.span.End()
+		return
 	}
+	r.annotate()
 	r.span.End(trace.WithTimestamp(now))
 }
 

@@ -95,3 +95,34 @@ func BenchmarkNeeded(b *testing.B) {
 		_ = Needed(body, p, 128_000)
 	}
 }
+
+// BenchmarkEstimateShort is a typical chat call, counted on every
+// request a token limit applies to: four turns in 2 KB of body, two of
+// them long enough for the piece cache.
+func BenchmarkEstimateShort(b *testing.B) {
+	prose := corpus(600)
+	body, err := json.Marshal(map[string]any{
+		"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 512, "user": "u-0042",
+		"messages": []map[string]string{
+			{"role": "system", "content": "You are a concise assistant for an engineering team. Answer in plain prose."},
+			{"role": "user", "content": "How does an external processor see a request?"},
+			{"role": "assistant", "content": strings.ToValidUTF8(prose[:400], "")},
+			{"role": "user", "content": strings.ToValidUTF8(prose[400:1800], "")},
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var e Estimator
+	p := ForModel("gpt-4o-mini")
+	if _, err := e.EstimateChat(body, p); err != nil { // loads the encoding
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := e.EstimateChat(body, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -25,7 +25,13 @@ func (r *ranks) pieceTokens(p string) int {
 	return r.mergeShort(p)
 }
 
-type part struct{ start, rank int }
+// part is one part of a piece being merged. Its fields are 32-bit (a
+// piece is at most shortPiece bytes, and ranks are below the vocabulary
+// size) so the parts of mergeShort take half the stack.
+type part struct{ start, rank int32 }
+
+// noPartRank is noRank for a part.
+const noPartRank = math.MaxInt32
 
 // mergeShort is tiktoken's byte-pair merge: repeatedly join the adjacent
 // pair whose bytes have the lowest rank (the leftmost on a tie) until no
@@ -34,22 +40,22 @@ func (r *ranks) mergeShort(p string) int {
 	var buf [shortPiece + 1]part
 	parts := buf[:0]
 	for i := range len(p) + 1 {
-		parts = append(parts, part{i, noRank})
+		parts = append(parts, part{int32(i), noPartRank}) //nolint:gosec // i <= shortPiece
 	}
 	// rank is the rank of the bytes spanning parts[i] to parts[i+skip].
-	rank := func(i, skip int) int {
+	rank := func(i, skip int) int32 {
 		if i+skip < len(parts) {
 			if v, ok := r.rank(p[parts[i].start:parts[i+skip].start]); ok {
-				return v
+				return int32(v) //nolint:gosec // ranks are below the vocabulary size
 			}
 		}
-		return noRank
+		return noPartRank
 	}
 	for i := 0; i+2 < len(parts); i++ {
 		parts[i].rank = rank(i, 2)
 	}
 	for {
-		best, at := noRank, -1
+		best, at := int32(noPartRank), -1
 		for i := 0; i+1 < len(parts); i++ {
 			if parts[i].rank < best {
 				best, at = parts[i].rank, i

@@ -12,8 +12,14 @@ import (
 // and one compare.
 
 const (
-	cacheBits  = 15
-	cacheSlots = 1 << cacheBits
+	// cacheBits sizes the table of a long text (1 MB); shortCacheBits
+	// that of a text under shortCacheFrom bytes (64 KB), which has too few
+	// pre-tokens to use more and stays in the CPU cache among the rest of
+	// a request's work. The chunks a long text is cut into for other
+	// cores are longer than shortCacheFrom.
+	cacheBits      = 15
+	shortCacheBits = 11
+	shortCacheFrom = 8 << 10
 	// cacheKeyMax is the longest pre-token the table keeps (a slot is then
 	// 32 bytes, two to a cache line); keys are held
 	// inline so a pooled table never keeps an old request's text alive.
@@ -27,17 +33,28 @@ type cacheSlot struct {
 }
 
 type pieceCache struct {
-	slots [cacheSlots]cacheSlot
+	slots []cacheSlot
+	bits  uint
 }
 
-// Tables are pooled per encoding: an entry stays true for as long as the
-// encoding does.
-var cachePools = [...]sync.Pool{
-	O200k:  {New: newPieceCache},
-	CL100k: {New: newPieceCache},
+// Tables are pooled per encoding and size: an entry stays true for as
+// long as the encoding does.
+var cachePools = [...][2]sync.Pool{
+	O200k:  {{New: newPieceCache(shortCacheBits)}, {New: newPieceCache(cacheBits)}},
+	CL100k: {{New: newPieceCache(shortCacheBits)}, {New: newPieceCache(cacheBits)}},
 }
 
-func newPieceCache() any { return new(pieceCache) }
+func newPieceCache(bits uint) func() any {
+	return func() any { return &pieceCache{slots: make([]cacheSlot, 1<<bits), bits: bits} }
+}
+
+// cachePool is the pool of tables for a text of n bytes.
+func cachePool(e Encoding, n int) *sync.Pool {
+	if n < shortCacheFrom {
+		return &cachePools[e][0]
+	}
+	return &cachePools[e][1]
+}
 
 // tokens returns pieceTokens(s[i:j]), from the table when it holds it.
 func (c *pieceCache) tokens(r *ranks, s string, i, j int) int {
@@ -49,7 +66,7 @@ func (c *pieceCache) tokens(r *ranks, s string, i, j int) int {
 	if len(p) <= 8 {
 		// Most pre-tokens fit a word: hash and compare them as one.
 		w := word(s, i, len(p))
-		slot = &c.slots[(w*0x9e3779b97f4a7c15)>>(64-cacheBits)]
+		slot = &c.slots[(w*0x9e3779b97f4a7c15)>>(64-c.bits)]
 		if int(slot.len) == len(p) && binary.LittleEndian.Uint64(slot.key[:8]) == w {
 			return int(slot.n)
 		}
@@ -59,7 +76,7 @@ func (c *pieceCache) tokens(r *ranks, s string, i, j int) int {
 		for k := range len(p) {
 			h = (h ^ uint32(p[k])) * 16777619
 		}
-		slot = &c.slots[h&(cacheSlots-1)]
+		slot = &c.slots[h&(1<<c.bits-1)]
 		if int(slot.len) == len(p) && string(slot.key[:len(p)]) == p {
 			return int(slot.n)
 		}

@@ -3,6 +3,7 @@ package tokens
 import (
 	"fmt"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -41,11 +42,35 @@ type chat struct {
 	est    *Estimator
 	p      Profile
 	f      framing
+	req    request
 	text   []string
 	pipe   *pipeline // when set, message text is counted as it is found
 	framed []string  // role names and message names
 	tools  []string
 	out    Estimate
+}
+
+// chats are pooled: every request a token limit applies to is counted,
+// and a pooled chat keeps its slices' room and the walk's state off the
+// goroutine's stack.
+var chats = sync.Pool{New: func() any { return new(chat) }}
+
+func getChat(e *Estimator, p Profile) *chat {
+	c, _ := chats.Get().(*chat)
+	text, framed, tools := c.text[:0], c.framed[:0], c.tools[:0]
+	*c = chat{est: e, p: p, f: framings[p.Family], text: text, framed: framed, tools: tools}
+	c.out.Bound = p.Bound
+	return c
+}
+
+// putChat returns c to the pool without the body's strings, which must
+// not be kept alive by it.
+func putChat(c *chat) {
+	clear(c.text)
+	clear(c.framed)
+	clear(c.tools)
+	c.req = request{}
+	chats.Put(c)
 }
 
 // EstimateChat estimates the input tokens of an OpenAI chat completions
@@ -57,32 +82,31 @@ func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, err
 	}
+	c := getChat(e, p)
+	defer putChat(c)
 	// One pass over the top level: each Get would rescan the messages.
 	// The body is read in place: ParseBytes would copy it whole (400 KB
 	// for a 100k-token prompt), and nothing read from it outlives this
 	// call (the piece cache copies its keys; the counting goroutines are
-	// done before it returns).
-	var req request
+	// done before it returns; putChat drops the references).
 	gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))).ForEach(func(k, v gjson.Result) bool { //nolint:gosec // read-only view, see above
-		req.set(k.Str, v)
+		c.req.set(k.Str, v)
 		return true
 	})
-	if !req.messages.IsArray() {
+	if !c.req.messages.IsArray() {
 		return Estimate{}, fmt.Errorf("%w: messages is not an array", ErrBody)
 	}
-	c := &chat{est: e, p: p, f: framings[p.Family]}
-	c.out.Bound = p.Bound
 	if len(body) >= parallelFrom && runtime.GOMAXPROCS(0) > 1 {
 		// Count message text on the other cores while reading the rest.
 		c.pipe = r.pipeline(p.Encoding)
 	}
-	req.messages.ForEach(func(_, m gjson.Result) bool {
+	c.req.messages.ForEach(func(_, m gjson.Result) bool {
 		c.message(m)
 		return true
 	})
 	c.out.Framing += c.f.priming
-	c.toolDefs(req)
-	c.responseFormat(req.responseFormat)
+	c.toolDefs(&c.req)
+	c.responseFormat(c.req.responseFormat)
 
 	text := 0
 	if c.pipe != nil {

@@ -125,7 +125,8 @@ func (r *ranks) countText(e Encoding, s string) int {
 		}
 		return n
 	}
-	c := cachePools[e].Get().(*pieceCache)
+	pool := cachePool(e, len(s))
+	c, _ := pool.Get().(*pieceCache)
 	n := 0
 	if e == CL100k { // two loops, so each calls its scanner directly
 		for i := 0; i < len(s); {
@@ -140,7 +141,7 @@ func (r *ranks) countText(e Encoding, s string) int {
 			i = j
 		}
 	}
-	cachePools[e].Put(c)
+	pool.Put(c)
 	return n
 }
 

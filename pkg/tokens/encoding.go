@@ -3,8 +3,6 @@ package tokens
 import (
 	"fmt"
 	"sync"
-
-	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 )
 
 // Encoding names one of OpenAI's published byte-pair encodings.
@@ -34,24 +32,24 @@ func (e Encoding) String() string {
 // reads only the base name of what it is given.
 func (e Encoding) bpeFile() string { return e.String() + ".tiktoken" }
 
-// Building a table takes up to 0.2 s and passes through the loader's
-// map of some 40 MB, so neither is built at package init: the first count
-// (or Warm) for an encoding builds it, and concurrent first callers wait
-// for the one build. The built tables take about 10 MB together.
+// Building a table takes up to 0.2 s, so none is built at package init:
+// the first count (or Warm) for an encoding builds it, and concurrent
+// first callers wait for the one build. The built tables take about 10 MB
+// together, and building one allocates little more than the table.
 var (
 	o200kRanks  = sync.OnceValues(func() (*ranks, error) { return loadRanks(O200k) })
 	cl100kRanks = sync.OnceValues(func() (*ranks, error) { return loadRanks(CL100k) })
 )
 
-// loadRanks builds an encoding's table from the offline loader's map.
-// The table is only read afterwards, so every request shares it without
-// locking.
+// loadRanks builds an encoding's table from the file the offline loader
+// embeds. The table is only read afterwards, so every request shares it
+// without locking.
 func loadRanks(e Encoding) (*ranks, error) {
-	m, err := tiktoken_loader.NewOfflineLoader().LoadTiktokenBpe(e.bpeFile())
+	r, err := readRanks(e.bpeFile())
 	if err != nil {
 		return nil, fmt.Errorf("tokens: load %s: %w", e, err)
 	}
-	return newRanks(m), nil
+	return r, nil
 }
 
 // table returns the encoding's merge ranks, building them on first use.

@@ -26,7 +26,7 @@ const (
 )
 
 // toolDefs counts tools[] (and the legacy functions[]).
-func (c *chat) toolDefs(req request) {
+func (c *chat) toolDefs(req *request) {
 	var fns []gjson.Result
 	for _, t := range req.tools.Array() {
 		if fn := t.Get("function"); fn.IsObject() {

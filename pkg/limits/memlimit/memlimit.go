@@ -113,8 +113,22 @@ func (l *Limiter) Admit(_ context.Context, req limits.Request) (limits.Ticket, l
 	if !allowed {
 		return limits.NoTicket, res, nil
 	}
-	req.Rules = append([]limits.Rule(nil), req.Rules...)
-	return &ticket{l: l, req: req}, res, nil
+	return newTicket(l, req), res, nil
+}
+
+// inlineRules is how many rules a ticket holds without a second
+// allocation: layered key, team and tenant rules fit.
+const inlineRules = 4
+
+// newTicket keeps its own copy of the rules: the caller may reuse its slice.
+func newTicket(l *Limiter, req limits.Request) *ticket {
+	t := &ticket{l: l, req: req}
+	if len(req.Rules) <= inlineRules {
+		t.req.Rules = append(t.rules[:0], req.Rules...)
+	} else {
+		t.req.Rules = append([]limits.Rule(nil), req.Rules...)
+	}
+	return t
 }
 
 // entry returns the scope's entry drained to now, creating it if need be.
@@ -225,9 +239,10 @@ func (l *Limiter) Len() int {
 }
 
 type ticket struct {
-	l    *Limiter
-	req  limits.Request
-	done atomic.Bool
+	l     *Limiter
+	req   limits.Request
+	done  atomic.Bool
+	rules [inlineRules]limits.Rule
 }
 
 func (t *ticket) Settle(_ context.Context, actualInput, actualOutput int64) error {
