@@ -4,16 +4,10 @@ import (
 	"cmp"
 	"slices"
 
-	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
-
-// dynamicMetadataField is ProcessingResponse.dynamic_metadata's number.
-var dynamicMetadataField = protowire.Number((&extprocv3.ProcessingResponse{}).ProtoReflect().
-	Descriptor().Fields().ByName("dynamic_metadata").Number())
 
 // Field numbers of google.protobuf.Struct and Value.
 const (
@@ -24,15 +18,16 @@ const (
 	valueStructNumber protowire.Number = 5 // Value.struct_value
 )
 
-// setMetadata puts m in resp as dynamic_metadata {"sluice": {...}}, the
-// shape Envoy expects: top-level keys are namespaces.
+// setMetadata adds m to the answer as dynamic_metadata {"sluice": {...}},
+// the shape Envoy expects: top-level keys are namespaces. Envoy merges
+// each answer's metadata into what it holds for the stream, so a value
+// sent earlier on the stream (listed in sent, which is updated) is not
+// sent again.
 //
-// The Struct is encoded here, straight into a's reused buffer, and carried
-// as the response's unknown fields, which marshalling copies out as they
-// are. On the wire it is the same dynamic_metadata field; built as
-// structpb messages, its two maps cost a dozen allocations and more
-// marshalling time than the rest of the answer.
-func (a *answer) setMetadata(resp *extprocv3.ProcessingResponse, m map[string]string) {
+// The Struct is encoded straight into a's reused buffer, like the rest of
+// the answer; built as structpb messages, its two maps cost a dozen
+// allocations and more marshalling time than the rest of the answer.
+func (a *answer) setMetadata(m map[string]string, sent *published) {
 	if len(m) == 0 {
 		return
 	}
@@ -41,11 +36,17 @@ func (a *answer) setMetadata(resp *extprocv3.ProcessingResponse, m map[string]st
 	}
 	kvs := a.kvs[:0]
 	for k, v := range m {
-		kvs = append(kvs, pipeline.Header{Key: k, Value: v})
+		if !sent.has(k, v) {
+			kvs = append(kvs, pipeline.Header{Key: k, Value: v})
+		}
 	}
+	a.kvs = kvs
+	if len(kvs) == 0 {
+		return
+	}
+	sent.add(kvs)
 	// Sorted, so the bytes are the same for the same metadata.
 	slices.SortFunc(kvs, func(x, y pipeline.Header) int { return cmp.Compare(x.Key, y.Key) })
-	a.kvs = kvs
 
 	inner := 0 // the namespace's Struct
 	for _, kv := range kvs {
@@ -55,7 +56,7 @@ func (a *answer) setMetadata(resp *extprocv3.ProcessingResponse, m map[string]st
 	outer := sizeField(sizeEntry(pipeline.MetadataNamespace, outerValue))
 
 	b := a.meta[:0]
-	b = appendLen(b, dynamicMetadataField, outer)
+	b = appendLen(b, fieldDynamicMetadata, outer)
 	b = appendLen(b, structFields, sizeEntry(pipeline.MetadataNamespace, outerValue))
 	b = protowire.AppendTag(b, mapKey, protowire.BytesType)
 	b = protowire.AppendString(b, pipeline.MetadataNamespace)
@@ -70,20 +71,37 @@ func (a *answer) setMetadata(resp *extprocv3.ProcessingResponse, m map[string]st
 		b = protowire.AppendString(b, kv.Value)
 	}
 	a.meta = b
-	resp.ProtoReflect().SetUnknown(protoreflect.RawFields(b))
 }
-
-// appendLen appends the tag and length of a length-delimited field of n
-// bytes, whose bytes the caller appends next.
-func appendLen(b []byte, num protowire.Number, n int) []byte {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendVarint(b, uint64(n)) //nolint:gosec // a size, never negative
-}
-
-// sizeField is the size of a length-delimited field of n bytes with a
-// one-byte tag (every field number here is below 16).
-func sizeField(n int) int { return 1 + protowire.SizeBytes(n) }
 
 // sizeEntry is the size of a map entry: its key, and a value message of
 // n bytes.
 func sizeEntry(key string, n int) int { return sizeField(len(key)) + sizeField(n) }
+
+// published is the metadata a stream has sent Envoy so far.
+type published struct {
+	kvs []pipeline.Header
+	arr [8]pipeline.Header // first storage of kvs, in the stream's own allocation
+}
+
+func (p *published) has(k, v string) bool {
+	for _, kv := range p.kvs {
+		if kv.Key == k {
+			return kv.Value == v
+		}
+	}
+	return false
+}
+
+// add records kvs, whose keys are new or have new values.
+func (p *published) add(kvs []pipeline.Header) {
+	if p.kvs == nil {
+		p.kvs = p.arr[:0]
+	}
+	for _, kv := range kvs {
+		if i := slices.IndexFunc(p.kvs, func(s pipeline.Header) bool { return s.Key == kv.Key }); i >= 0 {
+			p.kvs[i].Value = kv.Value
+			continue
+		}
+		p.kvs = append(p.kvs, kv)
+	}
+}

@@ -29,16 +29,8 @@ func TestMetadataWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a.reset()
-			resp := a.responseBody(nil, false)
-			a.setMetadata(resp, tt.m)
-			wire, err := proto.Marshal(resp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got extprocv3.ProcessingResponse
-			if err := proto.Unmarshal(wire, &got); err != nil {
-				t.Fatal(err)
-			}
+			a.setMetadata(tt.m, &published{})
+			got := decode(t, a.finish(fieldResponseBody))
 			fields := map[string]any{}
 			for k, v := range tt.m {
 				fields[k] = v
@@ -52,9 +44,55 @@ func TestMetadataWire(t *testing.T) {
 					Response: &extprocv3.CommonResponse{}}},
 				DynamicMetadata: &structpb.Struct{Fields: map[string]*structpb.Value{"sluice": structpb.NewStructValue(inner)}},
 			}
-			if d := cmp.Diff(want, &got, protocmp.Transform()); d != "" {
+			if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
 				t.Errorf("decoded answer (-want +got):\n%s", d)
 			}
 		})
 	}
+}
+
+// TestMetadataSentOnce checks that a value Envoy already holds from an
+// earlier answer of the stream is not sent again, while a changed one is.
+func TestMetadataSentOnce(t *testing.T) {
+	steps := []struct {
+		m    map[string]string
+		want map[string]string // nil: no dynamic metadata at all
+	}{
+		{map[string]string{"tenant": "acme", "key": "k1"}, map[string]string{"tenant": "acme", "key": "k1"}},
+		{map[string]string{"tenant": "acme"}, nil},
+		{map[string]string{"tenant": "acme", "model": "m", "key": "k2"}, map[string]string{"model": "m", "key": "k2"}},
+		{map[string]string{"key": "k1"}, map[string]string{"key": "k1"}},
+		{nil, nil},
+	}
+	var a answer
+	var sent published
+	for i, s := range steps {
+		a.reset()
+		a.setMetadata(s.m, &sent)
+		got := decode(t, a.finish(fieldResponseBody))
+		var gotM map[string]string
+		if md := got.GetDynamicMetadata(); md != nil {
+			gotM = map[string]string{}
+			for k, v := range md.GetFields()["sluice"].GetStructValue().GetFields() {
+				gotM[k] = v.GetStringValue()
+			}
+		}
+		if d := cmp.Diff(s.want, gotM); d != "" {
+			t.Errorf("step %d: metadata sent (-want +got):\n%s", i, d)
+		}
+	}
+}
+
+// decode is what Envoy reads of resp.
+func decode(t *testing.T, resp *extprocv3.ProcessingResponse) *extprocv3.ProcessingResponse {
+	t.Helper()
+	wire, err := proto.Marshal(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got extprocv3.ProcessingResponse
+	if err := proto.Unmarshal(wire, &got); err != nil {
+		t.Fatal(err)
+	}
+	return &got
 }

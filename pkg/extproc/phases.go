@@ -37,7 +37,7 @@ func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHead
 		return st.runRequest(ctx, nil, true)
 	}
 	st.ans.reset()
-	return st.ans.requestHeaders(&st.ans.c)
+	return st.ans.finish(fieldRequestHeaders)
 }
 
 func (st *streamState) requestBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
@@ -67,20 +67,17 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 	}
 	a := &st.ans
 	a.reset()
-	common := a.common(&x.Out)
-	if x.Out.ReplaceBody && onHeaders {
+	a.common(&x.Out, x.Header)
+	a.setMetadata(x.Out.Metadata, &st.sent)
+	if !onHeaders {
+		return a.finish(fieldRequestBody)
+	}
+	if x.Out.ReplaceBody {
 		// A body produced for a request that had none must be sent with
 		// CONTINUE_AND_REPLACE from the headers phase.
-		common.Status = extprocv3.CommonResponse_CONTINUE_AND_REPLACE
+		a.status = extprocv3.CommonResponse_CONTINUE_AND_REPLACE
 	}
-	var resp *extprocv3.ProcessingResponse
-	if onHeaders {
-		resp = a.requestHeaders(common)
-	} else {
-		resp = a.requestBody(common)
-	}
-	a.setMetadata(resp, x.Out.Metadata)
-	return resp
+	return a.finish(fieldRequestHeaders)
 }
 
 func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) *extprocv3.ProcessingResponse {
@@ -109,31 +106,30 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 	}
 	a := &st.ans
 	a.reset()
-	resp := a.responseHeaders(a.common(&x.Out))
-	a.setMetadata(resp, x.Out.Metadata)
-	if x.Out.StreamBody {
-		resp.ModeOverride = streamedResponseMode
-	}
-	return resp
+	a.common(&x.Out, x.RespHeader)
+	a.setMetadata(x.Out.Metadata, &st.sent)
+	a.streamed = x.Out.StreamBody
+	return a.finish(fieldResponseHeaders)
 }
 
 func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
-	x := st.x
+	x, a := st.x, &st.ans
+	a.reset()
 	if st.finished {
-		return st.ans.responseBody(nil, false)
+		return a.finish(fieldResponseBody)
 	}
-	end := b.GetEndOfStream()
-	in := b.GetBody()
 	// Metadata set while this chunk runs (usage, on the last one) goes out
 	// with this chunk's answer.
 	x.Out.Metadata = nil
-	resp := st.runResponseBody(ctx, in, end)
-	if resp.GetImmediateResponse() == nil {
-		st.ans.setMetadata(resp, x.Out.Metadata)
+	if failed := st.runResponseBody(ctx, b.GetBody(), b.GetEndOfStream()); failed != nil {
+		return failed
 	}
-	return resp
+	a.setMetadata(x.Out.Metadata, &st.sent)
+	return a.finish(fieldResponseBody)
 }
 
+// runResponseBody runs the stages on a chunk and readies the answer to
+// it, or returns the immediate response that ends the exchange instead.
 func (st *streamState) runResponseBody(ctx context.Context, in []byte, end bool) *extprocv3.ProcessingResponse {
 	x := st.x
 	out, err := st.p.ResponseBody(ctx, x, in, end)
@@ -147,7 +143,8 @@ func (st *streamState) runResponseBody(ctx context.Context, in []byte, end bool)
 			st.finished = true
 			x.Outcome.Error = string(gwerror.From(err).Code)
 			st.released(ctx, out)
-			return st.ans.responseBody(out, true)
+			st.ans.replaceBody(out)
+			return nil
 		}
 		return st.fail(err)
 	}
@@ -155,13 +152,13 @@ func (st *streamState) runResponseBody(ctx context.Context, in []byte, end bool)
 	if pipeline.SameBytes(out, in) {
 		// Nothing to rewrite: Envoy keeps the bytes it holds, and its
 		// content-length still matches them.
-		return st.ans.responseBody(nil, false)
+		return nil
 	}
-	resp := st.ans.responseBody(out, true)
+	st.ans.replaceBody(out)
 	if !x.Streaming {
 		// Buffered: Envoy still holds the headers, so content-length must
 		// match the replaced body.
 		st.ans.setContentLength(len(out))
 	}
-	return resp
+	return nil
 }

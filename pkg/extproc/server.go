@@ -117,6 +117,8 @@ type streamState struct {
 	ctx context.Context
 	// ans is reused for every answer but the immediate ones.
 	ans answer
+	// sent is the dynamic metadata Envoy already holds from this stream.
+	sent published
 	// xv is the exchange, allocated with the stream's state.
 	xv pipeline.Exchange
 }

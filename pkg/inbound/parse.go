@@ -2,13 +2,13 @@ package inbound
 
 import (
 	"context"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Parse is the request stage that validates the body and fills the
@@ -33,17 +33,18 @@ func (Parse) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 	if len(body) == 0 {
 		return gwerror.New(gwerror.InvalidJSON, "request body is empty; expected a JSON object")
 	}
-	if !gjson.ValidBytes(body) {
+	// One pass validates the body and finds its top-level members. The
+	// body is never modified in place (translators build new slices), so
+	// strings read from it alias it for the request's lifetime.
+	var buf [12]rawjson.Member
+	members, object, ok := rawjson.Members(buf[:0], body)
+	if !ok {
 		return gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
 	}
-	// The body is never modified in place (translators build new slices),
-	// so reading it as a string without a copy is safe; strings taken
-	// from it alias the body for the request's lifetime.
-	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))) //nolint:gosec // read-only alias; see above
-	if !root.IsObject() {
+	if !object {
 		return gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
 	}
-	f := walk(x, root)
+	f := walk(x, members)
 	if x.API == pipeline.APIPrompt || (x.API == pipeline.APIChat && f.prompt.Exists()) {
 		// A template call, or a chat request naming a template: the
 		// prompt stage renders it and summarises the rendered request.

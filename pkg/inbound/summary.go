@@ -6,6 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/pipeline"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // sampling lists the scalar parameters policies may reason about.
@@ -15,13 +16,14 @@ var sampling = map[string]bool{
 	"tool_choice": true,
 }
 
-// walk reads every top-level member once. Each gjson.Get would rescan the
-// body from its start; one ForEach over the object does not.
-func walk(x *pipeline.Exchange, root gjson.Result) fields {
+// walk reads every top-level member once; a later duplicate wins, as it
+// does in the JSON decoders providers use.
+func walk(x *pipeline.Exchange, members []rawjson.Member) fields {
 	var f fields
 	s := &x.Summary
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	for _, m := range members {
+		k, v := m.Key, m.Value()
+		switch k {
 		case "model":
 			f.model = v
 		case "stream":
@@ -47,12 +49,11 @@ func walk(x *pipeline.Exchange, root gjson.Result) fields {
 				setParam(s, "response_format", t.Str)
 			}
 		default:
-			if sampling[k.Str] && v.Type != gjson.JSON && v.Type != gjson.Null {
-				setParam(s, k.Str, v.Value())
+			if sampling[k] && v.Type != gjson.JSON && v.Type != gjson.Null {
+				setParam(s, k, v.Value())
 			}
 		}
-		return true
-	})
+	}
 	return f
 }
 
@@ -78,43 +79,59 @@ func summarizeTools(s *pipeline.Summary, tools gjson.Result) {
 // text, in one walk. It works for OpenAI chat and Anthropic Messages
 // bodies alike. It reports whether there was at least one message.
 func summarizeMessages(s *pipeline.Summary, msgs gjson.Result) bool {
-	msgs.ForEach(func(_, m gjson.Result) bool {
-		s.MessageCount++
-		var role, content gjson.Result
-		m.ForEach(func(k, v gjson.Result) bool {
-			switch k.Str {
-			case "role":
-				role = v
-			case "content":
-				content = v
-			}
-			return true
-		})
-		isUser := role.Str == "user"
-		if content.Type == gjson.String {
-			if isUser {
-				s.LastUserMessage = excerpt(content.Str)
-			}
-			return true
+	var role, content gjson.Result // of the message being read
+	n := 0
+	rawjson.EachElement(msgs, func(int) {
+		if n > 0 {
+			summarizeMessage(s, role, content)
 		}
-		text := ""
-		content.ForEach(func(_, part gjson.Result) bool {
-			switch part.Get("type").Str {
-			case "text":
-				if text == "" {
-					text = part.Get("text").Str
-				}
-			case "image_url", "image":
-				s.Images++
+		n++
+		role, content = gjson.Result{}, gjson.Result{}
+	}, func(k string, v gjson.Result) {
+		switch k {
+		case "role":
+			role = v
+		case "content":
+			content = v
+		}
+	})
+	if n > 0 {
+		summarizeMessage(s, role, content)
+	}
+	s.MessageCount += n
+	return s.MessageCount > 0
+}
+
+// summarizeMessage takes one message's images and, from a user, its text.
+func summarizeMessage(s *pipeline.Summary, role, content gjson.Result) {
+	isUser := role.Str == "user"
+	if content.Type == gjson.String {
+		if isUser {
+			s.LastUserMessage = excerpt(content.Str)
+		}
+		return
+	}
+	if text := summarizeParts(s, content); isUser && text != "" {
+		s.LastUserMessage = excerpt(text)
+	}
+}
+
+// summarizeParts counts the images among a message's content parts and
+// returns the text of its first text part.
+func summarizeParts(s *pipeline.Summary, content gjson.Result) string {
+	text := ""
+	rawjson.Each(content, func(_ string, part gjson.Result) bool {
+		switch part.Get("type").Str {
+		case "text":
+			if text == "" {
+				text = part.Get("text").Str
 			}
-			return true
-		})
-		if isUser && text != "" {
-			s.LastUserMessage = excerpt(text)
+		case "image_url", "image":
+			s.Images++
 		}
 		return true
 	})
-	return s.MessageCount > 0
+	return text
 }
 
 func excerpt(s string) string {

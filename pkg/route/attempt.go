@@ -51,7 +51,12 @@ func (a *Attempt) OnRequest(_ context.Context, x *pipeline.Exchange) error {
 var providerHeaders = []string{"authorization", "x-api-key", "api-key", "x-goog-api-key", "anthropic-version",
 	"anthropic-beta", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
 
+// setsHeader reports whether the translated request up (nil: none) sets
+// key.
 func setsHeader(up *translate.Upstream, key string) bool {
+	if up == nil {
+		return false
+	}
 	for _, h := range up.Headers {
 		if h.Key == key {
 			return true

@@ -124,16 +124,14 @@ func (s *Stage) upstream(x *pipeline.Exchange) (*translate.Upstream, error) {
 func setUpstream(x *pipeline.Exchange, up *translate.Upstream) {
 	out := &x.Out
 	out.Set(":path", up.Path)
-	set := make(map[string]bool, len(up.Headers))
 	for _, h := range up.Headers {
 		out.Set(h.Key, h.Value)
-		set[h.Key] = true
 	}
-	removeClientCredentials(x, set)
+	removeClientCredentials(x, up)
 	// Sluice must read what the provider sends back; a client's gzip
 	// preference would hand it compressed bytes it cannot translate.
 	// Envoy's compressor can still compress toward the client.
-	if !set["accept-encoding"] {
+	if !setsHeader(up, "accept-encoding") {
 		out.Set("accept-encoding", "identity")
 	}
 	if !pipeline.SameBytes(up.Body, x.Request.Body) {
@@ -144,18 +142,18 @@ func setUpstream(x *pipeline.Exchange, up *translate.Upstream) {
 
 // removeClientCredentials strips what identifies the caller to Sluice:
 // credentials, and the headers a trusted front uses to name the caller
-// (x-sluice-* and the configured trusted headers). Providers get the
-// provider's credential, never the caller's.
-func removeClientCredentials(x *pipeline.Exchange, keep map[string]bool) {
+// (x-sluice-* and the configured trusted headers), unless up sets them.
+// Providers get the provider's credential, never the caller's.
+func removeClientCredentials(x *pipeline.Exchange, up *translate.Upstream) {
 	for _, h := range clientCredentials {
-		if !keep[h] && x.Header.Get(h) != "" {
+		if !setsHeader(up, h) && x.Header.Get(h) != "" {
 			x.Out.Remove(h)
 		}
 	}
 	th := x.Config.Identity.TrustedHeaders
 	trusted := [...]string{th.Tenant, th.User, th.Team, th.Roles}
 	for _, h := range x.Header {
-		if keep[h.Key] || h.Key == BackendHeader {
+		if setsHeader(up, h.Key) || h.Key == BackendHeader {
 			continue // set by Sluice itself in this same response
 		}
 		if strings.HasPrefix(h.Key, "x-sluice-") || slices.Contains(trusted[:], h.Key) && h.Key != "" {

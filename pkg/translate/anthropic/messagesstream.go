@@ -11,6 +11,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
 	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // MessagesStream converts an OpenAI chat.completion.chunk stream into
@@ -81,7 +82,7 @@ func (s *MessagesStream) event(ev sse.Event) error {
 		s.stop()
 		return errStop
 	}
-	if !gjson.ValidBytes(data) {
+	if !rawjson.Valid(data) {
 		return providererr.ErrMalformedEvent
 	}
 	root := gjson.ParseBytes(data)

@@ -6,12 +6,13 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // ToMessagesResponse converts an OpenAI chat.completion into a Message for
 // a client that sent a Messages API request to a non-Anthropic provider.
 func ToMessagesResponse(openaiResp []byte) ([]byte, error) {
-	if !gjson.ValidBytes(openaiResp) {
+	if !rawjson.Valid(openaiResp) {
 		return nil, badOpenAIResponse()
 	}
 	root := gjson.ParseBytes(openaiResp)

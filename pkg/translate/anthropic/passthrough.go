@@ -11,6 +11,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // PassthroughRequest forwards a Messages API request to Anthropic: only the
@@ -19,7 +20,7 @@ func PassthroughRequest(body []byte, t *translate.Target) (*translate.Upstream, 
 	if t == nil {
 		return nil, gwerror.New(gwerror.Internal, "anthropic: target missing")
 	}
-	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
+	if !rawjson.Valid(body) || !gjson.ParseBytes(body).IsObject() {
 		return nil, gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
 	}
 	if t.Model != "" {
@@ -33,7 +34,7 @@ func PassthroughRequest(body []byte, t *translate.Target) (*translate.Upstream, 
 
 // PassthroughResponse returns a Message unchanged with its usage.
 func PassthroughResponse(body []byte) (*translate.Response, error) {
-	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
+	if !rawjson.Valid(body) || !gjson.ParseBytes(body).IsObject() {
 		return nil, malformed()
 	}
 	return &translate.Response{Body: body, Usage: parseUsage(gjson.GetBytes(body, "usage"))}, nil
@@ -91,7 +92,7 @@ func (s *PassthroughStream) event(ev sse.Event) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if !gjson.ValidBytes(data) {
+	if !rawjson.Valid(data) {
 		return providererr.ErrMalformedEvent
 	}
 	s.out = sse.AppendEvent(s.out, string(ev.Name), data)

@@ -122,11 +122,8 @@ func buildBody(body []byte, model string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Every member is either used, accepted because it has no effect on
-	// the reply, or refused: unknown parameters are refused too, so none
-	// is dropped silently.
-	var p chatParams
-	if err = oaiwire.EachParam(root, p.set); err != nil {
+	p, err := readParams(root)
+	if err != nil {
 		return nil, err
 	}
 	if !p.messages.IsArray() {
@@ -138,19 +135,34 @@ func buildBody(body []byte, model string) ([]byte, error) {
 	b := make([]byte, 0, len(body)+128)
 	b = append(b, '{')
 	b = str(b, "model", model)
-	if b, err = appendMaxTokens(b, &p); err != nil {
+	if b, err = appendMaxTokens(b, p); err != nil {
 		return nil, err
 	}
 	if b, err = appendMessages(b, p.messages); err != nil {
 		return nil, err
 	}
-	if b, err = appendSampling(b, &p); err != nil {
+	if b, err = appendSampling(b, p); err != nil {
 		return nil, err
 	}
-	if b, err = appendTools(b, &p); err != nil {
+	if b, err = appendTools(b, p); err != nil {
 		return nil, err
 	}
 	return append(b, '}'), nil
+}
+
+// readParams reads the request's members. Every member is either used,
+// accepted because it has no effect on the reply, or refused: unknown
+// parameters are refused too, so none is dropped silently.
+//
+// The parameters, a kilobyte of gjson results, live on the heap: on the
+// stack of the deep call that builds the body they would make the
+// request's goroutine grow its stack, which costs more than the allocation.
+func readParams(root gjson.Result) (*chatParams, error) {
+	p := new(chatParams)
+	if err := oaiwire.EachParam(root, p.set); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 func appendMaxTokens(b []byte, p *chatParams) ([]byte, error) {

@@ -6,11 +6,12 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Response turns a Message into an OpenAI chat.completion.
 func (tr *translator) Response(req *translate.Request, body []byte) (*translate.Response, error) {
-	if !gjson.ValidBytes(body) {
+	if !rawjson.Valid(body) {
 		return nil, malformed()
 	}
 	root := gjson.ParseBytes(body)

@@ -94,25 +94,27 @@ func (s *stream) event(ev sse.Event) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if !gjson.ValidBytes(data) {
+	// One pass checks the event and finds the members read below. The
+	// event's data is the parser's buffer, reused for the next event: read
+	// it in place, and clone what outlives the event.
+	var top eventMembers
+	if _, ok := rawjson.Walk(data, top.see); !ok {
 		return providererr.ErrMalformedEvent
 	}
-	// The event's data is the parser's buffer, reused for the next event:
-	// read it in place, and clone what outlives the event.
 	root := rawjson.Parse(data)
-	typ := root.Get("type").Str
+	typ := top.typ.Str
 	if typ == "" {
 		typ = string(ev.Name)
 	}
 	switch typ {
 	case "message_start":
-		s.messageStart(root.Get("message"))
+		s.messageStart(top.message)
 	case "content_block_start":
-		s.blockStart(root.Get("index").Int(), root.Get("content_block"))
+		s.blockStart(top.index.Int(), top.block)
 	case "content_block_delta":
-		s.blockDelta(root.Get("index").Int(), root.Get("delta"))
+		s.blockDelta(top.index.Int(), top.delta)
 	case "content_block_stop":
-		if blk := s.block(root.Get("index").Int()); blk != nil {
+		if blk := s.block(top.index.Int()); blk != nil {
 			s.flush(blk)
 		}
 	case "message_delta":
@@ -225,6 +227,31 @@ func (s *stream) emit(blk *block, text string) {
 func (s *stream) flushAll() {
 	for i := range s.blocks {
 		s.flush(&s.blocks[i])
+	}
+}
+
+// eventMembers are the top-level members of an event that the stream
+// reads: the first of each name, the one gjson.Get finds.
+type eventMembers struct{ typ, index, message, block, delta gjson.Result }
+
+func (e *eventMembers) see(k string, v gjson.Result) {
+	var m *gjson.Result
+	switch k {
+	case "type":
+		m = &e.typ
+	case "index":
+		m = &e.index
+	case "message":
+		m = &e.message
+	case "content_block":
+		m = &e.block
+	case "delta":
+		m = &e.delta
+	default:
+		return
+	}
+	if !m.Exists() {
+		*m = v
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Error maps Bedrock's non-2xx replies: the exception name comes from the
@@ -18,7 +19,7 @@ import (
 func (t *translator) Error(status int, header http.Header, body []byte) error {
 	name, _, _ := strings.Cut(header.Get("X-Amzn-Errortype"), ":")
 	var msg string
-	if gjson.ValidBytes(body) {
+	if rawjson.Valid(body) {
 		r := gjson.ParseBytes(body)
 		msg = r.Get("message").Str
 		if msg == "" {

@@ -89,7 +89,7 @@ func (s *stream) frame(m *message) error {
 	case "event":
 	case "exception":
 		msg := ""
-		if gjson.ValidBytes(m.payload) {
+		if rawjson.Valid(m.payload) {
 			msg = gjson.GetBytes(m.payload, "message").Str
 		}
 		return awsError(0, string(m.exceptionType), msg, nil)
@@ -98,7 +98,7 @@ func (s *stream) frame(m *message) error {
 	default:
 		return malformed("an event-stream frame of message type " + quote(string(m.messageType)))
 	}
-	if !gjson.ValidBytes(m.payload) {
+	if !rawjson.Valid(m.payload) {
 		return malformed("an event whose payload is not valid JSON")
 	}
 	p := gjson.ParseBytes(m.payload)

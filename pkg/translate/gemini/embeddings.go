@@ -90,7 +90,7 @@ func inputTexts(input gjson.Result) ([]string, error) {
 }
 
 func embeddingsResponse(req *translate.Request, body []byte) (*translate.Response, error) {
-	if !gjson.ValidBytes(body) {
+	if !rawjson.Valid(body) {
 		return nil, malformed("an embeddings body that is not valid JSON")
 	}
 	r := gjson.ParseBytes(body)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate/providererr"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Error maps Gemini's {"error":{"code","message","status"}} replies.
@@ -19,7 +20,7 @@ import (
 // are read.
 func (t *translator) Error(status int, header http.Header, body []byte) error {
 	var e gjson.Result
-	if gjson.ValidBytes(body) {
+	if rawjson.Valid(body) {
 		r := gjson.ParseBytes(body)
 		if r.IsArray() {
 			r = r.Get("0")

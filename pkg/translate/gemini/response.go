@@ -8,6 +8,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/oaiwire"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 func malformed(what string) *gwerror.Error {
@@ -30,7 +31,7 @@ func (t *translator) responseHead(r gjson.Result, reqBody []byte) (id, model str
 }
 
 func (t *translator) chatResponse(req *translate.Request, body []byte) (*translate.Response, error) {
-	if !gjson.ValidBytes(body) {
+	if !rawjson.Valid(body) {
 		return nil, malformed("a response body that is not valid JSON")
 	}
 	r := gjson.ParseBytes(body)

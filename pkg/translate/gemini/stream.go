@@ -109,7 +109,7 @@ func (s *stream) event(ev sse.Event) error {
 	if len(ev.Data) == 0 {
 		return nil
 	}
-	if !gjson.ValidBytes(ev.Data) {
+	if !rawjson.Valid(ev.Data) {
 		return malformed("a stream event that is not valid JSON")
 	}
 	r := gjson.ParseBytes(ev.Data)

@@ -12,7 +12,7 @@ import (
 
 // ParseBody parses a client request body, which must be a JSON object.
 func ParseBody(body []byte) (gjson.Result, error) {
-	if !gjson.ValidBytes(body) {
+	if !rawjson.Valid(body) {
 		return gjson.Result{}, gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
 	}
 	root := gjson.ParseBytes(body)

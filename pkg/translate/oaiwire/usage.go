@@ -15,16 +15,16 @@ func ParseUsage(u gjson.Result) translate.Usage {
 		return translate.Usage{}
 	}
 	var out translate.Usage
-	u.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	rawjson.Each(u, func(k string, v gjson.Result) bool {
+		switch k {
 		case "prompt_tokens":
 			out.InputTokens = v.Int()
 		case "completion_tokens":
 			out.OutputTokens = v.Int()
 		case "prompt_tokens_details":
-			out.CachedInputTokens = v.Get("cached_tokens").Int()
+			out.CachedInputTokens = rawjson.Field(v, "cached_tokens").Int()
 		case "completion_tokens_details":
-			out.ReasoningTokens = v.Get("reasoning_tokens").Int()
+			out.ReasoningTokens = rawjson.Field(v, "reasoning_tokens").Int()
 		}
 		return true
 	})

@@ -6,6 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
@@ -49,10 +50,72 @@ func FuzzRequest(f *testing.F) {
 
 func FuzzResponse(f *testing.F) {
 	f.Add([]byte(`{"usage":{"prompt_tokens":1}}`))
+	f.Add([]byte(`{"usage":{"prompt_tokens":1,"completion_tokens":2.5e1,"prompt_tokens_details":{"cached_tokens":-0}},"usage":1}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		resp, err := New(translate.OpenAI).Response(&translate.Request{}, body)
-		if err == nil && string(resp.Body) != string(body) {
+		if want := gjson.ValidBytes(body) && isObject(body); (err == nil) != want {
+			t.Fatalf("Response(%q) error %v, want an error: %v", body, err, !want)
+		}
+		if err != nil {
+			return
+		}
+		if string(resp.Body) != string(body) {
 			t.Fatalf("body changed")
+		}
+		if want := gjsonUsage(gjson.GetBytes(body, "usage")); resp.Usage != want {
+			t.Fatalf("Response(%q) usage %+v, want %+v", body, resp.Usage, want)
+		}
+	})
+}
+
+// gjsonUsage is the usage as gjson's own walk reads it.
+func gjsonUsage(u gjson.Result) translate.Usage {
+	var out translate.Usage
+	if !u.IsObject() {
+		return out
+	}
+	u.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "prompt_tokens":
+			out.InputTokens = v.Int()
+		case "completion_tokens":
+			out.OutputTokens = v.Int()
+		case "prompt_tokens_details":
+			out.CachedInputTokens = v.Get("cached_tokens").Int()
+		case "completion_tokens_details":
+			out.ReasoningTokens = v.Get("reasoning_tokens").Int()
+		}
+		return true
+	})
+	return out
+}
+
+// FuzzChunkMembers checks the one-pass read of a stream chunk against
+// gjson.ValidBytes and gjson.Get.
+func FuzzChunkMembers(f *testing.F) {
+	for _, s := range []string{`{"choices":[]}`, `{"choices":[{}],"usage":null}`, `{"choices":null,"usage":{"total_tokens":3}}`,
+		`{"choices":{"0":1}}`, `{"choices":"x","error":{"message":"m"},"error":1}`, `[{"choices":[1]}]`, `{"choices":[1]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var top chunkMembers
+		_, ok := rawjson.Walk(data, top.see)
+		if ok != gjson.ValidBytes(data) {
+			t.Fatalf("Walk(%q) ok = %v", data, ok)
+		}
+		if !ok {
+			return
+		}
+		for _, c := range []struct {
+			name string
+			got  gjson.Result
+		}{{"error", top.err}, {"usage", top.usage}, {"choices", top.choices}} {
+			if want := gjson.GetBytes(data, c.name); c.got.Raw != want.Raw || c.got.Type != want.Type {
+				t.Fatalf("%s of %q = %s, gjson.Get = %s", c.name, data, c.got.Raw, want.Raw)
+			}
+		}
+		if want := gjson.GetBytes(data, "choices.0").Exists(); top.hasChoices() != want {
+			t.Fatalf("hasChoices(%q) = %v, want %v", data, !want, want)
 		}
 	})
 }

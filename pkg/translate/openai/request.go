@@ -5,11 +5,11 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // setOpts tells sjson the key usually exists, which lets it splice in place
@@ -52,7 +52,7 @@ func (tr *translator) body(req *translate.Request, t *translate.Target) ([]byte,
 	var err error
 	// An unchanged model leaves the client's bytes as they are, so Sluice
 	// can tell Envoy to keep the body instead of resending it.
-	if t.Model != "" && gjson.GetBytes(body, "model").Str != t.Model {
+	if t.Model != "" && rawjson.Get(body, "model").Str != t.Model {
 		body, err = sjson.SetBytesOptions(body, "model", t.Model, setOpts)
 		if err != nil {
 			return nil, gwerror.Wrap(gwerror.InvalidJSON, err, "request body is not valid JSON")
@@ -61,7 +61,7 @@ func (tr *translator) body(req *translate.Request, t *translate.Target) ([]byte,
 	if req.Op == translate.Chat && req.Stream && !req.IncludeUsage {
 		// Ask for the final usage chunk so the stream can be metered; the
 		// stream translator hides it from a client that did not ask.
-		if !gjson.GetBytes(body, "stream_options").Exists() {
+		if !rawjson.Get(body, "stream_options").Exists() {
 			return appendMember(body, includeUsage), nil
 		}
 		body, err = sjson.SetBytes(body, "stream_options.include_usage", true)

@@ -105,30 +105,30 @@ func (s *stream) event(ev sse.Event) error {
 		s.done = true
 		return errStop
 	}
-	if !gjson.ValidBytes(data) {
+	// One pass checks the chunk and finds the members read below. The
+	// event's data is the parser's buffer, reused for the next event: read
+	// it in place, and clone what outlives the event.
+	var top chunkMembers
+	if _, ok := rawjson.Walk(data, top.see); !ok {
 		return providererr.ErrMalformedEvent
 	}
-	// The event's data is the parser's buffer, reused for the next event:
-	// read it in place, and clone what outlives the event.
-	if bytes.Contains(data, []byte(`"error"`)) {
-		if e := rawjson.Get(data, "error"); e.IsObject() {
-			// Already in OpenAI's shape: forward it and stop.
-			s.out = sse.AppendData(s.out, data)
-			return &upstreamEventError{msg: strings.Clone(e.Get("message").String())}
-		}
+	if e := top.err; e.IsObject() && bytes.Contains(data, []byte(`"error"`)) {
+		// Already in OpenAI's shape: forward it and stop.
+		s.out = sse.AppendData(s.out, data)
+		return &upstreamEventError{msg: strings.Clone(e.Get("message").String())}
 	}
-	u := rawjson.Get(data, "usage")
+	u := top.usage
 	if u.IsObject() {
 		s.usage = oaiwire.ParseUsage(u)
 	}
-	if !u.IsObject() && !hasChoices(data) {
+	if !u.IsObject() && !top.hasChoices() {
 		// Azure opens its streams with a chunk carrying only prompt-filter
 		// results and no choices. Clients index choices[0] of every chunk
 		// but the usage one, so such a chunk is dropped, not forwarded.
 		return nil
 	}
 	if s.hideUsage {
-		if u.IsObject() && !hasChoices(data) {
+		if u.IsObject() && !top.hasChoices() {
 			return nil // the usage chunk Sluice asked for on the client's behalf
 		}
 		if u.Type == gjson.Null && u.Exists() {
@@ -141,10 +141,36 @@ func (s *stream) event(ev sse.Event) error {
 	return nil
 }
 
+// chunkMembers are the top-level members of a chunk that the stream reads:
+// the first of each name, the one gjson.Get finds.
+type chunkMembers struct{ err, usage, choices gjson.Result }
+
+func (c *chunkMembers) see(k string, v gjson.Result) {
+	var m *gjson.Result
+	switch k {
+	case "error":
+		m = &c.err
+	case "usage":
+		m = &c.usage
+	case "choices":
+		m = &c.choices
+	default:
+		return
+	}
+	if !m.Exists() {
+		*m = v
+	}
+}
+
 // hasChoices reports whether the chunk has a non-empty choices array.
 // vLLM sends the usage chunk with "choices":null or without the key.
-func hasChoices(data []byte) bool {
-	return rawjson.Get(data, "choices.0").Exists()
+// It is gjson's "choices.0": an array's first element, or an object's
+// member "0".
+func (c *chunkMembers) hasChoices() bool {
+	if c.choices.IsObject() {
+		return rawjson.Field(c.choices, "0").Exists()
+	}
+	return c.choices.IsArray() && !rawjson.IsEmpty(c.choices.Raw)
 }
 
 // upstreamEventError is an error event the provider sent in the stream.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // maxRawMessage bounds how much of a non-JSON error body reaches the client.
@@ -91,7 +92,7 @@ func message(body []byte) (msg string, isJSON bool) {
 	if len(body) == 0 {
 		return "", true
 	}
-	if !gjson.ValidBytes(body) {
+	if !rawjson.Valid(body) {
 		return truncate(string(body), maxRawMessage), false
 	}
 	for _, path := range [...]string{"error.message", "error", "message", "detail"} {

@@ -1,0 +1,64 @@
+package extproc
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+// TestUnchangedHeadersLeftOut checks that only a set that cannot change
+// what Envoy holds is left out of an answer.
+func TestUnchangedHeadersLeftOut(t *testing.T) {
+	held := pipeline.Headers{{Key: ":path", Value: "/v1/chat/completions"}, {Key: "content-type", Value: "application/json"},
+		{Key: "accept", Value: "a"}, {Key: "accept", Value: "a"}, {Key: "x-empty", Value: ""}}
+	tests := []struct {
+		name string
+		m    pipeline.Mutation
+		want []pipeline.Header
+	}{
+		{"nothing set", pipeline.Mutation{}, nil},
+		{"same values", pipeline.Mutation{SetHeaders: []pipeline.Header{
+			{Key: ":path", Value: "/v1/chat/completions"}, {Key: "content-type", Value: "application/json"}}}, nil},
+		{"new value", pipeline.Mutation{SetHeaders: []pipeline.Header{
+			{Key: ":path", Value: "/v1/messages"}, {Key: "content-type", Value: "application/json"}}},
+			[]pipeline.Header{{Key: ":path", Value: "/v1/messages"}}},
+		{"new header", pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: "x-sluice-backend", Value: "openai"}}},
+			[]pipeline.Header{{Key: "x-sluice-backend", Value: "openai"}}},
+		{"held twice: a set collapses it to one", pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: "accept", Value: "a"}}},
+			[]pipeline.Header{{Key: "accept", Value: "a"}}},
+		{"empty value over a held empty value", pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: "x-empty", Value: ""}}}, nil},
+		{"empty value over a held value", pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: "content-type", Value: ""}}},
+			[]pipeline.Header{{Key: "content-type", Value: ""}}},
+		{"removed too: Envoy removes, then sets", pipeline.Mutation{
+			SetHeaders:    []pipeline.Header{{Key: "content-type", Value: "application/json"}},
+			RemoveHeaders: []string{"content-type"}},
+			[]pipeline.Header{{Key: "content-type", Value: "application/json"}}},
+		{"route cache cleared: some mutation stays", pipeline.Mutation{ClearRouteCache: true,
+			SetHeaders: []pipeline.Header{{Key: ":path", Value: "/v1/chat/completions"}}},
+			[]pipeline.Header{{Key: ":path", Value: "/v1/chat/completions"}}},
+		{"set twice: the last wins", pipeline.Mutation{SetHeaders: []pipeline.Header{
+			{Key: "content-type", Value: "text/plain"}, {Key: "content-type", Value: "application/json"}}},
+			[]pipeline.Header{{Key: "content-type", Value: "text/plain"}, {Key: "content-type", Value: "application/json"}}},
+	}
+	var a answer
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a.reset()
+			a.common(&tt.m, held)
+			c := decode(t, a.finish(fieldRequestBody)).GetRequestBody().GetResponse()
+			var got []pipeline.Header
+			for _, h := range c.GetHeaderMutation().GetSetHeaders() {
+				got = append(got, pipeline.Header{Key: h.GetHeader().GetKey(), Value: string(h.GetHeader().GetRawValue())})
+			}
+			if d := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("header sets sent (-want +got):\n%s", d)
+			}
+			if c.GetClearRouteCache() != tt.m.ClearRouteCache {
+				t.Errorf("clear_route_cache = %v, want %v", c.GetClearRouteCache(), tt.m.ClearRouteCache)
+			}
+		})
+	}
+}
