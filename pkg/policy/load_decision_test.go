@@ -52,3 +52,20 @@ func BenchmarkLoadDecision(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoadDecisionFreshGoroutine evaluates each decision on a new
+// goroutine, as Envoy's streams arrive: its stack starts small.
+func BenchmarkLoadDecisionFreshGoroutine(b *testing.B) {
+	e, in := loadDecision(b, false)
+	done := make(chan error)
+	b.ReportAllocs()
+	for b.Loop() {
+		go func() {
+			_, err := e.Evaluate(context.Background(), in)
+			done <- err
+		}()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
