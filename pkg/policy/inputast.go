@@ -264,18 +264,37 @@ func (t *Template) toAST(b *builder) *ast.Term {
 	return b.object(ast.Item(kName, b.str(t.Name)), ast.Item(kVersionField, b.str(t.Version)))
 }
 
+// noPII is input.findings.pii when nothing was found, the common case;
+// noFindings is input.findings when no detector found or scored anything.
+var (
+	noPII       = ast.ObjectTerm(ast.Item(kTypes, emptyArray), ast.Item(kCount, ast.IntNumberTerm(0)))
+	noInjection = ast.ObjectTerm(
+		ast.Item(kScore, ast.IntNumberTerm(0)),
+		ast.Item(kVerdict, emptyString),
+		ast.Item(kSignals, emptyArray),
+	)
+	noFindings = ast.ObjectTerm(ast.Item(kPII, noPII), ast.Item(kInjection, noInjection))
+)
+
 func (f *Findings) toAST(b *builder) *ast.Term {
-	return b.object(
-		ast.Item(kPII, b.object(
+	pii, injection := noPII, noInjection
+	if len(f.PII.Types) > 0 || f.PII.Count != 0 {
+		pii = b.object(
 			ast.Item(kTypes, b.strings(f.PII.Types)),
 			ast.Item(kCount, b.int(f.PII.Count)),
-		)),
-		ast.Item(kInjection, b.object(
-			ast.Item(kScore, b.float(f.Injection.Score)),
-			ast.Item(kVerdict, b.str(f.Injection.Verdict)),
-			ast.Item(kSignals, b.strings(f.Injection.Signals)),
-		)),
-	)
+		)
+	}
+	if in := f.Injection; in.Score != 0 || in.Verdict != "" || len(in.Signals) > 0 {
+		injection = b.object(
+			ast.Item(kScore, b.float(in.Score)),
+			ast.Item(kVerdict, b.str(in.Verdict)),
+			ast.Item(kSignals, b.strings(in.Signals)),
+		)
+	}
+	if pii == noPII && injection == noInjection {
+		return noFindings
+	}
+	return b.object(ast.Item(kPII, pii), ast.Item(kInjection, injection))
 }
 
 // newTimeTerm is input.time for t. It only changes once a second, so the
