@@ -8,7 +8,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
-	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
@@ -107,33 +106,4 @@ func FuzzMessagesStream(f *testing.F) {
 func checkStream(t *testing.T, newStream func() translate.StreamTranslator, input []byte) {
 	whole := translatetest.SplitsAgree(t, newStream, input, translatetest.QuickSplits(input, 1)...)
 	translatetest.CheckEvents(t, whole.Out)
-}
-
-// FuzzEventMembers checks the one-pass read of a stream event against
-// gjson.ValidBytes and gjson.Get.
-func FuzzEventMembers(f *testing.F) {
-	for _, s := range []string{`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}`,
-		`{"type":"message_start","message":{"id":"m","usage":{"input_tokens":3}},"type":"x"}`,
-		`{"index":1.5e0,"content_block":{"type":"text","text":""}}`, `[{"type":"ping"}]`, `{"type":"ping"`, `{"index":-0}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var top eventMembers
-		_, ok := rawjson.Walk(data, top.see)
-		if ok != gjson.ValidBytes(data) {
-			t.Fatalf("Walk(%q) ok = %v", data, ok)
-		}
-		if !ok {
-			return
-		}
-		for _, c := range []struct {
-			name string
-			got  gjson.Result
-		}{{"type", top.typ}, {"index", top.index}, {"message", top.message}, {"content_block", top.block}, {"delta", top.delta}} {
-			want := gjson.GetBytes(data, c.name)
-			if c.got.Raw != want.Raw || c.got.Type != want.Type || c.got.Str != want.Str || c.got.Int() != want.Int() {
-				t.Fatalf("%s of %q = %s, gjson.Get = %s", c.name, data, c.got.Raw, want.Raw)
-			}
-		}
-	})
 }

@@ -97,33 +97,33 @@ func (s *stream) event(ev sse.Event) error {
 	// One pass checks the event and finds the members read below. The
 	// event's data is the parser's buffer, reused for the next event: read
 	// it in place, and clone what outlives the event.
-	var top eventMembers
-	if _, ok := rawjson.Walk(data, top.see); !ok {
+	var top [len(eventKeys)]gjson.Result
+	if _, ok := rawjson.Select(data, eventKeys[:], top[:]); !ok {
 		return providererr.ErrMalformedEvent
 	}
-	root := rawjson.Parse(data)
-	typ := top.typ.Str
+	typ := top[evType].Str
 	if typ == "" {
 		typ = string(ev.Name)
 	}
 	switch typ {
 	case "message_start":
-		s.messageStart(top.message)
+		s.messageStart(top[evMessage])
 	case "content_block_start":
-		s.blockStart(top.index.Int(), top.block)
+		s.blockStart(top[evIndex].Int(), top[evBlock])
 	case "content_block_delta":
-		s.blockDelta(top.index.Int(), top.delta)
+		s.blockDelta(top[evIndex].Int(), top[evDelta])
 	case "content_block_stop":
-		if blk := s.block(top.index.Int()); blk != nil {
+		if blk := s.block(top[evIndex].Int()); blk != nil {
 			s.flush(blk)
 		}
 	case "message_delta":
-		s.messageDelta(root)
+		s.messageDelta(top[evDelta], top[evUsage])
 	case "message_stop":
 		s.messageStop()
 		return errStop
 	case "error":
-		return &eventError{typ: strings.Clone(root.Get("error.type").Str), msg: strings.Clone(root.Get("error.message").Str)}
+		e := top[evError]
+		return &eventError{typ: strings.Clone(e.Get("type").Str), msg: strings.Clone(e.Get("message").Str)}
 	}
 	// ping, and event types added after this code was written, carry
 	// nothing a chat completion can show.
@@ -230,38 +230,30 @@ func (s *stream) flushAll() {
 	}
 }
 
-// eventMembers are the top-level members of an event that the stream
-// reads: the first of each name, the one gjson.Get finds.
-type eventMembers struct{ typ, index, message, block, delta gjson.Result }
-
-func (e *eventMembers) see(k string, v gjson.Result) {
-	var m *gjson.Result
-	switch k {
-	case "type":
-		m = &e.typ
-	case "index":
-		m = &e.index
-	case "message":
-		m = &e.message
-	case "content_block":
-		m = &e.block
-	case "delta":
-		m = &e.delta
-	default:
-		return
-	}
-	if !m.Exists() {
-		*m = v
-	}
+// eventKeys are the top-level members of an event that the stream reads:
+// the first of each name, the one gjson.Get finds.
+var eventKeys = [...]string{
+	evType: "type", evIndex: "index", evMessage: "message", evBlock: "content_block",
+	evDelta: "delta", evUsage: "usage", evError: "error",
 }
+
+const (
+	evType = iota
+	evIndex
+	evMessage
+	evBlock
+	evDelta
+	evUsage
+	evError
+)
 
 // messageDelta carries the stop reason and cumulative usage; newer API
 // versions repeat the input counts there, which then win.
-func (s *stream) messageDelta(root gjson.Result) {
-	if r := root.Get("delta.stop_reason"); r.Type == gjson.String {
+func (s *stream) messageDelta(delta, usage gjson.Result) {
+	if r := delta.Get("stop_reason"); r.Type == gjson.String {
 		s.stopReason = strings.Clone(r.Str)
 	}
-	s.counts.update(root.Get("usage"))
+	s.counts.update(usage)
 	s.finish()
 }
 

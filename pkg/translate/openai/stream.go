@@ -109,15 +109,15 @@ func (s *stream) event(ev sse.Event) error {
 	// event's data is the parser's buffer, reused for the next event: read
 	// it in place, and clone what outlives the event.
 	var top chunkMembers
-	if _, ok := rawjson.Walk(data, top.see); !ok {
+	if _, ok := rawjson.Select(data, chunkKeys, top[:]); !ok {
 		return providererr.ErrMalformedEvent
 	}
-	if e := top.err; e.IsObject() && bytes.Contains(data, []byte(`"error"`)) {
+	if e := top[chunkError]; e.IsObject() && bytes.Contains(data, []byte(`"error"`)) {
 		// Already in OpenAI's shape: forward it and stop.
 		s.out = sse.AppendData(s.out, data)
 		return &upstreamEventError{msg: strings.Clone(e.Get("message").String())}
 	}
-	u := top.usage
+	u := top[chunkUsage]
 	if u.IsObject() {
 		s.usage = oaiwire.ParseUsage(u)
 	}
@@ -141,36 +141,28 @@ func (s *stream) event(ev sse.Event) error {
 	return nil
 }
 
-// chunkMembers are the top-level members of a chunk that the stream reads:
-// the first of each name, the one gjson.Get finds.
-type chunkMembers struct{ err, usage, choices gjson.Result }
+// chunkMembers are the top-level members of a chunk that the stream reads,
+// by chunkKeys: the first of each name, the one gjson.Get finds.
+type chunkMembers [3]gjson.Result
 
-func (c *chunkMembers) see(k string, v gjson.Result) {
-	var m *gjson.Result
-	switch k {
-	case "error":
-		m = &c.err
-	case "usage":
-		m = &c.usage
-	case "choices":
-		m = &c.choices
-	default:
-		return
-	}
-	if !m.Exists() {
-		*m = v
-	}
-}
+var chunkKeys = []string{chunkError: "error", chunkUsage: "usage", chunkChoices: "choices"}
+
+const (
+	chunkError = iota
+	chunkUsage
+	chunkChoices
+)
 
 // hasChoices reports whether the chunk has a non-empty choices array.
 // vLLM sends the usage chunk with "choices":null or without the key.
 // It is gjson's "choices.0": an array's first element, or an object's
 // member "0".
 func (c *chunkMembers) hasChoices() bool {
-	if c.choices.IsObject() {
-		return rawjson.Field(c.choices, "0").Exists()
+	choices := c[chunkChoices]
+	if choices.IsObject() {
+		return rawjson.Field(choices, "0").Exists()
 	}
-	return c.choices.IsArray() && !rawjson.IsEmpty(c.choices.Raw)
+	return choices.IsArray() && !rawjson.IsEmpty(choices.Raw)
 }
 
 // upstreamEventError is an error event the provider sent in the stream.

@@ -40,13 +40,23 @@ func Members(dst []Member, b []byte) (members []Member, object, ok bool) {
 // value of its first member named key, as gjson.Get does for a plain key,
 // in one pass over b.
 func Lookup(b []byte, key string) (v gjson.Result, object, ok bool) {
-	found := false
-	object, ok = walkObject(b, func(k string, start, end int) {
-		if !found && k == key {
-			v, found = result(alias(b[start:end]), start), true
+	var dst [1]gjson.Result
+	object, ok = Select(b, []string{key}, dst[:])
+	return dst[0], object, ok
+}
+
+// Select checks b as Valid does and, when b holds an object, sets dst[i]
+// to the value of its first member named keys[i], as gjson.Get does for
+// plain keys, in one pass over b. dst must be as long as keys and start
+// zeroed; a key with no member leaves its slot zero.
+func Select(b []byte, keys []string, dst []gjson.Result) (object, ok bool) {
+	return walkObject(b, func(k string, start, end int) {
+		for i, key := range keys {
+			if k == key && !dst[i].Exists() {
+				dst[i] = result(alias(b[start:end]), start)
+			}
 		}
 	})
-	return v, object, ok
 }
 
 // Walk checks b as Valid does and, when b holds an object, calls fn with

@@ -283,7 +283,29 @@ func FuzzValid(f *testing.F) {
 				t.Fatalf("Lookup(%q, %q) = %s, gjson.Get = %s", b, m.Key, v.Raw, want.Raw)
 			}
 		}
+		checkSelect(t, b, got)
 	})
+}
+
+// checkSelect selects every plain key of b's members at once, and one key
+// b does not have, and holds each value to gjson.Get's.
+func checkSelect(t *testing.T, b []byte, members []Member) {
+	keys := []string{"no such key"}
+	for _, m := range members {
+		if isPlainKey(m.Key) {
+			keys = append(keys, m.Key)
+		}
+	}
+	dst := make([]gjson.Result, len(keys))
+	if _, ok := Select(b, keys, dst); !ok {
+		t.Fatalf("Select(%q) is not ok", b)
+	}
+	for i, k := range keys {
+		want := gjson.GetBytes(b, k)
+		if got := dst[i]; got.Raw != want.Raw || got.Type != want.Type || got.Str != want.Str || got.Int() != want.Int() {
+			t.Fatalf("Select(%q) %s = %s, gjson.Get = %s", b, k, got.Raw, want.Raw)
+		}
+	}
 }
 
 // isPlainKey reports whether gjson.Get reads key as a plain member name,
