@@ -90,11 +90,7 @@ func (e *Engine) timeTerm(t time.Time) *ast.Term {
 // evalPlan evaluates the compiled plan; the result is nil when the
 // decision is undefined.
 func evalPlan(ctx context.Context, st *state, input ast.Value, now time.Time) (*ast.Term, error) {
-	rs, err := st.vm.Eval(ctx, ast.NewTerm(input), policyvm.Options{Time: now})
-	if err != nil {
-		return nil, err
-	}
-	return policyvm.Result(rs), nil
+	return st.vm.EvalResult(ctx, ast.NewTerm(input), policyvm.Options{Time: now})
 }
 
 // eval evaluates the query with OPA's interpreter; the result is nil when

@@ -38,8 +38,28 @@ var ErrCanceled = errors.New("policyvm: evaluation canceled")
 // returns the plan's result set: one object of bindings per result, none
 // when the query is undefined. A plan built by Plan binds "result".
 func (in *Instance) Eval(ctx context.Context, input *ast.Term, opts Options) ([]*ast.Term, error) {
+	var out []*ast.Term
+	err := in.run(ctx, input, opts, func(results []*ast.Term) {
+		if len(results) > 0 {
+			out = slices.Clone(results)
+		}
+	})
+	return out, err
+}
+
+// EvalResult is Result of Eval, without copying the result set: what a
+// plan built by Plan evaluates to, or nil when it is undefined.
+func (in *Instance) EvalResult(ctx context.Context, input *ast.Term, opts Options) (*ast.Term, error) {
+	var out *ast.Term
+	err := in.run(ctx, input, opts, func(results []*ast.Term) { out = Result(results) })
+	return out, err
+}
+
+// run evaluates the plan and hands the result set, which belongs to the
+// pooled evaluation, to take before it is reused.
+func (in *Instance) run(ctx context.Context, input *ast.Term, opts Options, take func([]*ast.Term)) error {
 	if err := ctx.Err(); err != nil {
-		return nil, errors.Join(ErrCanceled, err)
+		return errors.Join(ErrCanceled, err)
 	}
 	_ = reserveStack(0)
 	e := in.prog.pool.Get().(*eval)
@@ -50,14 +70,12 @@ func (in *Instance) Eval(ctx context.Context, input *ast.Term, opts Options) ([]
 	fr[ir.Data] = in.data
 	for _, b := range in.prog.plan {
 		if code := runBlock(b, e, fr); code == fail {
-			return nil, e.err
+			return e.err
 		}
 	}
 	e.pop(restore)
-	if len(e.results) == 0 {
-		return nil, nil
-	}
-	return slices.Clone(e.results), nil
+	take(e.results)
+	return nil
 }
 
 // reserveStack grows the goroutine's stack, once, to what an evaluation
