@@ -14,7 +14,11 @@ import (
 var ignoreID = cmpopts.IgnoreFields(Decision{}, "DecisionID")
 
 func TestEvaluateDecisions(t *testing.T) {
-	e := newTestEngine(t, Options{Dir: "testdata/cases", Catalogue: testCatalogue})
+	forEachEvaluator(t, testEvaluateDecisions)
+}
+
+func testEvaluateDecisions(t *testing.T, interpreter bool) {
+	e := newTestEngine(t, Options{Dir: "testdata/cases", Catalogue: testCatalogue, Interpreter: interpreter})
 	tests := []struct {
 		model string
 		want  Decision
@@ -62,7 +66,11 @@ func TestEvaluateDecisions(t *testing.T) {
 }
 
 func TestEvaluateMalformed(t *testing.T) {
-	e := newTestEngine(t, Options{Dir: "testdata/cases", Catalogue: testCatalogue})
+	forEachEvaluator(t, testEvaluateMalformed)
+}
+
+func testEvaluateMalformed(t *testing.T, interpreter bool) {
+	e := newTestEngine(t, Options{Dir: "testdata/cases", Catalogue: testCatalogue, Interpreter: interpreter})
 	tests := []struct {
 		model   string
 		wantErr string
@@ -105,6 +113,10 @@ func TestEvaluateMalformed(t *testing.T) {
 }
 
 func TestEvaluateRuntimeError(t *testing.T) {
+	forEachEvaluator(t, testEvaluateRuntimeError)
+}
+
+func testEvaluateRuntimeError(t *testing.T, interpreter bool) {
 	tests := []struct {
 		name  string
 		opts  Options
@@ -120,7 +132,7 @@ func TestEvaluateRuntimeError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opts.Dir = "testdata/cases"
+			tt.opts.Dir, tt.opts.Interpreter = "testdata/cases", interpreter
 			e := newTestEngine(t, tt.opts)
 			d, err := e.Evaluate(context.Background(), input("conflict"))
 			if !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "eval_conflict_error") {

@@ -14,9 +14,9 @@ import (
 // state. A cached term is only used for an Identity equal in every field
 // to the one it was built from; identities with JWT claims are not kept.
 type identities struct {
-	m sync.Map // Key.ID -> *cachedIdentity
-	n sync.Mutex
-	// size counts entries, under n; past maxIdentities nothing is added.
+	m  sync.Map // Key.ID -> *cachedIdentity
+	mu sync.Mutex
+	// size counts entries, under mu; past maxIdentities nothing is added.
 	size int
 }
 
@@ -49,8 +49,8 @@ func (c *identities) put(id *Identity, t *ast.Term) {
 	if id.Key == nil || len(id.JWT) > 0 {
 		return
 	}
-	c.n.Lock()
-	defer c.n.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.size >= maxIdentities {
 		return
 	}

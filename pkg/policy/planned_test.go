@@ -1,10 +1,13 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -114,4 +117,31 @@ func FuzzPlanMatchesInterpreter(f *testing.F) {
 			t.Fatalf("%+v %s %s:\n plan        %s\n interpreter %s", in.Identity, in.Request.API, in.Request.Model, got, want)
 		}
 	})
+}
+
+// forEachEvaluator runs test with the compiled plan and with OPA's
+// interpreter: both must give the engine the same decisions and errors.
+func forEachEvaluator(t *testing.T, test func(t *testing.T, interpreter bool)) {
+	t.Run("plan", func(t *testing.T) { test(t, false) })
+	t.Run("interpreter", func(t *testing.T) { test(t, true) })
+}
+
+// TestPlanFallsBackToInterpreter loads a policy the planner cannot take
+// (walk is a relation): the engine says so in its log and decides with
+// OPA's interpreter.
+func TestPlanFallsBackToInterpreter(t *testing.T) {
+	var log bytes.Buffer
+	e := newTestEngine(t, Options{Dir: "testdata/walk", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if e.cur.Load().vm != nil {
+		t.Fatal("a policy calling walk was compiled to a plan")
+	}
+	if !strings.Contains(log.String(), "evaluating with OPA's interpreter") || !strings.Contains(log.String(), "walk") {
+		t.Errorf("log = %q, want the fallback and its reason", log.String())
+	}
+	for model, allow := range map[string]bool{"allow": true, "other": false} {
+		d, err := e.Evaluate(context.Background(), input(model))
+		if err != nil || d.Allow != allow {
+			t.Errorf("model %q: allow = %v, %v; want %v", model, d.Allow, err, allow)
+		}
+	}
 }
