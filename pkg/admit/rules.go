@@ -67,7 +67,7 @@ func Rules(x *pipeline.Exchange, served Served) []limits.Rule {
 			continue
 		}
 		out = append(out, limits.Rule{
-			Scope:                 names.scope(r, v),
+			Scope:                 scopeOf(r, v),
 			RequestsPerMinute:     r.RequestsPerMinute,
 			TokensPerMinute:       r.TokensPerMinute,
 			InputTokensPerMinute:  r.InputTokensPerMinute,
@@ -116,7 +116,7 @@ func teamID(id *identity.Identity) string {
 	case id.Tenant == "":
 		return id.Team
 	}
-	return names.team(id.Tenant, id.Team)
+	return teamPath(id.Tenant, id.Team)
 }
 
 // BudgetScopes are the scopes a caller's spending is charged to: its

@@ -30,8 +30,13 @@ func TestTrackedKeyIsCounterKey(t *testing.T) {
 	}
 }
 
-func TestKeyCache(t *testing.T) {
-	var c keyCache
+// TestCounterKeyOf checks the kept keys against counterKey, past the
+// bound of what a Tracker keeps.
+func TestCounterKeyOf(t *testing.T) {
+	tr, err := NewTracker(NewMemoryStore(time.Now), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := newTracked(Budget{Name: "each", Scope: Scope{User, Each}})
 	start := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	for round := range 2 {
@@ -39,12 +44,12 @@ func TestKeyCache(t *testing.T) {
 			s := Scope{User, fmt.Sprintf("u%d@example.com", i)}
 			applied := b.Budget
 			applied.Scope = s
-			if got, want := c.get(b, s, start), counterKey(applied, start); got != want {
+			if got, want := tr.counterKeyOf(b, s, start), counterKey(applied, start); got != want {
 				t.Fatalf("round %d: key %q, want %q", round, got, want)
 			}
 		}
-		if len(c.m) > maxKeys {
-			t.Fatalf("%d keys cached, over %d", len(c.m), maxKeys)
+		if n := tr.keys.Len(); n > maxKeys {
+			t.Fatalf("%d keys kept, over %d", n, maxKeys)
 		}
 	}
 }

@@ -1,43 +1,25 @@
 package budget
 
 import (
-	"sync"
 	"time"
 )
 
-// keyCache keeps the counter keys of the scopes and periods that come
-// back on every request (the same callers, in the same period), so that
-// checking and charging a budget does not build its key each time. It is
-// bounded: once full it starts again empty, and keys are built anew.
-type keyCache struct {
-	mu sync.RWMutex
-	m  map[counterOf]string
-}
-
+// counterOf identifies a counter key: the budget, the scope's ID and the
+// period's start. The same callers come back in the same period on every
+// request, so Tracker keeps their keys (see memo) rather than building
+// them each time.
 type counterOf struct {
 	b     *tracked
 	id    string
-	start int64
+	start int64 // Unix seconds, all key reads of the start
 }
 
-// maxKeys bounds the cache.
+// maxKeys bounds the keys a Tracker keeps.
 const maxKeys = 4096
 
-// get is b.key(s, start), from the cache when it holds it.
-func (c *keyCache) get(b *tracked, s Scope, start time.Time) string {
-	k := counterOf{b, s.ID, start.UnixNano()}
-	c.mu.RLock()
-	key, ok := c.m[k]
-	c.mu.RUnlock()
-	if ok {
-		return key
-	}
-	key = b.key(s, start)
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxKeys {
-		c.m = make(map[counterOf]string)
-	}
-	c.m[k] = key
-	c.mu.Unlock()
-	return key
+func (c counterOf) key() string { return c.b.key(Scope{ID: c.id}, time.Unix(c.start, 0)) }
+
+// counterKeyOf is b.key(s, start), kept in t.keys.
+func (t *Tracker) counterKeyOf(b *tracked, s Scope, start time.Time) string {
+	return t.keys.Get(counterOf{b, s.ID, start.Unix()}, counterOf.key)
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/sluice-gw/sluice/pkg/memo"
 )
 
 // Tracker checks and charges budgets. It holds no counters itself, so a new
@@ -18,7 +20,7 @@ type Tracker struct {
 	now      func() time.Time
 	byScope  map[Scope][]*tracked // budgets for one named scope
 	byKind   map[Kind][]*tracked  // budgets for each scope of a kind (ID "*")
-	keys     keyCache
+	keys     *memo.Map[counterOf, string]
 }
 
 // tracked is a budget with what every check and charge of it reuses.
@@ -74,7 +76,8 @@ func NewTracker(store Store, budgets []Budget, opts ...Option) (*Tracker, error)
 	if store == nil {
 		return nil, errors.New("budget: a tracker needs a store")
 	}
-	t := &Tracker{store: store, now: time.Now, byScope: map[Scope][]*tracked{}, byKind: map[Kind][]*tracked{}}
+	t := &Tracker{store: store, now: time.Now, byScope: map[Scope][]*tracked{}, byKind: map[Kind][]*tracked{},
+		keys: memo.New[counterOf, string](maxKeys)}
 	names := map[string]int{}
 	for i, b := range budgets {
 		at := fmt.Sprintf("budgets[%d]", i)
@@ -160,7 +163,7 @@ func (t *Tracker) applicable(scopes []Scope, now time.Time) []instance {
 	var out []instance
 	add := func(b *tracked, s Scope) {
 		start, end := b.Period.Bounds(now)
-		key := t.keys.get(b, s, start)
+		key := t.counterKeyOf(b, s, start)
 		for i := range out {
 			if out[i].key == key {
 				return
