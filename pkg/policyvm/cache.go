@@ -152,15 +152,14 @@ func (c *compiler) noteRead(l ir.Local) {
 	}
 }
 
+// noteImpure marks the function being compiled as one whose value may
+// not be shared: it calls something non-deterministic, uses with, or
+// calls a rule chosen at run time.
 func (c *compiler) noteImpure() {
 	if c.cur != nil {
 		c.cur.impure = true
 	}
 }
-
-func (c *compiler) noteNondeterministic() { c.noteImpure() }
-func (c *compiler) noteWith()             { c.noteImpure() }
-func (c *compiler) noteDynamic()          { c.noteImpure() }
 
 // analyse marks the functions whose results may be shared: those that do
 // nothing impure and call only functions that may be shared.

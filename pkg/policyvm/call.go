@@ -26,7 +26,7 @@ func (c *compiler) callStmt(s *ir.CallStmt) (op, error) {
 			return nil, err
 		}
 		if b.nondet {
-			c.noteNondeterministic()
+			c.noteImpure()
 		}
 		return func(e *eval, fr []*ast.Term) int32 { return e.callBuiltin(b, args, fr, dst) }, nil
 	}
@@ -119,10 +119,10 @@ func (e *eval) callBuiltin(b *builtin, args []operand, fr []*ast.Term, dst int) 
 }
 
 func (c *compiler) callDynamicStmt(s *ir.CallDynamicStmt) (op, error) {
-	c.noteDynamic()
-	args := make([]int, len(s.Args))
+	c.noteImpure()
+	args := make([]operand, len(s.Args))
 	for i, a := range s.Args {
-		args[i] = c.read(a)
+		args[i] = operand{local: c.read(a)}
 	}
 	path, err := c.operands(s.Path)
 	if err != nil {
@@ -132,7 +132,11 @@ func (c *compiler) callDynamicStmt(s *ir.CallDynamicStmt) (op, error) {
 	return func(e *eval, fr []*ast.Term) int32 {
 		var key strings.Builder
 		for i, p := range path {
-			s, ok := e.value(p, fr).Value.(ast.String)
+			t := e.value(p, fr)
+			if t == nil {
+				return undefined
+			}
+			s, ok := t.Value.(ast.String)
 			if !ok {
 				return undefined
 			}
@@ -146,11 +150,7 @@ func (c *compiler) callDynamicStmt(s *ir.CallDynamicStmt) (op, error) {
 			// Not a rule: the planner's next block reads the data.
 			return undefined
 		}
-		ops := make([]operand, len(args))
-		for i, a := range args {
-			ops[i] = operand{local: a}
-		}
-		v, code := e.call(fn, ops, fr)
+		v, code := e.call(fn, args, fr)
 		if code != next {
 			return code
 		}

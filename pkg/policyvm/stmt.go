@@ -210,7 +210,7 @@ func (c *compiler) withStmt(s *ir.WithStmt) (op, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.noteWith()
+	c.noteImpure()
 	return func(e *eval, fr []*ast.Term) int32 {
 		saved := fr[local]
 		fr[local] = upsert(saved, path, e.value(val, fr))
