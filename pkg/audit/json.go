@@ -35,6 +35,22 @@ func strOpt(b []byte, k, v string) []byte {
 	return str(b, k, v)
 }
 
+// strList writes a member holding ss as an array of strings, only when ss
+// is not empty.
+func strList(b []byte, k string, ss []string) []byte {
+	if len(ss) == 0 {
+		return b
+	}
+	b = append(key(b, k), '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = rawjson.AppendString(b, s)
+	}
+	return append(b, ']')
+}
+
 func num(b []byte, k string, v int64) []byte {
 	return strconv.AppendInt(key(b, k), v, 10)
 }

@@ -10,8 +10,6 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/route"
 	"github.com/sluice-gw/sluice/pkg/translate"
-
-	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Record is what the audit trail says about one request. It refers to the
@@ -226,16 +224,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = strOpt(b, "version", r.TemplateVersion)
 		b = append(b, '}')
 	}
-	if len(r.Decorators) > 0 {
-		b = append(key(b, "decorators"), '[')
-		for i, s := range r.Decorators {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = rawjson.AppendString(b, s)
-		}
-		b = append(b, ']')
-	}
+	b = strList(b, "decorators", r.Decorators)
 	if r.Payload != "" {
 		b = str(b, "payload", r.Payload)
 		if r.PayloadTruncated {
@@ -272,16 +261,7 @@ func (r *Record) appendDecision(b []byte) []byte {
 		b = num(b, "status", int64(d.Status))
 	}
 	b = strOpt(b, "reason", d.Reason)
-	if len(d.Reasons) > 0 {
-		b = append(key(b, "reasons"), '[')
-		for i, s := range d.Reasons {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = rawjson.AppendString(b, s)
-		}
-		b = append(b, ']')
-	}
+	b = strList(b, "reasons", d.Reasons)
 	if d.DryRun {
 		b = boolean(b, "dry_run", true)
 	}
@@ -301,16 +281,7 @@ func (r *Record) appendProtect(b []byte) []byte {
 	b = append(key(b, "injection"), '{')
 	b = float(b, "score", in.Score, 4)
 	b = str(b, "verdict", in.Verdict)
-	if len(in.Signals) > 0 {
-		b = append(key(b, "signals"), '[')
-		for i, s := range in.Signals {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = rawjson.AppendString(b, s)
-		}
-		b = append(b, ']')
-	}
+	b = strList(b, "signals", in.Signals)
 	return append(b, '}')
 }
 
