@@ -132,22 +132,12 @@ func (k *keyer) top() {
 	case '[':
 		base, mb := len(k.b), len(k.ms)
 		k.b = append(k.b, '{')
-		k.i++
-		for {
-			k.ws()
-			if k.i >= len(k.s) || k.s[k.i] == ']' {
-				k.i++
-				break
-			}
-			if k.s[k.i] == ',' {
-				k.i++
-				continue
-			}
+		k.elements(func() {
 			at := k.i
 			if k.member(modeTop, ""); k.i == at {
 				k.i++
 			}
-		}
+		})
 		k.finish(base, mb, true)
 	default:
 		base, mb := len(k.b), len(k.ms)
@@ -288,20 +278,26 @@ func (k *keyer) value() (kind byte, tok string) {
 
 func (k *keyer) array() {
 	k.b = append(k.b, '[')
+	k.elements(k.element)
+	k.b = append(k.b, ']')
+}
+
+// elements reads the array at the read position, calling each with the
+// read position on each element in turn, and leaves it past the array.
+func (k *keyer) elements(each func()) {
 	k.i++
 	for {
 		k.ws()
 		if k.i >= len(k.s) || k.s[k.i] == ']' {
 			k.i++
-			break
+			return
 		}
 		if k.s[k.i] == ',' {
 			k.i++
 			continue
 		}
-		k.element()
+		each()
 	}
-	k.b = append(k.b, ']')
 }
 
 // element writes an array element, skipping a byte that starts none (a
