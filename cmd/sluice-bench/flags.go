@@ -24,6 +24,8 @@ type options struct {
 	limits      bool
 	// observability runs Sluice with tracing, metrics and the audit log on.
 	observability bool
+	// protoAnswers decodes the servers' answers with protobuf-go.
+	protoAnswers bool
 
 	rssRequests    int
 	rssConcurrency int
@@ -52,6 +54,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.limits, "limits", false, "run Sluice with layered rate limits (key, team, tenant) and a tenant budget, none of which refuses")
 	fs.BoolVar(&o.observability, "observability", false,
 		"run Sluice with telemetry (10% of traces sampled, exported by OTLP gRPC to an in-process collector; Prometheus metrics) and the audit log (a file, standard level) on")
+	fs.BoolVar(&o.protoAnswers, "proto-answers", false,
+		"decode the servers' answers with protobuf-go's generic decoder, as runs before November 22, 2026 did, instead of reading them from the wire as Envoy's parser costs")
 	fs.IntVar(&o.rssRequests, "rss-requests", 100_000, "requests to drive through `sluice serve` before reading its RSS; 0 skips")
 	fs.IntVar(&o.rssConcurrency, "rss-concurrency", 64, "concurrency of the RSS run")
 	fs.StringVar(&o.sluiceBin, "sluice-bin", "", "prebuilt sluice binary for the RSS run (default: go build ./cmd/sluice)")

@@ -29,6 +29,11 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "Cells: %s in %d alternating slices, after a %s warm-up; %d HTTP/2 connections per server; "+
 		"driver, Sluice and the do-nothing server in one process. Run took %.0f s.  \n",
 		per, s.Rounds, s.Warmup, s.Conns, r.ElapsedSeconds)
+	if s.ProtoAnswers {
+		b.WriteString("The driver decoded every answer with protobuf-go (-proto-answers).  \n")
+	} else {
+		b.WriteString("The driver read every answer from the wire, checking each field, without allocating (like Envoy's parser, unlike protobuf-go's generic decoder).  \n")
+	}
 	policy := "no policy"
 	if s.Policy != "" {
 		policy = "OPA policy from `" + s.Policy + "`"

@@ -54,6 +54,9 @@ type Settings struct {
 	// Observability is set when Sluice ran with tracing, metrics and the
 	// audit log on.
 	Observability bool `json:"observability,omitempty"`
+	// ProtoAnswers is set when the driver decoded answers with
+	// protobuf-go rather than reading them from the wire.
+	ProtoAnswers bool `json:"proto_answers,omitempty"`
 }
 
 // Cell is one case at one concurrency, against both servers.

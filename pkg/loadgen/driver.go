@@ -30,6 +30,9 @@ type Client struct {
 	// APIKey is the bearer token every request carries, as a caller's
 	// credential passed through Envoy. Set it before Run or Check.
 	APIKey string
+	// ProtoAnswers decodes every answer with protobuf-go rather than
+	// reading it from the wire (answer.go). Set it before Run.
+	ProtoAnswers bool
 
 	conns []extprocv3.ExternalProcessorClient
 	cc    []*grpc.ClientConn
@@ -40,7 +43,8 @@ type Client struct {
 func Dial(addr string, n int) (*Client, error) {
 	c := &Client{}
 	for range max(n, 1) {
-		cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.ForceCodecV2(newWireCodec())))
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("loadgen: dialing %s: %w", addr, err)
@@ -103,6 +107,7 @@ func (c *Client) Run(ctx context.Context, l Load) *Result {
 	start := time.Now()
 	for i := range ws {
 		ws[i] = newWorker(i, c.conns[i%len(c.conns)], l, c.APIKey)
+		ws[i].protoAnswers = c.ProtoAnswers
 		wg.Go(func() { ws[i].loop(ctx, more) })
 	}
 	wg.Wait()
@@ -110,12 +115,14 @@ func (c *Client) Run(ctx context.Context, l Load) *Result {
 }
 
 type worker struct {
-	id      int
-	client  extprocv3.ExternalProcessorClient
-	scripts []*script
-	timeout time.Duration
-	n       int
-	rec     recorder
+	id           int
+	client       extprocv3.ExternalProcessorClient
+	scripts      []*script
+	timeout      time.Duration
+	n            int
+	rec          recorder
+	protoAnswers bool
+	answer       answer // the last answer, its buffer reused
 }
 
 func newWorker(id int, client extprocv3.ExternalProcessorClient, l Load, apiKey string) *worker {

@@ -62,7 +62,7 @@ type Trace struct {
 // Check runs one request of c and returns the server's responses. It fails
 // on the same conditions that count as errors in Run.
 func (c *Client) Check(ctx context.Context, cs *Case) (*Trace, error) {
-	w := &worker{client: c.conns[0], timeout: 10 * time.Second}
+	w := &worker{client: c.conns[0], timeout: 10 * time.Second, protoAnswers: c.ProtoAnswers}
 	tr := &Trace{}
 	var t timings
 	err := w.one(ctx, newScript(cs, c.APIKey), []byte("bench-check"), &t, tr)
@@ -87,11 +87,11 @@ func (w *worker) one(ctx context.Context, s *script, id []byte, t *timings, tr *
 	defer func() { _ = st.CloseSend() }()
 
 	mark := start
-	step := func(p Phase, msg *extprocv3.ProcessingRequest) (*extprocv3.ProcessingResponse, error) {
-		resp, err := exchange(st, msg, p, tr)
+	step := func(p Phase, msg *extprocv3.ProcessingRequest) (reply, error) {
+		r, err := w.exchange(st, msg, p, tr)
 		now := time.Now()
 		t.phase[p], mark = now.Sub(mark), now
-		return resp, err
+		return r, err
 	}
 	if _, err := step(RequestHeaders, s.reqHeaders); err != nil {
 		return err
@@ -99,11 +99,11 @@ func (w *worker) one(ctx context.Context, s *script, id []byte, t *timings, tr *
 	if _, err := step(RequestBody, s.reqBody); err != nil {
 		return err
 	}
-	resp, err := step(ResponseHeaders, s.respHeaders)
+	r, err := step(ResponseHeaders, s.respHeaders)
 	if err != nil {
 		return err
 	}
-	if err := w.responseBody(st, s, bodyMode(resp), tr); err != nil {
+	if err := w.responseBody(st, s, r.bodyMode(), tr); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -111,11 +111,18 @@ func (w *worker) one(ctx context.Context, s *script, id []byte, t *timings, tr *
 	return nil
 }
 
+// reply is what the driver acts on in an answer: whether it switched the
+// response body mode, and to what.
+type reply struct {
+	override bool
+	mode     filterv3.ProcessingMode_BodySendMode
+}
+
 // bodyMode is the response body mode after the headers response: the
 // configured BUFFERED unless the server overrode it.
-func bodyMode(resp *extprocv3.ProcessingResponse) filterv3.ProcessingMode_BodySendMode {
-	if m := resp.GetModeOverride(); m != nil {
-		return m.GetResponseBodyMode()
+func (r reply) bodyMode() filterv3.ProcessingMode_BodySendMode {
+	if r.override {
+		return r.mode
 	}
 	return filterv3.ProcessingMode_BUFFERED
 }
@@ -128,14 +135,14 @@ func (w *worker) responseBody(st processStream, s *script, mode filterv3.Process
 	case filterv3.ProcessingMode_NONE:
 		return nil
 	case filterv3.ProcessingMode_BUFFERED, filterv3.ProcessingMode_BUFFERED_PARTIAL:
-		_, err := exchange(st, s.whole, ResponseBody, tr)
+		_, err := w.exchange(st, s.whole, ResponseBody, tr)
 		return err
 	case filterv3.ProcessingMode_STREAMED:
 		if tr != nil {
 			tr.Streamed = true
 		}
 		for _, ch := range s.chunks {
-			if _, err := exchange(st, ch, ResponseBody, tr); err != nil {
+			if _, err := w.exchange(st, ch, ResponseBody, tr); err != nil {
 				return err
 			}
 		}
@@ -145,29 +152,51 @@ func (w *worker) responseBody(st processStream, s *script, mode filterv3.Process
 }
 
 // exchange sends one message and waits for its answer, which must be of
-// the matching type.
-func exchange(st processStream, msg *extprocv3.ProcessingRequest, p Phase, tr *Trace) (*extprocv3.ProcessingResponse, error) {
+// the matching type. A trace, or ProtoAnswers, needs the answer decoded
+// by protobuf-go; otherwise it is read from the wire (answer.go).
+func (w *worker) exchange(st processStream, msg *extprocv3.ProcessingRequest, p Phase, tr *Trace) (reply, error) {
 	if err := st.Send(msg); err != nil {
 		if errors.Is(err, io.EOF) {
 			// The server ended the stream; Recv has the reason.
 			_, err = st.Recv()
 		}
-		return nil, fmt.Errorf("sending %s: %w", p, err)
+		return reply{}, fmt.Errorf("sending %s: %w", p, err)
 	}
+	if tr != nil || w.protoAnswers {
+		return receiveProto(st, p, tr)
+	}
+	a := &w.answer
+	if err := st.RecvMsg(a); err != nil {
+		return reply{}, fmt.Errorf("awaiting %s response: %w", p, err)
+	}
+	if err := a.parse(); err != nil {
+		return reply{}, fmt.Errorf("%s answer: %w", p, err)
+	}
+	if a.kind == respImmediate {
+		return reply{}, &ImmediateError{Phase: p, Status: a.status, Details: string(a.details), Body: string(a.localBody)}
+	}
+	if a.kind != phaseField[p] {
+		return reply{}, fmt.Errorf("%s answered with response field %d: wrong response type", p, a.kind)
+	}
+	return reply{override: a.override, mode: a.bodyMode}, nil
+}
+
+func receiveProto(st processStream, p Phase, tr *Trace) (reply, error) {
 	resp, err := st.Recv()
 	if err != nil {
-		return nil, fmt.Errorf("awaiting %s response: %w", p, err)
+		return reply{}, fmt.Errorf("awaiting %s response: %w", p, err)
 	}
 	if tr != nil {
 		tr.Responses = append(tr.Responses, resp)
 	}
 	if ir := resp.GetImmediateResponse(); ir != nil {
-		return nil, &ImmediateError{Phase: p, Status: int(ir.GetStatus().GetCode()), Details: ir.GetDetails(), Body: string(ir.GetBody())}
+		return reply{}, &ImmediateError{Phase: p, Status: int(ir.GetStatus().GetCode()), Details: ir.GetDetails(), Body: string(ir.GetBody())}
 	}
 	if !matches(resp, p) {
-		return nil, fmt.Errorf("%s answered with %T: wrong response type", p, resp.GetResponse())
+		return reply{}, fmt.Errorf("%s answered with %T: wrong response type", p, resp.GetResponse())
 	}
-	return resp, nil
+	m := resp.GetModeOverride()
+	return reply{override: m != nil, mode: m.GetResponseBodyMode()}, nil
 }
 
 func matches(resp *extprocv3.ProcessingResponse, p Phase) bool {
