@@ -34,12 +34,16 @@ func TestBenchRuns(t *testing.T) {
 				t.Errorf("%s c=%d %s: nothing measured: %+v", c.Case, c.Concurrency, name, r)
 			}
 		}
+		streamed := strings.HasSuffix(c.Case, "-stream")
+		if (c.Sluice.Event != nil) != streamed || (c.Baseline.Event != nil) != streamed {
+			t.Errorf("%s c=%d: per-event latency measured %v/%v, want %v", c.Case, c.Concurrency, c.Sluice.Event != nil, c.Baseline.Event != nil, streamed)
+		}
 		if c.Sluice.ProcessAllocsPerRequest <= 0 || c.Baseline.ProcessAllocsPerRequest <= 0 {
 			t.Errorf("%s c=%d: allocations not measured", c.Case, c.Concurrency)
 		}
 	}
 	md := rep.Markdown()
-	for _, want := range []string{"### Targets", "| OpenAI → Anthropic, streaming | 16 |", "p99 added at c=16", "not measured (-rss-requests 0)"} {
+	for _, want := range []string{"### Targets", "| OpenAI → Anthropic, streaming | 16 |", "p99 added at c=16", "(one event: ", "not measured (-rss-requests 0)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}

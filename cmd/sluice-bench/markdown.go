@@ -68,8 +68,8 @@ func (r *Report) Markdown() string {
 	}
 
 	b.WriteString("\n### Latency per phase, µs (p50 / p99)\n\n")
-	b.WriteString("| case | conc | server | request_headers | request_body | response_headers | response_body (all chunks) | whole request |\n")
-	b.WriteString("|---|--:|---|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| case | conc | server | request_headers | request_body | response_headers | response_body (all chunks) | one streamed event | whole request |\n")
+	b.WriteString("|---|--:|---|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range r.Cells {
 		for _, run := range []struct {
 			name string
@@ -79,6 +79,11 @@ func (r *Report) Markdown() string {
 			for p := range loadgen.NumPhases {
 				l := run.r.Phases[p.String()]
 				fmt.Fprintf(&b, " %.0f / %.0f |", l.P50, l.P99)
+			}
+			if ev := run.r.Event; ev != nil {
+				fmt.Fprintf(&b, " %.0f / %.0f |", ev.P50, ev.P99)
+			} else {
+				b.WriteString(" — |")
 			}
 			fmt.Fprintf(&b, " %.0f / %.0f |\n", run.r.Total.P50, run.r.Total.P99)
 		}

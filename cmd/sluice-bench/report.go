@@ -76,6 +76,9 @@ type Cell struct {
 	// p99; P50AddedMicros the same at the median, which noise moves less.
 	P99AddedMicros float64 `json:"p99_added_us"`
 	P50AddedMicros float64 `json:"p50_added_us"`
+	// EventP99AddedMicros is the same for one streamed event, the delay
+	// Sluice adds to each SSE event; zero when the body was not streamed.
+	EventP99AddedMicros float64 `json:"event_p99_added_us,omitempty"`
 	// AllocsPerRequest and BytesPerRequest are Sluice's own: the process's
 	// per-request allocations in the Sluice run minus those in the
 	// do-nothing run, which has the same driver and gRPC stack.
@@ -94,6 +97,9 @@ type Run struct {
 	PerSecond  float64            `json:"requests_per_second"`
 	Phases     map[string]Latency `json:"phases"`
 	Total      Latency            `json:"total"`
+	// Event is one streamed body chunk's round trip, when the body was
+	// streamed.
+	Event *Latency `json:"event,omitempty"`
 	// ProcessAllocsPerRequest counts every allocation in the process
 	// (driver, gRPC both ends, processor) per request.
 	ProcessAllocsPerRequest float64 `json:"process_allocs_per_request"`
@@ -167,6 +173,10 @@ func runOf(m measured) Run {
 	for p := range loadgen.NumPhases {
 		r.Phases[p.String()] = latencyOf(m.res.Phases[p])
 	}
+	if m.res.Event.N > 0 {
+		ev := latencyOf(m.res.Event)
+		r.Event = &ev
+	}
 	return r
 }
 
@@ -184,6 +194,9 @@ func newCell(c *loadgen.Case, n int, sl, base measured) Cell {
 	}
 	cell.P99AddedMicros = cell.Sluice.Total.P99 - cell.Baseline.Total.P99
 	cell.P50AddedMicros = cell.Sluice.Total.P50 - cell.Baseline.Total.P50
+	if cell.Sluice.Event != nil && cell.Baseline.Event != nil {
+		cell.EventP99AddedMicros = cell.Sluice.Event.P99 - cell.Baseline.Event.P99
+	}
 	cell.AllocsPerRequest = cell.Sluice.ProcessAllocsPerRequest - cell.Baseline.ProcessAllocsPerRequest
 	cell.BytesPerRequest = cell.Sluice.ProcessBytesPerRequest - cell.Baseline.ProcessBytesPerRequest
 	return cell

@@ -3,6 +3,7 @@ package extproc
 import (
 	"slices"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -37,6 +38,33 @@ type answer struct {
 	keptArr [8]pipeline.Header
 	kvArr   [12]pipeline.Header
 	oneArr  [1]pipeline.Header
+}
+
+// Answers, with their buffers, pass from one stream to the next: a
+// stream's answer is nearly two kilobytes, most of what a plain request
+// would otherwise allocate.
+var answers = sync.Pool{New: func() any { return new(answer) }}
+
+// maxKeptAnswer is the largest wire buffer an answer keeps when it goes
+// back to the pool: one replaced multi-megabyte body should not stay
+// pinned in memory.
+const maxKeptAnswer = 64 << 10
+
+func takeAnswer() *answer {
+	a := answers.Get().(*answer)
+	a.reset()
+	return a
+}
+
+func putAnswer(a *answer) {
+	if cap(a.wire) > maxKeptAnswer {
+		a.wire = nil
+	}
+	if cap(a.meta) > maxKeptAnswer {
+		a.meta, a.kvs = nil, nil
+	}
+	a.resp.Reset()
+	answers.Put(a)
 }
 
 // reset empties a for the next message, keeping its buffers.

@@ -65,7 +65,7 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 	if x.Reply != nil {
 		return reply(x)
 	}
-	a := &st.ans
+	a := st.ans
 	a.reset()
 	a.common(&x.Out, x.Header)
 	a.setMetadata(x.Out.Metadata, &st.sent)
@@ -104,7 +104,7 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 		}
 		st.released(ctx, out)
 	}
-	a := &st.ans
+	a := st.ans
 	a.reset()
 	a.common(&x.Out, x.RespHeader)
 	a.setMetadata(x.Out.Metadata, &st.sent)
@@ -113,7 +113,7 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 }
 
 func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
-	x, a := st.x, &st.ans
+	x, a := st.x, st.ans
 	a.reset()
 	if st.finished {
 		return a.finish(fieldResponseBody)

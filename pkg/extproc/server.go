@@ -75,7 +75,10 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	ctx := stream.Context()
-	st := &streamState{srv: s, p: s.pipelines.Main}
+	st := &streamState{srv: s, p: s.pipelines.Main, ans: takeAnswer()}
+	// Every Send has returned, and gRPC copied the answer, by the time
+	// this runs.
+	defer putAnswer(st.ans)
 	st.xv.Start, st.xv.Config = time.Now(), s.config()
 	st.x = &st.xv
 	// Stages release what they hold for the request (limit slots, for
@@ -116,7 +119,7 @@ type streamState struct {
 	// stream's context carrying the request's span.
 	ctx context.Context
 	// ans is reused for every answer but the immediate ones.
-	ans answer
+	ans *answer
 	// sent is the dynamic metadata Envoy already holds from this stream.
 	sent published
 	// xv is the exchange, allocated with the stream's state.

@@ -123,6 +123,7 @@ type worker struct {
 	rec          recorder
 	protoAnswers bool
 	answer       answer // the last answer, its buffer reused
+	events       []time.Duration
 }
 
 func newWorker(id int, client extprocv3.ExternalProcessorClient, l Load, apiKey string) *worker {
@@ -142,8 +143,9 @@ func (w *worker) loop(ctx context.Context, more func() bool) {
 		s := w.scripts[w.n%len(w.scripts)]
 		w.n++
 		id := strconv.AppendInt([]byte("bench-"), int64(w.id)<<40|int64(w.n), 36)
-		var t timings
+		t := timings{events: w.events[:0]}
 		err := w.one(ctx, s, id, &t, nil)
 		w.rec.add(&t, err)
+		w.events = t.events
 	}
 }

@@ -48,6 +48,9 @@ func (e *ImmediateError) Error() string {
 type timings struct {
 	phase [NumPhases]time.Duration
 	total time.Duration
+	// events are the round trips of a streamed body's chunks, in a buffer
+	// the worker reuses.
+	events []time.Duration
 }
 
 // Trace is every response a server sent for one request, for checking
@@ -103,7 +106,7 @@ func (w *worker) one(ctx context.Context, s *script, id []byte, t *timings, tr *
 	if err != nil {
 		return err
 	}
-	if err := w.responseBody(st, s, r.bodyMode(), tr); err != nil {
+	if err := w.responseBody(st, s, r.bodyMode(), t, tr); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -127,7 +130,7 @@ func (r reply) bodyMode() filterv3.ProcessingMode_BodySendMode {
 	return filterv3.ProcessingMode_BUFFERED
 }
 
-func (w *worker) responseBody(st processStream, s *script, mode filterv3.ProcessingMode_BodySendMode, tr *Trace) error {
+func (w *worker) responseBody(st processStream, s *script, mode filterv3.ProcessingMode_BodySendMode, t *timings, tr *Trace) error {
 	if s.c.Stream && mode != filterv3.ProcessingMode_STREAMED {
 		return fmt.Errorf("server answered SSE response headers without switching the body to STREAMED (mode %s)", mode)
 	}
@@ -142,9 +145,11 @@ func (w *worker) responseBody(st processStream, s *script, mode filterv3.Process
 			tr.Streamed = true
 		}
 		for _, ch := range s.chunks {
+			start := time.Now()
 			if _, err := w.exchange(st, ch, ResponseBody, tr); err != nil {
 				return err
 			}
+			t.events = append(t.events, time.Since(start))
 		}
 		return nil
 	}

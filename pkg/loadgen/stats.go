@@ -16,6 +16,7 @@ type recorder struct {
 	kinds map[string]int
 	phase [NumPhases][]time.Duration
 	total []time.Duration
+	event []time.Duration
 }
 
 func (r *recorder) add(t *timings, err error) {
@@ -35,6 +36,7 @@ func (r *recorder) add(t *timings, err error) {
 		r.phase[p] = append(r.phase[p], t.phase[p])
 	}
 	r.total = append(r.total, t.total)
+	r.event = append(r.event, t.events...)
 }
 
 // Summary is a latency distribution.
@@ -71,10 +73,15 @@ type Result struct {
 	Phases     [NumPhases]Summary
 	// Total is a whole request, from opening the stream to the last answer.
 	Total Summary
+	// Event is one chunk of a STREAMED response body, from sending it to
+	// its answer: the delay each SSE event takes on its way to the client.
+	// Empty when no body was streamed.
+	Event Summary
 
 	// The raw samples, kept so that results can be merged.
 	phase [NumPhases][]time.Duration
 	total []time.Duration
+	event []time.Duration
 }
 
 // PerSecond is completed requests per second of wall time.
@@ -101,6 +108,7 @@ func (r *Result) summarize() {
 		r.Phases[p] = summarize(r.phase[p])
 	}
 	r.Total = summarize(r.total)
+	r.Event = summarize(r.event)
 }
 
 // Merge combines runs of the same load into one result, as if they had
@@ -118,6 +126,7 @@ func Merge(rs ...*Result) *Result {
 			out.phase[p] = append(out.phase[p], r.phase[p]...)
 		}
 		out.total = append(out.total, r.total...)
+		out.event = append(out.event, r.event...)
 	}
 	out.summarize()
 	return out
@@ -134,6 +143,7 @@ func merge(ws []*worker, elapsed time.Duration) *Result {
 			res.phase[p] = append(res.phase[p], r.phase[p]...)
 		}
 		res.total = append(res.total, r.total...)
+		res.event = append(res.event, r.event...)
 	}
 	res.summarize()
 	return res
