@@ -106,7 +106,7 @@ func (a *answer) parse() error {
 			a.override = true
 			return walk(v, func(n protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
 				if n == 4 && typ == protowire.VarintType { // response_body_mode
-					a.bodyMode = filterv3.ProcessingMode_BodySendMode(int32(x))
+					a.bodyMode = filterv3.ProcessingMode_BodySendMode(int32(x)) //nolint:gosec // protobuf truncates an int32 field's varint, and so must the reader
 				}
 				return nil
 			})
@@ -140,7 +140,7 @@ func (a *answer) immediate(b []byte) error {
 		case 1: // status: HttpStatus{code}
 			return walk(v, func(n protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
 				if n == 1 && typ == protowire.VarintType {
-					a.status = int(int32(x))
+					a.status = int(int32(x)) //nolint:gosec // as protobuf decodes an enum
 				}
 				return nil
 			})

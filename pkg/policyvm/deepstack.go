@@ -98,7 +98,7 @@ func (r *deepRunner) exec() {
 
 // runDeep evaluates on r and gives r back. The outcome is copied out
 // before another caller can take r.
-func (r *deepRunner) runDeep(in *Instance, ctx context.Context, input *ast.Term, opts Options) (*ast.Term, error) {
+func (r *deepRunner) runDeep(ctx context.Context, in *Instance, input *ast.Term, opts Options) (*ast.Term, error) {
 	r.in, r.ctx, r.input, r.opts = in, ctx, input, opts
 	r.start <- struct{}{}
 	<-r.done

@@ -47,7 +47,7 @@ func TestRunnerPanicReachesCaller(t *testing.T) {
 			}
 		}()
 		// An Instance with no program panics on its first field access.
-		_, _ = r.runDeep(&Instance{}, context.Background(), nil, Options{})
+		_, _ = r.runDeep(context.Background(), &Instance{}, nil, Options{})
 		t.Fatal("runDeep returned")
 	}()
 	n := 0

@@ -51,7 +51,7 @@ func (in *Instance) Eval(ctx context.Context, input *ast.Term, opts Options) ([]
 // plan built by Plan evaluates to, or nil when it is undefined.
 func (in *Instance) EvalResult(ctx context.Context, input *ast.Term, opts Options) (*ast.Term, error) {
 	if r := takeRunner(); r != nil {
-		return r.runDeep(in, ctx, input, opts)
+		return r.runDeep(ctx, in, input, opts)
 	}
 	var out *ast.Term
 	err := in.run(ctx, input, opts, func(results []*ast.Term) { out = Result(results) })
