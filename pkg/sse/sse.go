@@ -55,7 +55,7 @@ func (p *Parser) Feed(chunk []byte, fn func(Event) error) error {
 	consumed := 0
 	for {
 		from := max(consumed, scan)
-		i := bytes.IndexAny(buf[from:], "\r\n")
+		i := lineBreak(buf[from:])
 		if i < 0 {
 			break
 		}
@@ -81,6 +81,20 @@ func (p *Parser) Feed(chunk []byte, fn func(Event) error) error {
 	// Copy the remainder: chunk belongs to the caller.
 	p.tail = append(p.tail[:0], rest...)
 	return nil
+}
+
+// lineBreak is the index of the first '\r' or '\n' in b, or -1. Two
+// IndexByte scans beat one IndexAny, which tests the bytes one by one.
+func lineBreak(b []byte) int {
+	n := bytes.IndexByte(b, '\n')
+	end := n
+	if n < 0 {
+		end = len(b)
+	}
+	if r := bytes.IndexByte(b[:end], '\r'); r >= 0 {
+		return r
+	}
+	return n
 }
 
 func (p *Parser) line(line []byte, fn func(Event) error) error {
