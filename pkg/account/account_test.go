@@ -140,7 +140,7 @@ func TestAccounting(t *testing.T) {
 				t.Errorf("ticket (-want +got):\n%s", d)
 			}
 			if tt.meta != nil {
-				if d := cmp.Diff(tt.meta, x.Out.Metadata); d != "" {
+				if d := cmp.Diff(tt.meta, metadataMap(x.Out.Metadata)); d != "" {
 					t.Errorf("metadata (-want +got):\n%s", d)
 				}
 			}
@@ -184,7 +184,7 @@ func TestChainPricedAtServingMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	// claude-sonnet-4-5: $3 and $15 per 1M tokens.
-	if m := x.Out.Metadata; m["model"] != "claude" || m["backend"] != "anthropic" || m["cost_micros"] != "18000" {
+	if m := metadataMap(x.Out.Metadata); m["model"] != "claude" || m["backend"] != "anthropic" || m["cost_micros"] != "18000" {
 		t.Errorf("metadata = %v", m)
 	}
 }
@@ -253,4 +253,16 @@ func TestOutputCountedWithoutUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// metadataMap is the dynamic metadata set in a phase, by key.
+func metadataMap(hs []pipeline.Header) map[string]string {
+	if hs == nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, h := range hs {
+		m[h.Key] = h.Value
+	}
+	return m
 }

@@ -227,7 +227,9 @@ func TestEstimateCharged(t *testing.T) {
 	if e := x.Admission.Estimate; e.InputTokens != 50 || e.OutputTokens != 200 || !e.Estimated {
 		t.Errorf("estimate = %+v", e)
 	}
-	if x.Out.Metadata["tenant"] != "acme" || x.Out.Metadata["key"] != "k1" {
+	tenant, _ := x.Out.MetadataValue("tenant")
+	key, _ := x.Out.MetadataValue("key")
+	if tenant != "acme" || key != "k1" {
 		t.Errorf("caller metadata = %v", x.Out.Metadata)
 	}
 }

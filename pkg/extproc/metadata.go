@@ -27,7 +27,7 @@ const (
 // The Struct is encoded straight into a's reused buffer, like the rest of
 // the answer; built as structpb messages, its two maps cost a dozen
 // allocations and more marshalling time than the rest of the answer.
-func (a *answer) setMetadata(m map[string]string, sent *published) {
+func (a *answer) setMetadata(m []pipeline.Header, sent *published) {
 	if len(m) == 0 {
 		return
 	}
@@ -35,9 +35,9 @@ func (a *answer) setMetadata(m map[string]string, sent *published) {
 		a.kvs, a.meta = a.kvArr[:0], a.metaArr[:0]
 	}
 	kvs := a.kvs[:0]
-	for k, v := range m {
-		if !sent.has(k, v) {
-			kvs = append(kvs, pipeline.Header{Key: k, Value: v})
+	for _, kv := range m {
+		if !sent.has(kv.Key, kv.Value) {
+			kvs = append(kvs, kv)
 		}
 	}
 	a.kvs = kvs

@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
 // TestMetadataWire checks that the hand-encoded dynamic metadata decodes
@@ -29,7 +31,7 @@ func TestMetadataWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a.reset()
-			a.setMetadata(tt.m, &published{})
+			a.setMetadata(headersOf(tt.m), &published{})
 			got := decode(t, a.finish(fieldResponseBody))
 			fields := map[string]any{}
 			for k, v := range tt.m {
@@ -68,7 +70,7 @@ func TestMetadataSentOnce(t *testing.T) {
 	var sent published
 	for i, s := range steps {
 		a.reset()
-		a.setMetadata(s.m, &sent)
+		a.setMetadata(headersOf(s.m), &sent)
 		got := decode(t, a.finish(fieldResponseBody))
 		var gotM map[string]string
 		if md := got.GetDynamicMetadata(); md != nil {
@@ -95,4 +97,13 @@ func decode(t *testing.T, resp *extprocv3.ProcessingResponse) *extprocv3.Process
 		t.Fatal(err)
 	}
 	return &got
+}
+
+// headersOf is m as the stages set it, one entry per key.
+func headersOf(m map[string]string) []pipeline.Header {
+	var hs []pipeline.Header
+	for k, v := range m {
+		hs = append(hs, pipeline.Header{Key: k, Value: v})
+	}
+	return hs
 }

@@ -85,7 +85,7 @@ func TestAnswerWire(t *testing.T) {
 			a.common(&pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: ":path", Value: "/v1/messages"},
 				{Key: "x-long", Value: long}, {Key: "x-empty", Value: ""}}, RemoveHeaders: []string{"authorization"},
 				Body: []byte(`{"b":2}`), ReplaceBody: true, ClearRouteCache: true}, nil)
-			a.setMetadata(map[string]string{"tenant": "acme", "key": "k1"}, &published{})
+			a.setMetadata([]pipeline.Header{{Key: "tenant", Value: "acme"}, {Key: "key", Value: "k1"}}, &published{})
 			return a.finish(fieldRequestBody)
 		}, &extprocv3.ProcessingResponse{
 			Response: &extprocv3.ProcessingResponse_RequestBody{RequestBody: &extprocv3.BodyResponse{

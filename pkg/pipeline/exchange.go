@@ -349,20 +349,39 @@ type Mutation struct {
 	// StreamBody switches the response body to STREAMED (SSE).
 	StreamBody bool
 	// Metadata is published as Envoy dynamic metadata in the namespace
-	// MetadataNamespace, for access logs, rate limits and later filters.
-	Metadata map[string]string
+	// MetadataNamespace, for access logs, rate limits and later filters:
+	// one entry per key, set with SetMetadata. A phase sets a handful, so
+	// a slice does the job of a map without its allocations.
+	Metadata []Header
 }
 
 // MetadataNamespace is the dynamic metadata namespace Sluice writes; Envoy
 // keeps it only when metadata_options.receiving_namespaces lists it.
 const MetadataNamespace = "sluice"
 
-// SetMetadata records one dynamic metadata value.
+// SetMetadata records one dynamic metadata value, replacing the value
+// an earlier call set for k.
 func (m *Mutation) SetMetadata(k, v string) {
-	if m.Metadata == nil {
-		m.Metadata = make(map[string]string, 4)
+	for i := range m.Metadata {
+		if m.Metadata[i].Key == k {
+			m.Metadata[i].Value = v
+			return
+		}
 	}
-	m.Metadata[k] = v
+	if m.Metadata == nil {
+		m.Metadata = make([]Header, 0, 8)
+	}
+	m.Metadata = append(m.Metadata, Header{k, v})
+}
+
+// MetadataValue returns the dynamic metadata value set for k.
+func (m *Mutation) MetadataValue(k string) (string, bool) {
+	for _, h := range m.Metadata {
+		if h.Key == k {
+			return h.Value, true
+		}
+	}
+	return "", false
 }
 
 // Set appends a header to set.

@@ -113,3 +113,24 @@ func TestSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestSetMetadata checks that a key set twice keeps one entry, the last
+// value, and that unset keys read as absent.
+func TestSetMetadata(t *testing.T) {
+	var m pipeline.Mutation
+	if _, ok := m.MetadataValue("tenant"); ok || m.Metadata != nil {
+		t.Fatal("metadata before any was set")
+	}
+	m.SetMetadata("tenant", "acme")
+	m.SetMetadata("key", "k1")
+	m.SetMetadata("tenant", "globex")
+	if len(m.Metadata) != 2 {
+		t.Fatalf("metadata = %v, want two entries", m.Metadata)
+	}
+	if v, ok := m.MetadataValue("tenant"); !ok || v != "globex" {
+		t.Errorf("tenant = %q, %v; want the later value", v, ok)
+	}
+	if v, _ := m.MetadataValue("key"); v != "k1" {
+		t.Errorf("key = %q", v)
+	}
+}

@@ -129,8 +129,8 @@ func TestActions(t *testing.T) {
 			if !x.Out.ReplaceBody || string(x.Out.Body) != string(x.Request.Body) {
 				t.Error("the edited body is not sent upstream")
 			}
-			if x.Out.Metadata[MetaPII] != "AWS_ACCESS_KEY:1,EMAIL_ADDRESS:1" {
-				t.Errorf("metadata %q", x.Out.Metadata[MetaPII])
+			if v, _ := x.Out.MetadataValue(MetaPII); v != "AWS_ACCESS_KEY:1,EMAIL_ADDRESS:1" {
+				t.Errorf("metadata %q", v)
 			}
 		})
 	}

@@ -130,7 +130,7 @@ func TestFallbackChainRoutesUntranslated(t *testing.T) {
 	if got := set(x, route.BackendHeader); got != "openai_then_anthropic" {
 		t.Errorf("backend = %q, want the chain", got)
 	}
-	if got := x.Out.Metadata[route.FallbackMetadata]; got != "openai=gpt-4o,anthropic=claude" {
+	if got, _ := x.Out.MetadataValue(route.FallbackMetadata); got != "openai=gpt-4o,anthropic=claude" {
 		t.Errorf("fallback metadata = %q", got)
 	}
 	if set(x, "x-sluice-fallback") != "" {
