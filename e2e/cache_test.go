@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -89,6 +90,11 @@ func streamed(t *testing.T, e *env, params openai.ChatCompletionNewParams, opts 
 	h := ""
 	if resp != nil {
 		h = resp.Header.Get("X-Sluice-Cache")
+		// The SDK stops at [DONE], which may reach the client before the
+		// provider's end of stream reaches Sluice; Sluice stores the answer
+		// at that end, before releasing the last bytes. Reading to the end
+		// of the body makes the next request find what this one stored.
+		_, _ = io.Copy(io.Discard, resp.Body)
 	}
 	return acc, s, h
 }
