@@ -17,9 +17,15 @@ type counterOf struct {
 // maxKeys bounds the keys a Tracker keeps.
 const maxKeys = 4096
 
-func (c counterOf) key() string { return c.b.key(Scope{ID: c.id}, time.Unix(c.start, 0)) }
+// key is counterKey of the budget applied to the scope with ID c.id (the
+// budget's own for a named scope).
+func (c counterOf) key() string {
+	b := c.b.Budget
+	b.Scope.ID = c.id
+	return counterKey(b, time.Unix(c.start, 0))
+}
 
-// counterKeyOf is b.key(s, start), kept in t.keys.
+// counterKeyOf is counterKey of b applied to s, kept in t.keys.
 func (t *Tracker) counterKeyOf(b *tracked, s Scope, start time.Time) string {
 	return t.keys.Get(counterOf{b, s.ID, start.Unix()}, counterOf.key)
 }

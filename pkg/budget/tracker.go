@@ -28,9 +28,6 @@ type tracked struct {
 	Budget
 	// marks are the crossings a charge tests; stores only read them.
 	marks []Mark
-	// keyPrefix starts every counter key of the budget: its escaped
-	// name and kind, and for a named scope its escaped ID as well.
-	keyPrefix string
 }
 
 func newTracked(b Budget) *tracked {
@@ -38,23 +35,7 @@ func newTracked(b Budget) *tracked {
 	for j, pct := range thresholds {
 		t.marks[j] = Mark{Name: strconv.Itoa(pct), At: b.thresholdAt(pct)}
 	}
-	t.keyPrefix = url.PathEscape(b.Name) + "/" + string(b.Scope.Kind) + "/"
-	if b.Scope.ID != Each {
-		t.keyPrefix += url.PathEscape(b.Scope.ID) + "/"
-	}
 	return t
-}
-
-// key is counterKey of the budget applied to s, for the period starting
-// at start, built in one allocation.
-func (t *tracked) key(s Scope, start time.Time) string {
-	var buf [128]byte
-	b := append(buf[:0], t.keyPrefix...)
-	if t.Scope.ID == Each {
-		b = append(b, url.PathEscape(s.ID)...)
-		b = append(b, '/')
-	}
-	return string(strconv.AppendInt(b, start.Unix(), 10))
 }
 
 // Option configures a Tracker.
