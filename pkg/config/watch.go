@@ -11,8 +11,6 @@ import (
 	"github.com/sluice-gw/sluice/pkg/dirwatch"
 )
 
-// debounce is how long a burst of events has to settle before one reload.
-const debounce = dirwatch.Debounce
 
 // Watch reloads the config at path whenever it changes, until ctx is done.
 // A config that loads is passed to onLoad; one that does not is passed to

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sluice-gw/sluice/pkg/dirwatch"
 )
 
 const goodConfig = "backends:\n  - name: local\n    provider: openai_compatible\nmodels:\n  - name: %s\n    backend: local\n# %d\n"
@@ -87,7 +89,7 @@ func drain[T any](ch <-chan T) {
 	for {
 		select {
 		case <-ch:
-		case <-time.After(3 * debounce):
+		case <-time.After(3 * dirwatch.Debounce):
 			return
 		}
 	}
@@ -129,7 +131,7 @@ func TestWatchGoodBadGood(t *testing.T) {
 		t.Errorf("identical content reloaded as %s", s.Version)
 	case err := <-w.errs:
 		t.Errorf("identical content reported %v", err)
-	case <-time.After(5 * debounce):
+	case <-time.After(5 * dirwatch.Debounce):
 	}
 }
 
