@@ -45,3 +45,9 @@ func BenchmarkMessagesStream(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkPassthroughStream(b *testing.B) {
+	input := translatetest.ReadFile(b, "testdata/stream/text_usage.sse")
+	newStream := func() translate.StreamTranslator { return NewPassthroughStream() }
+	b.Run("text_usage", func(b *testing.B) { translatetest.BenchStream(b, newStream, input, 0) })
+}

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"bytes"
 	"errors"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -20,7 +21,7 @@ func PassthroughRequest(body []byte, t *translate.Target) (*translate.Upstream, 
 	if t == nil {
 		return nil, gwerror.New(gwerror.Internal, "anthropic: target missing")
 	}
-	if !rawjson.Valid(body) || !gjson.ParseBytes(body).IsObject() {
+	if object, ok := rawjson.Select(body, nil, nil); !ok || !object {
 		return nil, gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
 	}
 	if t.Model != "" {
@@ -34,10 +35,11 @@ func PassthroughRequest(body []byte, t *translate.Target) (*translate.Upstream, 
 
 // PassthroughResponse returns a Message unchanged with its usage.
 func PassthroughResponse(body []byte) (*translate.Response, error) {
-	if !rawjson.Valid(body) || !gjson.ParseBytes(body).IsObject() {
+	usage, object, ok := rawjson.Lookup(body, "usage")
+	if !ok || !object {
 		return nil, malformed()
 	}
-	return &translate.Response{Body: body, Usage: parseUsage(gjson.GetBytes(body, "usage"))}, nil
+	return &translate.Response{Body: body, Usage: parseUsage(usage)}, nil
 }
 
 // PassthroughStream re-emits an Anthropic stream event by event, metering
@@ -92,21 +94,24 @@ func (s *PassthroughStream) event(ev sse.Event) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if !rawjson.Valid(data) {
+	// One pass checks the event and finds the members read below, in the
+	// parser's buffer, as stream.event does: clone what outlives the event.
+	var top [len(eventKeys)]gjson.Result
+	if _, ok := rawjson.Select(data, eventKeys[:], top[:]); !ok {
 		return providererr.ErrMalformedEvent
 	}
 	s.out = sse.AppendEvent(s.out, string(ev.Name), data)
-	root := gjson.ParseBytes(data)
-	switch root.Get("type").Str {
+	switch top[evType].Str {
 	case "message_start":
-		s.counts.update(root.Get("message.usage"))
+		s.counts.update(top[evMessage].Get("usage"))
 	case "message_delta":
-		s.counts.update(root.Get("usage"))
+		s.counts.update(top[evUsage])
 	case "message_stop":
 		s.done = true
 		return errStop
 	case "error":
-		return &eventError{typ: root.Get("error.type").Str, msg: root.Get("error.message").Str}
+		e := top[evError]
+		return &eventError{typ: strings.Clone(e.Get("type").Str), msg: strings.Clone(e.Get("message").Str)}
 	}
 	return nil
 }
