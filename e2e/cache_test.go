@@ -66,10 +66,26 @@ func complete(t *testing.T, e *env, params openai.ChatCompletionNewParams, opts 
 
 // streamed streams params through the SDK and returns what the SDK
 // accumulated, the chunks' stats and x-sluice-cache.
+//
+// The SDK stops at [DONE] and closes the body, which may be before the
+// provider's end of stream has reached Sluice; Sluice stores an answer at
+// that end, before it releases the last bytes. So the body is read to its
+// end when the SDK closes it, and the next request finds what this one
+// stored.
 func streamed(t *testing.T, e *env, params openai.ChatCompletionNewParams, opts ...option.RequestOption) (openai.ChatCompletionAccumulator, streamStats, string) {
 	t.Helper()
-	var resp *http.Response
-	stream := e.client.Chat.Completions.NewStreaming(ctxFor(t), params, append(opts, option.WithResponseInto(&resp))...)
+	var (
+		resp     *http.Response
+		drainErr error
+	)
+	drain := option.WithMiddleware(func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		res, err := next(req)
+		if err == nil {
+			res.Body = &drainOnClose{ReadCloser: res.Body, err: &drainErr}
+		}
+		return res, err
+	})
+	stream := e.client.Chat.Completions.NewStreaming(ctxFor(t), params, append(opts, drain, option.WithResponseInto(&resp))...)
 	defer stream.Close()
 	var acc openai.ChatCompletionAccumulator
 	var s streamStats
@@ -87,16 +103,28 @@ func streamed(t *testing.T, e *env, params openai.ChatCompletionNewParams, opts 
 	if err := stream.Err(); err != nil {
 		t.Fatalf("stream failed after %d chunks: %v", s.chunks, describe(err))
 	}
+	if drainErr != nil {
+		t.Fatalf("reading the stream to its end: %v", drainErr)
+	}
 	h := ""
 	if resp != nil {
 		h = resp.Header.Get("X-Sluice-Cache")
-		// The SDK stops at [DONE], which may reach the client before the
-		// provider's end of stream reaches Sluice; Sluice stores the answer
-		// at that end, before releasing the last bytes. Reading to the end
-		// of the body makes the next request find what this one stored.
-		_, _ = io.Copy(io.Discard, resp.Body)
 	}
 	return acc, s, h
+}
+
+// drainOnClose reads the body to its end before closing it, and keeps
+// what went wrong doing so.
+type drainOnClose struct {
+	io.ReadCloser
+	err *error
+}
+
+func (d *drainOnClose) Close() error {
+	if _, err := io.Copy(io.Discard, d.ReadCloser); err != nil && *d.err == nil {
+		*d.err = err
+	}
+	return d.ReadCloser.Close()
 }
 
 func TestCache(t *testing.T) {
