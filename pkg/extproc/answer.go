@@ -57,12 +57,19 @@ func takeAnswer() *answer {
 }
 
 func putAnswer(a *answer) {
+	// Nothing of the stream's request stays in the pool: not its replaced
+	// body, its header and metadata values, nor the bytes encoded from
+	// them (a replaced body may be a prompt).
 	if cap(a.wire) > maxKeptAnswer {
 		a.wire = nil
 	}
-	if cap(a.meta) > maxKeptAnswer {
-		a.meta, a.kvs = nil, nil
-	}
+	clear(a.wire[:cap(a.wire)])
+	a.reset()
+	a.kept, a.kvs, a.meta = nil, nil, nil
+	clear(a.keptArr[:])
+	clear(a.kvArr[:])
+	clear(a.oneArr[:])
+	clear(a.metaArr[:])
 	a.resp.Reset()
 	answers.Put(a)
 }
@@ -76,11 +83,12 @@ func (a *answer) reset() {
 // common takes what m asks of Envoy. held is the header map Envoy holds
 // for the phase, which no earlier answer of the stream has changed.
 func (a *answer) common(m *pipeline.Mutation, held pipeline.Headers) {
-	a.sets, a.removes = a.changes(m, held), m.RemoveHeaders
-	if len(a.sets) == 0 && len(a.removes) == 0 && m.ClearRouteCache {
-		// Envoy re-matches the route only beside a header mutation, and
-		// the match may read more than headers.
-		a.sets = m.SetHeaders
+	a.sets, a.removes = m.SetHeaders, m.RemoveHeaders
+	if !m.ClearRouteCache {
+		// Envoy re-matches the route only beside a header mutation, so a
+		// clearing answer sends every header it sets; others leave out
+		// what Envoy already holds.
+		a.sets = a.changes(m, held)
 	}
 	if m.ReplaceBody {
 		a.replaceBody(m.Body)

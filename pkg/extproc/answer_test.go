@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,5 +61,31 @@ func TestUnchangedHeadersLeftOut(t *testing.T) {
 				t.Errorf("clear_route_cache = %v, want %v", c.GetClearRouteCache(), tt.m.ClearRouteCache)
 			}
 		})
+	}
+}
+
+// TestPutAnswerKeepsNothing checks that an answer going back to the pool
+// holds nothing of its stream's request: a prompt can be in the replaced
+// body, and credentials in the headers.
+func TestPutAnswerKeepsNothing(t *testing.T) {
+	a := takeAnswer()
+	secret := "sk-provider-secret and a prompt"
+	a.common(&pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: "authorization", Value: secret}},
+		Body: []byte(secret), ReplaceBody: true, ClearRouteCache: true}, nil)
+	a.setMetadata([]pipeline.Header{{Key: "tenant", Value: secret}}, &published{})
+	a.finish(fieldRequestBody)
+	putAnswer(a)
+	if a.body != nil || a.sets != nil || a.kept != nil || a.kvs != nil || a.meta != nil {
+		t.Fatalf("slices kept: body %q sets %v kept %v kvs %v meta %q", a.body, a.sets, a.kept, a.kvs, a.meta)
+	}
+	for _, h := range append(append(a.keptArr[:], a.kvArr[:]...), a.oneArr[:]...) {
+		if h != (pipeline.Header{}) {
+			t.Fatalf("a header slab still holds %v", h)
+		}
+	}
+	for name, b := range map[string][]byte{"wire": a.wire[:cap(a.wire)], "metadata": a.metaArr[:]} {
+		if strings.Contains(string(b), "secret") {
+			t.Fatalf("the %s buffer still holds the request's bytes", name)
+		}
 	}
 }
