@@ -21,7 +21,7 @@ type identities struct {
 }
 
 // maxIdentities bounds the cache at a few megabytes: an entry holds its
-// term and the block of terms the request's input was built in.
+// term, built in a block of terms of its own, and copies of its fields.
 const maxIdentities = 2048
 
 type cachedIdentity struct {
@@ -30,8 +30,12 @@ type cachedIdentity struct {
 	term *ast.Term
 }
 
+// cacheable reports whether an identity may be kept: an API key's,
+// without JWT claims.
+func cacheable(id *Identity) bool { return id.Key != nil && len(id.JWT) == 0 }
+
 func (c *identities) get(id *Identity) *ast.Term {
-	if id.Key == nil || len(id.JWT) > 0 {
+	if !cacheable(id) {
 		return nil
 	}
 	v, ok := c.m.Load(id.Key.ID)
@@ -46,7 +50,7 @@ func (c *identities) get(id *Identity) *ast.Term {
 }
 
 func (c *identities) put(id *Identity, t *ast.Term) {
-	if id.Key == nil || len(id.JWT) > 0 {
+	if !cacheable(id) {
 		return
 	}
 	c.mu.Lock()

@@ -166,14 +166,20 @@ func (in *Input) toAST(b *builder, timeTerm *ast.Term) (ast.Value, error) {
 }
 
 // identity is input.identity, from the cache when the builder has one.
+//
+// A term the cache will keep is built with a builder of its own: a term
+// taken from the request's block keeps the whole block alive, and with it
+// that request's prompt text, request id and client address, for as long
+// as the policy state lives.
 func (b *builder) identity(id *Identity) (*ast.Term, error) {
-	if b.ids != nil {
-		if t := b.ids.get(id); t != nil {
-			return t, nil
-		}
+	if b.ids == nil || !cacheable(id) {
+		return id.toAST(b)
 	}
-	t, err := id.toAST(b)
-	if err == nil && b.ids != nil {
+	if t := b.ids.get(id); t != nil {
+		return t, nil
+	}
+	t, err := id.toAST(&builder{names: b.names})
+	if err == nil {
 		b.ids.put(id, t)
 	}
 	return t, err
