@@ -5,10 +5,16 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // The driver reads each ProcessingResponse straight from the wire, the
@@ -34,23 +40,67 @@ type answer struct {
 	localBody []byte // immediate_response.body, in buf
 }
 
-// ProcessingResponse field numbers.
-const (
-	respRequestHeaders    protowire.Number = 1
-	respResponseHeaders   protowire.Number = 2
-	respRequestBody       protowire.Number = 3
-	respResponseBody      protowire.Number = 4
-	respRequestTrailers   protowire.Number = 5
-	respResponseTrailers  protowire.Number = 6
-	respImmediate         protowire.Number = 7
-	respDynamicMetadata   protowire.Number = 8
-	respModeOverride      protowire.Number = 9
-	respMessageTimeout    protowire.Number = 10
-	respStreamedImmediate protowire.Number = 11
-	respRequestDrain      protowire.Number = 12
-	respTypedMetadata     protowire.Number = 13
-	respWindowUpdate      protowire.Number = 14
+// Field numbers come from the generated descriptors, so the reader
+// cannot drift from the protocol. A map entry numbers its key 1 and its
+// value 2, as the protobuf encoding of maps does.
+var (
+	respRequestHeaders    = field(&extprocv3.ProcessingResponse{}, "request_headers")
+	respResponseHeaders   = field(&extprocv3.ProcessingResponse{}, "response_headers")
+	respRequestBody       = field(&extprocv3.ProcessingResponse{}, "request_body")
+	respResponseBody      = field(&extprocv3.ProcessingResponse{}, "response_body")
+	respRequestTrailers   = field(&extprocv3.ProcessingResponse{}, "request_trailers")
+	respResponseTrailers  = field(&extprocv3.ProcessingResponse{}, "response_trailers")
+	respImmediate         = field(&extprocv3.ProcessingResponse{}, "immediate_response")
+	respDynamicMetadata   = field(&extprocv3.ProcessingResponse{}, "dynamic_metadata")
+	respModeOverride      = field(&extprocv3.ProcessingResponse{}, "mode_override")
+	respMessageTimeout    = field(&extprocv3.ProcessingResponse{}, "override_message_timeout")
+	respStreamedImmediate = field(&extprocv3.ProcessingResponse{}, "streamed_immediate_response")
+	respTypedMetadata     = field(&extprocv3.ProcessingResponse{}, "typed_dynamic_metadata")
+	respWindowUpdate      = field(&extprocv3.ProcessingResponse{}, "server_window_update")
+
+	headersResponse  = field(&extprocv3.HeadersResponse{}, "response")
+	bodyResponse     = field(&extprocv3.BodyResponse{}, "response")
+	trailersMutation = field(&extprocv3.TrailersResponse{}, "header_mutation")
+	modeResponseBody = field(&filterv3.ProcessingMode{}, "response_body_mode")
+
+	immStatus     = field(&extprocv3.ImmediateResponse{}, "status")
+	immHeaders    = field(&extprocv3.ImmediateResponse{}, "headers")
+	immBody       = field(&extprocv3.ImmediateResponse{}, "body")
+	immGRPCStatus = field(&extprocv3.ImmediateResponse{}, "grpc_status")
+	immDetails    = field(&extprocv3.ImmediateResponse{}, "details")
+	statusCode    = field(&typev3.HttpStatus{}, "code")
+
+	commonHeaderMutation = field(&extprocv3.CommonResponse{}, "header_mutation")
+	commonBodyMutation   = field(&extprocv3.CommonResponse{}, "body_mutation")
+	commonTrailers       = field(&extprocv3.CommonResponse{}, "trailers")
+	bodyStreamed         = field(&extprocv3.BodyMutation{}, "streamed_response")
+
+	mutationSet    = field(&extprocv3.HeaderMutation{}, "set_headers")
+	mutationRemove = field(&extprocv3.HeaderMutation{}, "remove_headers")
+	optionHeader   = field(&corev3.HeaderValueOption{}, "header")
+	optionAppend   = field(&corev3.HeaderValueOption{}, "append")
+	headerKey      = field(&corev3.HeaderValue{}, "key")
+	headerValueStr = field(&corev3.HeaderValue{}, "value")
+	mapHeaders     = field(&corev3.HeaderMap{}, "headers")
+
+	structFields = field(&structpb.Struct{}, "fields")
+	valueString  = field(&structpb.Value{}, "string_value")
+	valueStruct  = field(&structpb.Value{}, "struct_value")
+	valueList    = field(&structpb.Value{}, "list_value")
+	listValues   = field(&structpb.ListValue{}, "values")
 )
+
+const entryKey, entryValue protowire.Number = 1, 2
+
+// field is the number of m's field called name.
+func field(m proto.Message, name string) protowire.Number {
+	d := m.ProtoReflect().Descriptor()
+	f := d.Fields().ByName(protoreflect.Name(name))
+	if f == nil {
+		panic(fmt.Sprintf("loadgen: %s has no field %s", d.FullName(), name))
+	}
+	return f.Number()
+}
 
 // phaseField is the response field that answers each phase.
 var phaseField = [NumPhases]protowire.Number{
@@ -63,60 +113,49 @@ var (
 	errUnsupported = errors.New("a field this driver does not play")
 )
 
-// maxDepth bounds Struct nesting as protobuf-go's default does.
-const maxDepth = 10000
+// recursionLimit is protobuf-go's default bound on nesting. It counts
+// every message on the way down, the top one included, and every map
+// entry: a Struct inside a Value inside a Struct costs three levels.
+const recursionLimit = 10000
 
 // parse reads buf. Like protobuf-go it skips unknown fields and known
 // fields of the wrong wire type, lets a later scalar win over an earlier
-// one, merges repeated messages, and starts a oneof afresh when its case
-// changes. It refuses the fields the driver does not play (streamed
-// immediate responses, message timeout overrides, typed metadata, flow
-// control) rather than ignore what the server asked for.
+// one, merges repeated messages, starts a oneof afresh when its case
+// changes, and refuses nesting past recursionLimit. It refuses the
+// fields the driver does not play (streamed immediate responses, message
+// timeout overrides, typed metadata, flow control) rather than ignore
+// what the server asked for.
 func (a *answer) parse() error {
 	a.kind, a.override, a.bodyMode, a.status, a.details, a.localBody = 0, false, 0, 0, nil, nil
 	return walk(a.buf, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if typ != protowire.BytesType {
+			return nil // a varint (request_drain, ...) or a mistyped field
+		}
 		switch n {
-		case respRequestHeaders, respResponseHeaders, respRequestBody, respResponseBody:
-			if typ != protowire.BytesType {
-				return nil
-			}
+		case respRequestHeaders, respResponseHeaders:
 			a.switchTo(n)
-			return walkMessage(v, 1, func(v []byte) error { return commonResponse(v) })
+			return walkMessage(v, headersResponse, commonResponse)
+		case respRequestBody, respResponseBody:
+			a.switchTo(n)
+			return walkMessage(v, bodyResponse, commonResponse)
 		case respRequestTrailers, respResponseTrailers:
-			if typ != protowire.BytesType {
-				return nil
-			}
 			a.switchTo(n)
-			return walkMessage(v, 1, headerMutation)
+			return walkMessage(v, trailersMutation, headerMutation)
 		case respImmediate:
-			if typ != protowire.BytesType {
-				return nil
-			}
 			a.switchTo(n)
 			return a.immediate(v)
 		case respDynamicMetadata:
-			if typ != protowire.BytesType {
-				return nil
-			}
-			return structValue(v, 1)
+			return structValue(v, 2)
 		case respModeOverride:
-			if typ != protowire.BytesType {
-				return nil
-			}
 			a.override = true
 			return walk(v, func(n protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
-				if n == 4 && typ == protowire.VarintType { // response_body_mode
+				if n == modeResponseBody && typ == protowire.VarintType {
 					a.bodyMode = filterv3.ProcessingMode_BodySendMode(int32(x)) //nolint:gosec // protobuf truncates an int32 field's varint, and so must the reader
 				}
 				return nil
 			})
 		case respMessageTimeout, respStreamedImmediate, respTypedMetadata, respWindowUpdate:
-			if typ != protowire.BytesType {
-				return nil
-			}
 			return fmt.Errorf("%w: field %d", errUnsupported, n)
-		case respRequestDrain:
-			return nil
 		}
 		return nil
 	})
@@ -137,20 +176,20 @@ func (a *answer) immediate(b []byte) error {
 			return nil
 		}
 		switch n {
-		case 1: // status: HttpStatus{code}
+		case immStatus:
 			return walk(v, func(n protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
-				if n == 1 && typ == protowire.VarintType {
+				if n == statusCode && typ == protowire.VarintType {
 					a.status = int(int32(x)) //nolint:gosec // as protobuf decodes an enum
 				}
 				return nil
 			})
-		case 2: // headers
+		case immHeaders:
 			return headerMutation(v)
-		case 3: // body
+		case immBody:
 			a.localBody = v
-		case 4: // grpc_status
+		case immGRPCStatus:
 			return walk(v, noFields)
-		case 5: // details
+		case immDetails:
 			if !utf8.Valid(v) {
 				return errMalformed
 			}
@@ -167,17 +206,12 @@ func commonResponse(b []byte) error {
 			return nil // status, clear_route_cache, or mistyped
 		}
 		switch n {
-		case 2:
+		case commonHeaderMutation:
 			return headerMutation(v)
-		case 3: // body_mutation: body, clear_body or streamed_response
-			return walk(v, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-				if n == 3 && typ == protowire.BytesType {
-					return walk(v, noFields)
-				}
-				return nil
-			})
-		case 4: // trailers: HeaderMap
-			return walkMessage(v, 1, headerValue)
+		case commonBodyMutation: // body, clear_body or streamed_response
+			return walkMessage(v, bodyStreamed, func(v []byte) error { return walk(v, noFields) })
+		case commonTrailers:
+			return walkMessage(v, mapHeaders, headerValue)
 		}
 		return nil
 	})
@@ -190,20 +224,20 @@ func headerMutation(b []byte) error {
 			return nil
 		}
 		switch n {
-		case 1: // HeaderValueOption
+		case mutationSet:
 			return walk(v, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 				if typ != protowire.BytesType {
 					return nil
 				}
 				switch n {
-				case 1:
+				case optionHeader:
 					return headerValue(v)
-				case 2: // append: BoolValue
+				case optionAppend: // a BoolValue
 					return walk(v, noFields)
 				}
 				return nil
 			})
-		case 2:
+		case mutationRemove:
 			if !utf8.Valid(v) {
 				return errMalformed
 			}
@@ -216,42 +250,45 @@ func headerMutation(b []byte) error {
 // is bytes.
 func headerValue(b []byte) error {
 	return walk(b, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ == protowire.BytesType && (n == 1 || n == 2) && !utf8.Valid(v) {
+		if typ == protowire.BytesType && (n == headerKey || n == headerValueStr) && !utf8.Valid(v) {
 			return errMalformed
 		}
 		return nil
 	})
 }
 
-// structValue walks a google.protobuf.Struct.
+// structValue walks a google.protobuf.Struct at nesting level depth.
 func structValue(b []byte, depth int) error {
-	if depth > maxDepth {
+	if depth > recursionLimit {
 		return errMalformed
 	}
 	return walk(b, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if n != 1 || typ != protowire.BytesType {
+		if n != structFields || typ != protowire.BytesType {
 			return nil
+		}
+		if depth+1 > recursionLimit { // the map entry
+			return errMalformed
 		}
 		return walk(v, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 			if typ != protowire.BytesType {
 				return nil
 			}
 			switch n {
-			case 1:
+			case entryKey:
 				if !utf8.Valid(v) {
 					return errMalformed
 				}
-			case 2:
-				return value(v, depth+1)
+			case entryValue:
+				return value(v, depth+2)
 			}
 			return nil
 		})
 	})
 }
 
-// value walks a google.protobuf.Value.
+// value walks a google.protobuf.Value at nesting level depth.
 func value(b []byte, depth int) error {
-	if depth > maxDepth {
+	if depth > recursionLimit {
 		return errMalformed
 	}
 	return walk(b, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
@@ -259,19 +296,17 @@ func value(b []byte, depth int) error {
 			return nil
 		}
 		switch n {
-		case 3: // string_value
+		case valueString:
 			if !utf8.Valid(v) {
 				return errMalformed
 			}
-		case 5:
+		case valueStruct:
 			return structValue(v, depth+1)
-		case 6: // list_value
-			return walk(v, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-				if n == 1 && typ == protowire.BytesType {
-					return value(v, depth+1)
-				}
-				return nil
-			})
+		case valueList:
+			if depth+1 > recursionLimit {
+				return errMalformed
+			}
+			return walkMessage(v, listValues, func(v []byte) error { return value(v, depth+2) })
 		}
 		return nil
 	})

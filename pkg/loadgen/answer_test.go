@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"errors"
+	"sort"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -38,15 +39,6 @@ func fromProto(r *extprocv3.ProcessingResponse) seen {
 		s.status, s.details, s.response = int(ir.GetStatus().GetCode()), ir.GetDetails(), string(ir.GetBody())
 	}
 	return s
-}
-
-// oneofField is the field number of the response's case, 0 if none.
-func oneofField(r *extprocv3.ProcessingResponse) protowire.Number {
-	m := r.ProtoReflect()
-	if fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("response")); fd != nil {
-		return fd.Number()
-	}
-	return 0
 }
 
 // checkSame parses b both ways and fails unless they agree: both refuse
@@ -220,4 +212,40 @@ func FuzzAnswerMatchesProtobuf(f *testing.F) {
 		f.Add(append(append([]byte(nil), b...), b...))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkSame(t, b) })
+}
+
+// TestAnswerNestingLimit nests Structs, and lists, around protobuf-go's
+// recursion limit: the reader must refuse exactly where it does.
+func TestAnswerNestingLimit(t *testing.T) {
+	nest := func(levels int, list bool) []byte {
+		v := structpb.NewStringValue("x")
+		for range levels {
+			if list {
+				v = structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{v}})
+			} else {
+				v = structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"k": v}})
+			}
+		}
+		md := &structpb.Struct{Fields: map[string]*structpb.Value{"sluice": v}}
+		b, err := proto.MarshalOptions{}.Marshal(&extprocv3.ProcessingResponse{DynamicMetadata: md})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, list := range []bool{false, true} {
+		// The shallowest nesting protobuf-go refuses: refusal only grows
+		// with depth, so a binary search finds it.
+		refused := sort.Search(recursionLimit, func(levels int) bool {
+			return proto.Unmarshal(nest(levels, list), &extprocv3.ProcessingResponse{}) != nil
+		})
+		if refused == recursionLimit {
+			t.Fatalf("list=%v: protobuf-go refused no nesting below %d levels", list, recursionLimit)
+		}
+		for _, levels := range []int{refused - 1, refused, refused + 1} {
+			if !checkSame(t, nest(levels, list)) {
+				t.Fatalf("list=%v, %d levels: refused as unsupported", list, levels)
+			}
+		}
+	}
 }

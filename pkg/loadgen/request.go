@@ -9,6 +9,7 @@ import (
 
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // Phase is one step of a request as Envoy drives it.
@@ -197,23 +198,18 @@ func receiveProto(st processStream, p Phase, tr *Trace) (reply, error) {
 	if ir := resp.GetImmediateResponse(); ir != nil {
 		return reply{}, &ImmediateError{Phase: p, Status: int(ir.GetStatus().GetCode()), Details: ir.GetDetails(), Body: string(ir.GetBody())}
 	}
-	if !matches(resp, p) {
+	if oneofField(resp) != phaseField[p] {
 		return reply{}, fmt.Errorf("%s answered with %T: wrong response type", p, resp.GetResponse())
 	}
 	m := resp.GetModeOverride()
 	return reply{override: m != nil, mode: m.GetResponseBodyMode()}, nil
 }
 
-func matches(resp *extprocv3.ProcessingResponse, p Phase) bool {
-	switch p {
-	case RequestHeaders:
-		return resp.GetRequestHeaders() != nil
-	case RequestBody:
-		return resp.GetRequestBody() != nil
-	case ResponseHeaders:
-		return resp.GetResponseHeaders() != nil
-	case ResponseBody:
-		return resp.GetResponseBody() != nil
+// oneofField is the field number of the response's case, 0 if none.
+func oneofField(r *extprocv3.ProcessingResponse) protowire.Number {
+	m := r.ProtoReflect()
+	if fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("response")); fd != nil {
+		return fd.Number()
 	}
-	return false
+	return 0
 }
