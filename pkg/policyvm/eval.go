@@ -50,9 +50,6 @@ func (in *Instance) Eval(ctx context.Context, input *ast.Term, opts Options) ([]
 // EvalResult is Result of Eval, without copying the result set: what a
 // plan built by Plan evaluates to, or nil when it is undefined.
 func (in *Instance) EvalResult(ctx context.Context, input *ast.Term, opts Options) (*ast.Term, error) {
-	if r := takeRunner(); r != nil {
-		return r.runDeep(ctx, in, input, opts)
-	}
 	var out *ast.Term
 	err := in.run(ctx, input, opts, func(results []*ast.Term) { out = Result(results) })
 	return out, err
@@ -82,11 +79,11 @@ func (in *Instance) run(ctx context.Context, input *ast.Term, opts Options, take
 }
 
 // reserveStack grows the goroutine's stack, once, to what an evaluation
-// needs, while the goroutine holds few frames: growing it deep in the
-// recursion would copy and adjust every frame on the way, several times
-// over. A runner (deepstack.go) has usually grown its stack already,
-// unless a garbage collection shrank it while it was idle; a caller that
-// found no runner idle grows its own here.
+// needs, while the goroutine holds few frames. An evaluation recurses
+// through rules and blocks; a request's goroutine starts with a small
+// stack, and growing it deep in that recursion copies and adjusts every
+// frame on the way, several times over. Growing it here copies a handful
+// of frames once.
 //
 // The index is an argument, so the compiler cannot drop the frame.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,4 +102,47 @@ func TestErrors(t *testing.T) {
 	if rs, err := spin.Eval(ctx, ast.MustParseTerm(`{}`), policyvm.Options{}); err != nil || policyvm.Result(rs).String() != "100000" {
 		t.Errorf("spin: got %v, %v", rs, err)
 	}
+
+	// Cancelled while the evaluation runs, from another goroutine, as a
+	// client going away cancels a request's context. spin reads no input,
+	// so the Instance above now holds its value; a fresh one computes it.
+	spin = testProgram(t, "vmtest/spin").Instance(nil)
+	mid, cancelMid := context.WithCancel(ctx)
+	defer cancelMid()
+	watched := &midway{Context: mid, inside: make(chan struct{})}
+	go func() {
+		select {
+		case <-watched.inside:
+			cancelMid()
+		case <-time.After(10 * time.Second):
+		}
+	}()
+	rs, err := spin.Eval(watched, ast.MustParseTerm(`{}`), policyvm.Options{})
+	if checks := watched.checks.Load(); checks < 2 {
+		t.Fatalf("the context was checked %d times: never during the evaluation", checks)
+	}
+	if !errors.Is(err, policyvm.ErrCanceled) || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled during the evaluation: got %v, %v; want ErrCanceled", rs, err)
+	}
+}
+
+// midway is a context that is cancelled once an evaluation is under way:
+// the first look at it, before the evaluation starts, finds it live; the
+// second, made by the running evaluation, waits until another goroutine
+// has cancelled it.
+type midway struct {
+	context.Context
+	checks atomic.Int32
+	inside chan struct{}
+}
+
+func (c *midway) Err() error {
+	if c.checks.Add(1) == 2 {
+		close(c.inside)
+		select {
+		case <-c.Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	return c.Context.Err()
 }

@@ -56,3 +56,13 @@ result := {
 
 # with_first asks for the with rules before the plain ones.
 with_first := [limit_with, limit, echo_with, echo]
+
+# Functions with arguments that read the input or the time, and a shared
+# function called under with: none of their values may be shared.
+plus_n(x) := x + input.n
+
+stamp(x) := x + time.now_ns()
+
+args_impure := [plus_n(1), stamp(1), y] if {
+	y := double(5) with input.n as 0
+}

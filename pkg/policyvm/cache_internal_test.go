@@ -1,0 +1,191 @@
+package policyvm
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// The tests here look inside an Instance, to show that what may be shared
+// between evaluations is, and that what may not be is not: TestShared in
+// vm_test.go shows only that results are right, which they would also be
+// with nothing shared at all.
+
+func planCacheRego(t *testing.T, entrypoint string) *Program {
+	t.Helper()
+	src, err := os.ReadFile("testdata/cache.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ast.ParseModuleWithOpts("cache.rego", string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Plan(context.Background(), map[string]*ast.Module{"cache.rego": m}, entrypoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+// funcNamed is the plan's function for a rule or function of cache.rego.
+func funcNamed(t *testing.T, prog *Program, rule string) *function {
+	t.Helper()
+	for _, fn := range prog.funcs {
+		if fn.name == "g0.data.vmtest."+rule {
+			return fn
+		}
+	}
+	t.Fatalf("no function for %s in the plan", rule)
+	return nil
+}
+
+func evalInternal(t *testing.T, in *Instance, input string) *ast.Term {
+	t.Helper()
+	rs, err := in.Eval(context.Background(), ast.MustParseTerm(input), Options{Time: time.Unix(1000, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Result(rs)
+}
+
+// entries counts the argument sets c holds, by walking them rather than
+// trusting its counter.
+func (c *argCache) entries() int {
+	n := 0
+	c.m.Range(func(_, v any) bool {
+		n += len(asEntries(v))
+		return true
+	})
+	return n
+}
+
+// cachedFor is what c holds for one argument value, nil when nothing.
+func (c *argCache) cachedFor(arg *ast.Term) *ast.Term {
+	var found *ast.Term
+	c.m.Range(func(_, v any) bool {
+		for _, ent := range asEntries(v) {
+			if len(ent.args) == 1 && ent.args[0].Equal(arg) {
+				found = ent.v
+				return false
+			}
+		}
+		return true
+	})
+	return found
+}
+
+func TestSharingHappens(t *testing.T) {
+	prog := planCacheRego(t, "vmtest/result")
+	in := prog.Instance(ast.MustParseTerm(`{"limits": {"max": 3}}`))
+	evalInternal(t, in, `{"n": 1}`)
+
+	// limit reads only data: its value is kept in the Instance, and it is
+	// the data's 3, not the 7 limit_with computes it as under with.
+	limit := funcNamed(t, prog, "limit")
+	if limit.consts < 0 {
+		t.Fatal("limit has no shared slot")
+	}
+	kept := in.consts[limit.consts].Load()
+	if kept == nil || kept.String() != "3" {
+		t.Fatalf("limit's shared slot holds %v, want 3", kept)
+	}
+	literal := funcNamed(t, prog, "literal")
+	if literal.consts < 0 || in.consts[literal.consts].Load() == nil {
+		t.Error("literal, a constant, is not kept")
+	}
+
+	// double is called with input.n: one entry, for 1.
+	double := funcNamed(t, prog, "double")
+	if double.args < 0 {
+		t.Fatal("double has no argument cache")
+	}
+	dc := &in.args[double.args]
+	if n := dc.entries(); n != 1 || dc.n != 1 {
+		t.Fatalf("double's cache holds %d entries (counter %d), want 1", n, dc.n)
+	}
+	if v := dc.cachedFor(ast.IntNumberTerm(1)); v == nil || v.String() != "2" {
+		t.Fatalf("double's cache holds %v for 1, want 2", v)
+	}
+
+	// Rules that read the input or the time, use with, or are built from
+	// such rules have nowhere to be kept.
+	for _, rule := range []string{"echo", "now", "limit_with", "echo_with", "by_arg", "extended", "grown", "result"} {
+		if fn := funcNamed(t, prog, rule); fn.consts >= 0 || fn.args >= 0 {
+			t.Errorf("%s is shared (consts slot %d, argument cache %d)", rule, fn.consts, fn.args)
+		}
+	}
+
+	// A second evaluation reuses limit's value and adds 2 to double's.
+	evalInternal(t, in, `{"n": 2}`)
+	if in.consts[limit.consts].Load() != kept {
+		t.Error("limit was computed again")
+	}
+	if n := dc.entries(); n != 2 {
+		t.Errorf("after a second argument, double's cache holds %d entries, want 2", n)
+	}
+	// The same argument again adds nothing.
+	evalInternal(t, in, `{"n": 1}`)
+	if n := dc.entries(); n != 2 || dc.n != 2 {
+		t.Errorf("after a repeated argument, double's cache holds %d entries (counter %d), want 2", n, dc.n)
+	}
+
+	// Another data document starts empty.
+	other := prog.Instance(ast.MustParseTerm(`{"limits": {"max": 5}}`))
+	if other.consts[limit.consts].Load() != nil || other.args[double.args].entries() != 0 {
+		t.Error("a new Instance starts with shared values")
+	}
+}
+
+func TestSharingSkipsImpureArgs(t *testing.T) {
+	prog := planCacheRego(t, "vmtest/args_impure")
+	in := prog.Instance(nil)
+	got := evalInternal(t, in, `{"n": 1}`)
+	want := ast.MustParseTerm(`[2, 1000000000001, 10]`)
+	if got == nil || !got.Equal(want) {
+		t.Fatalf("args_impure = %v, want %v", got, want)
+	}
+	for _, name := range []string{"plus_n", "stamp"} {
+		if fn := funcNamed(t, prog, name); fn.consts >= 0 || fn.args >= 0 {
+			t.Errorf("%s is shared (consts slot %d, argument cache %d)", name, fn.consts, fn.args)
+		}
+	}
+	// double may be shared, but was called only under with.
+	double := funcNamed(t, prog, "double")
+	if double.args < 0 {
+		t.Fatal("double has no argument cache")
+	}
+	if n := in.args[double.args].entries(); n != 0 {
+		t.Errorf("double, called only under with, has %d cached entries, want 0", n)
+	}
+}
+
+func TestSharingBound(t *testing.T) {
+	prog := planCacheRego(t, "vmtest/by_arg")
+	in := prog.Instance(nil)
+	double := funcNamed(t, prog, "double")
+	if double.args < 0 {
+		t.Fatal("double has no argument cache")
+	}
+	const n = maxArgEntries + 50
+	for i := range n {
+		// Past the bound double is evaluated rather than kept, and still
+		// right.
+		if got := evalInternal(t, in, `{"n": `+ast.IntNumberTerm(i).String()+`}`); got == nil || got.String() != ast.IntNumberTerm(2*i).String() {
+			t.Fatalf("by_arg for %d = %v, want %d", i, got, 2*i)
+		}
+	}
+	dc := &in.args[double.args]
+	if got := dc.entries(); got != maxArgEntries || dc.n != maxArgEntries {
+		t.Fatalf("after %d argument sets, double's cache holds %d entries (counter %d), want %d", n, got, dc.n, maxArgEntries)
+	}
+	if dc.cachedFor(ast.IntNumberTerm(n-1)) != nil {
+		t.Error("an argument set past the bound was kept")
+	}
+	if v := dc.cachedFor(ast.IntNumberTerm(0)); v == nil || v.String() != "0" {
+		t.Errorf("the first argument set is not kept: %v", v)
+	}
+}
