@@ -50,13 +50,35 @@ func request(id string) *Record {
 	return &Record{Time: time.Unix(1700000000, 0), Level: "standard", RequestID: id, API: "chat_completions", Model: "gpt-4o", Status: 200}
 }
 
-func TestStalledSink(t *testing.T) {
-	const queue, total = 8, 50
-	sink := newStalledSink()
-	w, err := NewWriter(Options{Sinks: []Sink{sink}, QueueRecords: queue, QueueBytes: 1 << 20})
+// queueSizes are the record bounds the writer tests run with: a small
+// queue, which writes as soon as a record arrives, and the least queue
+// that lingers, as every production queue does.
+var queueSizes = []int{8, lingerQueueRecords}
+
+// newTestWriter starts a writer with room for queue records and checks
+// that it lingers exactly when the queue is big enough to.
+func newTestWriter(t *testing.T, queue int, sinks ...Sink) *Writer {
+	t.Helper()
+	w, err := NewWriter(Options{Sinks: sinks, QueueRecords: queue, QueueBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if want := queue >= lingerQueueRecords; w.lingers != want {
+		t.Fatalf("a queue of %d records and 1 MiB lingers = %v, want %v", queue, w.lingers, want)
+	}
+	return w
+}
+
+func TestStalledSink(t *testing.T) {
+	for _, queue := range queueSizes {
+		t.Run("queue="+strconv.Itoa(queue), func(t *testing.T) { testStalledSink(t, queue) })
+	}
+}
+
+func testStalledSink(t *testing.T, queue int) {
+	total := queue + 42
+	sink := newStalledSink()
+	w := newTestWriter(t, queue, sink)
 	// The first record reaches the sink and stalls the writer there.
 	if !w.Add(request("r0")) {
 		t.Fatal("first record dropped")
@@ -170,11 +192,14 @@ func (s *failingSink) Write(p []byte) error {
 func (*failingSink) Close(context.Context) error { return nil }
 
 func TestFailedWriteLeavesAVerifiableGap(t *testing.T) {
-	sink := &failingSink{fails: 1}
-	w, err := NewWriter(Options{Sinks: []Sink{sink}, QueueRecords: 16, QueueBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
+	for _, queue := range queueSizes {
+		t.Run("queue="+strconv.Itoa(queue), func(t *testing.T) { testFailedWriteLeavesAVerifiableGap(t, queue) })
 	}
+}
+
+func testFailedWriteLeavesAVerifiableGap(t *testing.T, queue int) {
+	sink := &failingSink{fails: 1}
+	w := newTestWriter(t, queue, sink)
 	w.Add(request("lost"))
 	waitFor(t, func() bool { return w.Dropped() == 1 })
 	w.Add(request("kept"))
