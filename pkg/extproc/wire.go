@@ -11,9 +11,10 @@ import (
 // An answer is encoded by hand, into a buffer the stream reuses, and
 // carried as the response's unknown fields, which marshalling copies out
 // as they are. On the wire it is the same message. Built from generated
-// messages, the nested header options cost an allocation each on both
-// ends, and gRPC would size and marshal them by reflection, for every
-// chunk of a stream.
+// messages and marshalled by reflection, a request body's answer costs
+// about 2.1 µs and 20 allocations, and a stream chunk's 0.6 µs and 7;
+// by hand, 0.8–1.2 µs and 0.24 µs, with the one allocation of the
+// marshalled copy (BenchmarkAnswer).
 
 type fieldNumber = protowire.Number
 
