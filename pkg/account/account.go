@@ -146,14 +146,14 @@ func (s *Stage) unreported(x *pipeline.Exchange, body []byte) translate.Usage {
 func (s *Stage) finish(ctx context.Context, x *pipeline.Exchange, u translate.Usage, estimated bool) {
 	a := x.Admission
 	a.Settled = true
-	end := endContext{parent: ctx, local: s.state.InMemory()}
+	end := endContext{parent: ctx}
 	defer end.done()
 	if a.Ticket != limits.NoTicket {
 		var err error
 		if estimated && u.InputTokens == a.Estimate.InputTokens && u.OutputTokens == a.Estimate.OutputTokens {
-			err = a.Ticket.Release(end.get())
+			err = a.Ticket.Release(end.get(a.LocalTicket))
 		} else {
-			err = a.Ticket.Settle(end.get(), u.InputTokens, u.OutputTokens)
+			err = a.Ticket.Settle(end.get(a.LocalTicket), u.InputTokens, u.OutputTokens)
 		}
 		if err != nil {
 			s.log.Warn("settling rate limits", "request_id", x.RequestID, "err", err)
@@ -196,7 +196,7 @@ func (s *Stage) charge(end *endContext, x *pipeline.Exchange, micros int64) {
 	if micros <= 0 || s.state.Budgets() == nil {
 		return // no budgets configured: nothing to charge
 	}
-	if err := s.state.ChargeBudgets(end.get(), admit.BudgetScopes(x.Identity), micros); err != nil {
+	if err := s.state.ChargeBudgets(end.get(s.state.InMemory()), admit.BudgetScopes(x.Identity), micros); err != nil {
 		if s.state.FailOpen() {
 			s.state.NoteFailOpen(err)
 		}
@@ -206,26 +206,29 @@ func (s *Stage) charge(end *endContext, x *pipeline.Exchange, micros int64) {
 }
 
 // endContext bounds settling the limits and charging the budgets, which
-// may outlive the stream. It is made only when one of them has work to
-// do: with neither limits nor budgets configured, there is none.
+// may outlive the stream. Its contexts are made only when one of them has
+// work to do: with neither limits nor budgets configured, there is none.
 type endContext struct {
 	parent context.Context
-	// local is set when limits and budgets are in process memory, which
-	// never blocks: no deadline (and no timer) is needed then.
-	local  bool
-	ctx    context.Context
+	free   context.Context // no deadline
+	timed  context.Context // bounded by admit.EndTimeout
 	cancel context.CancelFunc
 }
 
-func (e *endContext) get() context.Context {
-	switch {
-	case e.ctx != nil:
-	case e.local:
-		e.ctx = context.WithoutCancel(e.parent)
-	default:
-		e.ctx, e.cancel = context.WithTimeout(context.WithoutCancel(e.parent), admit.EndTimeout)
+// get is the context for one operation: with no deadline (and no timer)
+// when its state is in process memory (local), which never blocks, and
+// bounded otherwise.
+func (e *endContext) get(local bool) context.Context {
+	if local {
+		if e.free == nil {
+			e.free = context.WithoutCancel(e.parent)
+		}
+		return e.free
 	}
-	return e.ctx
+	if e.timed == nil {
+		e.timed, e.cancel = context.WithTimeout(context.WithoutCancel(e.parent), admit.EndTimeout)
+	}
+	return e.timed
 }
 
 func (e *endContext) done() {

@@ -266,3 +266,41 @@ func metadataMap(hs []pipeline.Header) map[string]string {
 	}
 	return m
 }
+
+// deadlineTicket records whether settling it was given a deadline.
+type deadlineTicket struct{ deadline []bool }
+
+func (t *deadlineTicket) Settle(ctx context.Context, _, _ int64) error {
+	_, ok := ctx.Deadline()
+	t.deadline = append(t.deadline, ok)
+	return nil
+}
+
+func (t *deadlineTicket) Release(ctx context.Context) error { return t.Settle(ctx, 0, 0) }
+
+// TestSettleDeadlineFollowsTheTicket settles tickets held in memory and
+// elsewhere on a state that is in memory now: only where the ticket is
+// decides whether settling it needs a deadline, as after a reload that
+// moved limits between admission and the end of the call.
+func TestSettleDeadlineFollowsTheTicket(t *testing.T) {
+	for _, local := range []bool{true, false} {
+		stage, st, snap := setup(t)
+		if !st.InMemory() {
+			t.Fatal("the test state is not in memory")
+		}
+		tk := &deadlineTicket{}
+		x := routed(snap, nil)
+		x.Admission.Ticket, x.Admission.LocalTicket = tk, local
+		x.Status, x.Usage = 200, translate.Usage{InputTokens: 10, OutputTokens: 5}
+		ctx := context.Background()
+		if err := stage.OnResponseHeaders(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stage.OnResponseBody(ctx, x, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		if len(tk.deadline) != 1 || tk.deadline[0] == local {
+			t.Errorf("ticket held locally=%v: settled with deadline %v, want one settle with deadline %v", local, tk.deadline, !local)
+		}
+	}
+}

@@ -63,7 +63,10 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 	if len(rules) == 0 {
 		return nil
 	}
-	ticket, res, err := s.state.Limiter().Admit(ctx, limits.Request{
+	// The limiter and where it keeps its counters, read together: a reload
+	// may swap both.
+	cur := s.state.cur.Load()
+	ticket, res, err := cur.limiter.Admit(ctx, limits.Request{
 		Rules: rules, InputTokens: est.InputTokens, OutputTokens: est.OutputTokens,
 	})
 	switch {
@@ -76,7 +79,7 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 	case !res.Allowed:
 		return refusal(&res)
 	}
-	x.Admission.Ticket = ticket
+	x.Admission.Ticket, x.Admission.LocalTicket = ticket, cur.rdb == nil
 	x.AtEnd(func(ctx context.Context) { s.release(ctx, x) })
 	// EachHeader gives them sorted by name, as the client sees them.
 	hs := slices.Grow(x.ClientHeaders, 6)

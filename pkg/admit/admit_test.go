@@ -227,6 +227,9 @@ func TestEstimateCharged(t *testing.T) {
 	if e := x.Admission.Estimate; e.InputTokens != 50 || e.OutputTokens != 200 || !e.Estimated {
 		t.Errorf("estimate = %+v", e)
 	}
+	if x.Admission.Ticket == limits.NoTicket || !x.Admission.LocalTicket {
+		t.Errorf("a ticket from the in-memory limiter: %+v", x.Admission)
+	}
 	tenant, _ := x.Out.MetadataValue("tenant")
 	key, _ := x.Out.MetadataValue("key")
 	if tenant != "acme" || key != "k1" {

@@ -88,7 +88,8 @@ func (s *State) Shared() (*redis.Client, string) {
 
 // InMemory reports whether limits and budgets live in this process's
 // memory, where settling and charging never wait on anything and so
-// need no deadline.
+// need no deadline. It says where new admissions and charges go; a ticket
+// already held says for itself (pipeline.Admission.LocalTicket).
 func (s *State) InMemory() bool { return s.cur.Load().rdb == nil }
 
 // FailOpen reports whether requests go on when budgets cannot be read.

@@ -280,6 +280,10 @@ type ExceededBudget struct {
 type Admission struct {
 	// Ticket corrects the limits' charge when the call ends.
 	Ticket Ticket
+	// LocalTicket is set when the ticket is held by this process's
+	// memory, where settling it never waits: it needs no deadline, even
+	// if a reload has moved limits to Redis since.
+	LocalTicket bool
 	// Estimate is what admission charged: the estimated input and the
 	// output allowance (max_tokens, or the configured default).
 	Estimate translate.Usage
