@@ -1,6 +1,7 @@
 package account
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -22,7 +23,6 @@ type Log struct {
 	buf     []budget.UsageRecord
 	size    int
 	next    int // where the next record goes once buf is full
-	full    bool
 	dropped uint64
 }
 
@@ -35,15 +35,12 @@ func NewLog(size int) *Log {
 func (l *Log) Add(r budget.UsageRecord) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.full {
-		if len(l.buf) == 0 {
-			l.buf = make([]budget.UsageRecord, 0, min(l.size, 64))
-		}
-		if len(l.buf) == cap(l.buf) && cap(l.buf) < l.size {
-			l.buf = append(make([]budget.UsageRecord, 0, min(2*cap(l.buf), l.size)), l.buf...)
+	if len(l.buf) < l.size {
+		if len(l.buf) == cap(l.buf) {
+			// Doubling, but never past size.
+			l.buf = slices.Grow(l.buf, min(max(len(l.buf), 64), l.size-len(l.buf)))
 		}
 		l.buf = append(l.buf, r)
-		l.full = len(l.buf) == l.size
 		return
 	}
 	l.dropped++
@@ -56,13 +53,13 @@ func (l *Log) Add(r budget.UsageRecord) {
 func (l *Log) Records(since time.Time) (records []budget.UsageRecord, dropped uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	all := l.buf
-	if l.full {
-		all = append(append(make([]budget.UsageRecord, 0, len(l.buf)), l.buf[l.next:]...), l.buf[:l.next]...)
-	}
-	for _, r := range all {
-		if !r.Time.Before(since) {
-			records = append(records, r)
+	// Oldest first: from next to the end, then the start (next is 0
+	// until the log is full).
+	for _, part := range [2][]budget.UsageRecord{l.buf[l.next:], l.buf[:l.next]} {
+		for _, r := range part {
+			if !r.Time.Before(since) {
+				records = append(records, r)
+			}
 		}
 	}
 	return records, l.dropped
