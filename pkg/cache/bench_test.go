@@ -77,3 +77,19 @@ func BenchmarkReplay(b *testing.B) {
 		_ = Replay(Restore(body, ps), usage, true)
 	}
 }
+
+// BenchmarkComputeKey is the exact key alone, for a chat request of each
+// size.
+func BenchmarkComputeKey(b *testing.B) {
+	scope := Scope{Tenant: "acme", Model: "gpt-4o", Backend: "openai", Upstream: "gpt-4o"}
+	for _, size := range []int{2 << 10, 8 << 10, 64 << 10} {
+		body := chatBody(size)
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = ComputeKey(scope, body)
+			}
+		})
+	}
+}

@@ -161,7 +161,7 @@ func (s *Stage) index(x *pipeline.Exchange, c *capture) {
 	if !c.semOK {
 		// Computed here when the lookup was skipped (Cache-Control:
 		// no-cache).
-		c.semScope, c.semText, c.semOK = SemanticScope(c.scope, c.body0)
+		c.semScope, c.semText, c.semOK = SemanticScope(c.scope, c.body0, c.key)
 		if !c.semOK {
 			return
 		}

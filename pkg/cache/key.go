@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // KeyVersion starts every key; bumping it invalidates every stored entry
@@ -43,7 +45,8 @@ type Key struct {
 	// false when the request has none (the provider's default is 1).
 	Temperature    float64
 	TemperatureSet bool
-	// LastUser is the index of the last user message, -1 when none.
+	// LastUser is the index of the last user message, -1 when none: the
+	// message SemanticScope splits the request around.
 	LastUser int
 }
 
@@ -75,12 +78,13 @@ const (
 // written forms, so no part of the body is scanned twice (a tree walk
 // over gjson results rescans every nested value once per level).
 type keyer struct {
-	b   []byte
-	tmp []byte   // the written members of the object being reordered
-	ms  []member // members of the objects being written, a stack
-	kvs []kv     // the same for the writers of parsed values
-	s   string   // the body
-	i   int      // the read position in s
+	b    []byte
+	tmp  []byte   // the written members of the object being reordered
+	ms   []member // members of the objects being written, a stack
+	kvs  []kv     // the same for the writers of parsed values
+	s    string   // the body
+	body []byte   // the same, for rawjson's string scanner
+	i    int      // the read position in s
 	// lastUser is the index of the last user message seen by messages;
 	// sawUser is whether the message being written has the user role.
 	lastUser int
@@ -101,11 +105,12 @@ func ComputeKey(s Scope, body []byte) Key {
 	k.b = k.b[:0]
 	k.scope(s)
 	k.s = unsafe.String(unsafe.SliceData(body), len(body)) //nolint:gosec // read-only alias of the request body for this call
+	k.body = body
 	k.i = 0
 	k.lastUser, k.sawUser = -1, false
 	k.temp, k.tempSet = 0, false
 	k.top()
-	k.s = ""
+	k.s, k.body = "", nil
 	sum := sha256.Sum256(k.b)
 	return Key{Exact: hex.EncodeToString(sum[:]), Temperature: k.temp, TemperatureSet: k.tempSet, LastUser: k.lastUser}
 }
@@ -342,8 +347,30 @@ func (k *keyer) messages() int {
 
 // string reads the string at the read position, unescaped.
 func (k *keyer) string() string {
-	start, esc := k.i, false
-	j := k.i + 1
+	start := k.i
+	var j int // the closing quote, or len(s) when there is none
+	var esc bool
+	if end, e, ok := rawjson.ScanString(k.body, start+1); ok {
+		j, esc = end-1, e
+	} else {
+		j, esc = k.looseString(start + 1)
+	}
+	k.i = j + 1
+	if !esc {
+		return k.s[start+1 : j]
+	}
+	// Escapes are rare in requests; gjson unescapes them as before.
+	return gjson.Parse(k.s[start:min(j+1, len(k.s))]).Str
+}
+
+// looseString finds the end of a string that ScanString refuses (a
+// control byte, a bad escape, no closing quote), which a valid body never
+// has: a backslash skips the byte after it and the first other quote
+// closes the string, so such a body still gets a key, the same each time.
+// It returns the closing quote's index, or len(s), and whether a
+// backslash was seen.
+func (k *keyer) looseString(j int) (int, bool) {
+	esc := false
 	for j < len(k.s) {
 		c := k.s[j]
 		if c == '\\' {
@@ -356,13 +383,7 @@ func (k *keyer) string() string {
 		}
 		j++
 	}
-	j = min(j, len(k.s))
-	k.i = j + 1
-	if !esc {
-		return k.s[start+1 : j]
-	}
-	// Escapes are rare in requests; gjson unescapes them as before.
-	return gjson.Parse(k.s[start:min(j+1, len(k.s))]).Str
+	return min(j, len(k.s)), esc
 }
 
 // ws skips whitespace.
@@ -450,17 +471,4 @@ func (k *keyer) valueOf(v gjson.Result) {
 		}
 		k.membersOf(v, nil)
 	}
-}
-
-// lastUser is the index of the last message whose role is user.
-func lastUser(msgs gjson.Result) int {
-	last, i := -1, 0
-	msgs.ForEach(func(_, m gjson.Result) bool {
-		if m.Get("role").Str == "user" {
-			last = i
-		}
-		i++
-		return true
-	})
-	return last
 }

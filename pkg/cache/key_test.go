@@ -88,15 +88,15 @@ func TestSemanticScope(t *testing.T) {
 	a := `{"model":"m","temperature":0,"messages":[{"role":"system","content":"sys"},{"role":"user","content":"What is the capital of France?"}]}`
 	b := `{"messages":[{"role":"system","content":"sys"},{"content":"capital of France?","role":"user"}],"temperature":0,"model":"m"}`
 	c := `{"model":"m","temperature":0,"messages":[{"role":"system","content":"other"},{"role":"user","content":"What is the capital of France?"}]}`
-	sa, ta, ok := SemanticScope(s, []byte(a))
+	sa, ta, ok := SemanticScope(s, []byte(a), ComputeKey(s, []byte(a)))
 	if !ok || ta != "What is the capital of France?" {
 		t.Fatalf("SemanticScope(a) = %q, %v", ta, ok)
 	}
-	sb, tb, _ := SemanticScope(s, []byte(b))
+	sb, tb, _ := SemanticScope(s, []byte(b), ComputeKey(s, []byte(b)))
 	if sa != sb || tb != "capital of France?" {
 		t.Errorf("scopes of requests differing only in the last user text differ")
 	}
-	if sc, _, _ := SemanticScope(s, []byte(c)); sc == sa {
+	if sc, _, _ := SemanticScope(s, []byte(c), ComputeKey(s, []byte(c))); sc == sa {
 		t.Errorf("scopes of requests with different system prompts agree")
 	}
 	if sa == ComputeKey(s, []byte(a)).Exact {
@@ -107,13 +107,114 @@ func TestSemanticScope(t *testing.T) {
 		`{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`,
 		`{"messages":[{"role":"user","content":""}]}`,
 	} {
-		if _, _, ok := SemanticScope(s, []byte(body)); ok {
+		if _, _, ok := SemanticScope(s, []byte(body), ComputeKey(s, []byte(body))); ok {
 			t.Errorf("SemanticScope(%s) ok, want not", body)
 		}
 	}
-	if _, text, ok := SemanticScope(s, []byte(`{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}`)); !ok || text != "a\nb" {
+	parts := []byte(`{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}`)
+	if _, text, ok := SemanticScope(s, parts, ComputeKey(s, parts)); !ok || text != "a\nb" {
 		t.Errorf("text parts: %q %v", text, ok)
 	}
+}
+
+// gjsonLastUser is the index of the last message whose role is user, as a
+// gjson walk of the messages finds it: the reference for Key.LastUser,
+// which SemanticScope splits the request around.
+func gjsonLastUser(msgs gjson.Result) int {
+	last, i := -1, 0
+	msgs.ForEach(func(_, m gjson.Result) bool {
+		if m.Get("role").Str == "user" {
+			last = i
+		}
+		i++
+		return true
+	})
+	return last
+}
+
+// TestSemanticScopeLastUser checks the key's last user message is the one
+// a gjson walk finds, so the semantic scope splits requests as it did when
+// it searched the body itself, and that bodies whose messages are not one
+// array are refused rather than split around the wrong element.
+func TestSemanticScopeLastUser(t *testing.T) {
+	s := Scope{Tenant: "acme", Model: "gpt-4o"}
+	bodies := []string{
+		string(chatBody(2 << 10)),
+		string(chatBody(8 << 10)),
+		`{"messages":[{"role":"user","content":"a"}]}`,
+		`{"messages":[{"role":"system","content":"s"}]}`,
+		`{"messages":[]}`,
+		`{"model":"m"}`,
+		`{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}`,
+		`{"messages":[{"role":"assistant","content":"b"},{"content":"a","role":"user"},{"role":"tool","content":"t"}]}`,
+		`{"temperature":0,"messages":[{"role":"user","content":[{"type":"text","text":"x"},{"type":"text","text":"y"}]},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]}`,
+		`{"messages":[1,"x",null,{"role":"us\u0065r","content":"a"},{"role":"assistant"},[{"role":"user"}]]}`,
+		`{"messages":[{"role":"user","content":"a","name":"n"},{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`,
+		`{"messages":[{"role":{"user":1},"content":"a"},{"role":"user","content":{"text":"b"}}]}`,
+	}
+	for _, f := range []string{"text.completion.json", "tools.completion.json", "restore.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, string(b))
+	}
+	for _, body := range bodies {
+		key := ComputeKey(s, []byte(body))
+		if want := gjsonLastUser(gjson.Get(body, "messages")); key.LastUser != want {
+			t.Errorf("%.80s: key's last user message %d, gjson walk finds %d", body, key.LastUser, want)
+		}
+		scope, text, ok := SemanticScope(s, []byte(body), key)
+		wScope, wText, wOK := semanticScopeWalk(s, []byte(body))
+		if scope != wScope || text != wText || ok != wOK {
+			t.Errorf("%.80s: SemanticScope = %.8s %q %v, walk gives %.8s %q %v", body, scope, text, ok, wScope, wText, wOK)
+		}
+	}
+	// Messages an object (only a body that repeats the member gets past
+	// the parse stage so): the walk would index past the one element
+	// Array gives it.
+	for _, body := range []string{
+		`{"messages":{"a":1,"b":{"role":"user","content":"x"}},"messages":[{"role":"user","content":"x"}]}`,
+		`{"messages":{"x":{"role":"user"},"content":"hi"}}`,
+		`{"messages":[{"role":"system"}],"messages":[{"role":"assistant"},{"role":"user","content":"x"}]}`,
+	} {
+		if _, _, ok := SemanticScope(s, []byte(body), ComputeKey(s, []byte(body))); ok {
+			t.Errorf("%s: SemanticScope ok, want not", body)
+		}
+	}
+}
+
+// semanticScopeWalk is SemanticScope finding the last user message with
+// its own gjson walk, for bodies whose messages are one array.
+func semanticScopeWalk(s Scope, body []byte) (scope, text string, ok bool) {
+	root := gjson.ParseBytes(body)
+	msgs := root.Get("messages")
+	last := gjsonLastUser(msgs)
+	if last < 0 {
+		return "", "", false
+	}
+	text, ok = userText(msgs.Array()[last].Get("content"))
+	if !ok {
+		return "", "", false
+	}
+	k := &keyer{}
+	k.b = append(k.b, "semantic:"...)
+	k.scope(s)
+	k.membersOf(root, func(name string, _ gjson.Result) bool { return !ignored[name] && name != "messages" })
+	k.b = append(k.b, '[')
+	i := 0
+	msgs.ForEach(func(_, m gjson.Result) bool {
+		if i == last {
+			k.membersOf(m, func(name string, _ gjson.Result) bool { return name != "content" })
+		} else {
+			k.valueOf(m)
+		}
+		i++
+		return true
+	})
+	k.b = append(k.b, ']')
+	sum := sha256.Sum256(k.b)
+	return hex.EncodeToString(sum[:]), text, true
 }
 
 func FuzzComputeKey(f *testing.F) {
@@ -134,7 +235,7 @@ func FuzzComputeKey(f *testing.F) {
 				t.Fatalf("key %+v, walk gives %+v", k, w)
 			}
 		}
-		_, _, _ = SemanticScope(Scope{}, body)
+		_, _, _ = SemanticScope(Scope{}, body, ComputeKey(Scope{}, body))
 	})
 }
 
@@ -257,4 +358,54 @@ func TestComputeKeyOrderAndWhitespace(t *testing.T) {
 			t.Errorf("member %q is not in the key", name)
 		}
 	}
+}
+
+// looseStringRef reads a string as the key reader did before it used
+// rawjson's scanner: byte by byte, a backslash skipping the byte after it.
+func looseStringRef(s string, start int) (string, int) {
+	esc := false
+	j := start + 1
+	for j < len(s) {
+		c := s[j]
+		if c == '\\' {
+			esc = true
+			j += 2
+			continue
+		}
+		if c == '"' {
+			break
+		}
+		j++
+	}
+	j = min(j, len(s))
+	if !esc {
+		return s[start+1 : j], j + 1
+	}
+	return gjson.Parse(s[start:min(j+1, len(s))]).Str, j + 1
+}
+
+// FuzzKeyerString checks the key reader's strings, read with rawjson's
+// scanner, are what the byte loop read, well-formed or not: any
+// difference would change the keys of stored entries.
+func FuzzKeyerString(f *testing.F) {
+	for _, s := range []string{
+		`"plain"`, `"a\"b"`, `"\u00e9\ud83d\ude00 and more text past eight bytes"`, `"unterminated`,
+		`"bad \x escape"`, "\"ctl \x01 byte\"", `"trailing\`, `"\u12"`, `""`, `"12345678\"12345678"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s := string(body)
+		for start := range len(s) {
+			if s[start] != '"' {
+				continue
+			}
+			k := &keyer{s: s, body: body, i: start}
+			got := k.string()
+			want, wantI := looseStringRef(s, start)
+			if got != want || k.i != wantI {
+				t.Fatalf("%q at %d: read %q to %d, byte loop %q to %d", s, start, got, k.i, want, wantI)
+			}
+		}
+	})
 }

@@ -97,7 +97,7 @@ func (s *Stage) lookup(ctx context.Context, x *pipeline.Exchange, p *plan) (*Ent
 	if e != nil || p.st.sem == nil || p.threshold <= 0 {
 		return e, nil
 	}
-	p.semScope, p.semText, p.semOK = SemanticScope(p.scope, x.Request.Body)
+	p.semScope, p.semText, p.semOK = SemanticScope(p.scope, x.Request.Body, p.key)
 	if !p.semOK {
 		return nil, nil
 	}

@@ -28,16 +28,26 @@ type SemanticFactory func(snap *config.Snapshot, s *config.SemanticCache) (Seman
 
 // SemanticScope splits a chat request for the semantic index: the scope
 // hashes everything the exact key does except the last user message's
-// text, which is returned apart. ok is false when the request has no last
-// user message made only of text.
-func SemanticScope(s Scope, body []byte) (scope, text string, ok bool) {
-	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))) //nolint:gosec // read-only alias of the request body for this call
-	msgs := root.Get("messages")
-	last := lastUser(msgs)
+// text, which is returned apart. key is ComputeKey(s, body): its tokenizer
+// already found the last user message, so the body is not searched for it
+// again. ok is false when the request has no last user message made only
+// of text.
+func SemanticScope(s Scope, body []byte, key Key) (scope, text string, ok bool) {
+	last := key.LastUser
 	if last < 0 {
 		return "", "", false
 	}
-	text, ok = userText(msgs.Array()[last].Get("content"))
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))) //nolint:gosec // read-only alias of the request body for this call
+	msgs := root.Get("messages")
+	// The key reads the last messages member with a user message and any
+	// role member of a message, gjson the first of each: in a body that
+	// repeats them the two can disagree, and the request is then left to
+	// the exact cache rather than split around the wrong message.
+	m := nth(msgs, last)
+	if !msgs.IsArray() || m.Get("role").Str != "user" {
+		return "", "", false
+	}
+	text, ok = userText(m.Get("content"))
 	if !ok {
 		return "", "", false
 	}
@@ -60,6 +70,21 @@ func SemanticScope(s Scope, body []byte) (scope, text string, ok bool) {
 	k.b = append(k.b, ']')
 	sum := sha256.Sum256(k.b)
 	return hex.EncodeToString(sum[:]), text, true
+}
+
+// nth is element n of the array arr, or the zero Result when it has
+// fewer.
+func nth(arr gjson.Result, n int) gjson.Result {
+	var r gjson.Result
+	arr.ForEach(func(_, e gjson.Result) bool {
+		if n == 0 {
+			r = e
+			return false
+		}
+		n--
+		return true
+	})
+	return r
 }
 
 // userText is a user message's text: its string content, or its text

@@ -11,11 +11,16 @@ import (
 )
 
 // ParseBody parses a client request body, which must be a JSON object.
+// The result aliases body rather than copying it (see rawjson.Parse): a
+// request body is never changed in place once read, stages that rewrite
+// it build a new one, and translators copy what they keep into the body
+// they write, so the copy gjson.ParseBytes makes would only cost a
+// body-sized allocation per request.
 func ParseBody(body []byte) (gjson.Result, error) {
 	if !rawjson.Valid(body) {
 		return gjson.Result{}, gwerror.New(gwerror.InvalidJSON, "request body is not valid JSON")
 	}
-	root := gjson.ParseBytes(body)
+	root := rawjson.Parse(body)
 	if !root.IsObject() {
 		return gjson.Result{}, gwerror.New(gwerror.InvalidJSON, "request body must be a JSON object")
 	}

@@ -1,10 +1,6 @@
 package rawjson
 
-import (
-	"unsafe"
-
-	"github.com/tidwall/gjson"
-)
+import "github.com/tidwall/gjson"
 
 // Parse reads b without copying it, where gjson.ParseBytes copies the
 // whole document and gjson.GetBytes each result. The results, and every
@@ -12,10 +8,10 @@ import (
 // unchanged, so a caller that keeps one past that (a stream event's data
 // is reused for the next event) must clone it.
 func Parse(b []byte) gjson.Result {
-	return gjson.Parse(unsafe.String(unsafe.SliceData(b), len(b))) //nolint:gosec // read-only alias; see above
+	return gjson.Parse(alias(b))
 }
 
 // Get is gjson.GetBytes without the copies, under Parse's rules.
 func Get(b []byte, path string) gjson.Result {
-	return gjson.Get(unsafe.String(unsafe.SliceData(b), len(b)), path) //nolint:gosec // read-only alias; see Parse
+	return gjson.Get(alias(b), path)
 }

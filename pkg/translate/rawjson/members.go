@@ -59,16 +59,6 @@ func Select(b []byte, keys []string, dst []gjson.Result) (object, ok bool) {
 	})
 }
 
-// Walk checks b as Valid does and, when b holds an object, calls fn with
-// each member in document order, as it passes it, duplicates included. fn
-// may have seen members of a document that turns out not to be valid: act
-// on what it saw only when ok.
-func Walk(b []byte, fn func(key string, value gjson.Result)) (object, ok bool) {
-	return walkObject(b, func(key string, start, end int) {
-		fn(key, result(alias(b[start:end]), start))
-	})
-}
-
 // Field returns the value of the first member named key (not "") of the
 // object v holds, as v.Get does for a plain key, for a v read from a
 // document already checked; the zero Result when there is none.
@@ -178,6 +168,7 @@ func number(raw string) float64 {
 	return f
 }
 
+// alias is b as a string without a copy, under Parse's rules.
 func alias(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b)) //nolint:gosec // read-only alias; see Parse
 }

@@ -8,8 +8,8 @@
 // composes or decodes pass through AppendString.
 //
 // It also checks and walks bodies on the request's hot path: Valid judges
-// JSON exactly as gjson.ValidBytes does, several times faster, and Members,
-// Lookup and Walk check a body and read its top-level members in the same
+// JSON exactly as gjson.ValidBytes does, several times faster, and Members
+// and Lookup check a body and read its top-level members in the same
 // pass. Each, EachElement and Field then walk what those found, with
 // gjson's results.
 package rawjson

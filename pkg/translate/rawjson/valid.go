@@ -49,6 +49,18 @@ func skipPlain(b []byte, i int) int {
 	return i
 }
 
+// ScanString checks the JSON string whose opening quote is at b[i-1]: it
+// returns the index just past its closing quote, whether it holds an
+// escape (so a caller can take b[i:end-1] as the text itself when it does
+// not), and whether it is a well-formed string: closed, with no control
+// byte and no malformed escape. When ok is false end is where the string
+// went wrong. Contents are scanned eight bytes at a time, which is what
+// makes this worth calling over a byte loop on the long strings of a chat
+// body.
+func ScanString(b []byte, i int) (end int, escaped, ok bool) {
+	return skipString(b, i)
+}
+
 // skipString returns the index after the string whose contents start at
 // b[i] (the opening quote is before i), and whether it holds an escape.
 func skipString(b []byte, i int) (end int, escaped, ok bool) {
