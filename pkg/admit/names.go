@@ -17,8 +17,12 @@ var (
 	scopeNames = memo.New[scopeName, string](maxNames)
 )
 
+// scopeName is what a counter name is built from. It holds the rule's
+// name and scope, not the rule: a kept name must not keep a reloaded
+// config's rules alive.
 type scopeName struct {
-	rule  *config.LimitRule // rules are never modified once loaded
+	rule  string
+	scope config.LimitScope
 	value string
 }
 
@@ -30,7 +34,7 @@ func teamPath(tenant, team string) string {
 // scopeOf is the counter name of rule r for the caller's value v:
 // "<rule name>/<scope>:<value>".
 func scopeOf(r *config.LimitRule, v string) string {
-	return scopeNames.Get(scopeName{r, v}, scopeName.build)
+	return scopeNames.Get(scopeName{r.Name, r.Scope, v}, scopeName.build)
 }
 
-func (k scopeName) build() string { return k.rule.Name + "/" + string(k.rule.Scope) + ":" + k.value }
+func (k scopeName) build() string { return k.rule + "/" + string(k.scope) + ":" + k.value }

@@ -23,3 +23,19 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeNamesOutliveRules checks that a rule loaded again (a new value
+// with the same name and scope) finds the name kept for the old one: the
+// kept names hold no rule, so a reload leaves none of the old config
+// reachable from them.
+func TestScopeNamesOutliveRules(t *testing.T) {
+	before := scopeNames.Len()
+	old := &config.LimitRule{Name: "reloaded", Scope: config.ScopeKey}
+	reloaded := &config.LimitRule{Name: "reloaded", Scope: config.ScopeKey}
+	if a, b := scopeOf(old, "k1"), scopeOf(reloaded, "k1"); a != b || a != "reloaded/key:k1" {
+		t.Fatalf("names %q and %q", a, b)
+	}
+	if n := scopeNames.Len() - before; n != 1 && scopeNames.Len() != 1 {
+		t.Errorf("%d names kept for one name, scope and value", n)
+	}
+}
