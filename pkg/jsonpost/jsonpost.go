@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"time"
 
@@ -48,8 +49,9 @@ func Post(ctx context.Context, client *http.Client, url, apiKey string, body []b
 	return raw, nil
 }
 
-// Settings configures a Client. Every field is used as given: each service
-// package applies its own defaults first.
+// Settings configures a Client. A zero or negative number takes its
+// default: the service's own (Defaults) for the timeout, the reply bound
+// and the cooldown, and DefaultBreakerFailures for the failures.
 type Settings struct {
 	Name      string // names the breaker
 	URL       string
@@ -59,8 +61,30 @@ type Settings struct {
 	MaxBytes  int64
 	// BreakerFailures consecutive failures stop calls for BreakerCooldown;
 	// then one trial call decides whether they resume.
-	BreakerFailures uint32
+	BreakerFailures int
 	BreakerCooldown time.Duration
+}
+
+// Defaults are a service's defaults for what its Settings leave unset.
+type Defaults struct {
+	Timeout         time.Duration
+	MaxBytes        int64
+	BreakerCooldown time.Duration
+}
+
+// DefaultBreakerFailures is how many consecutive failures open a breaker
+// unless a service's config says otherwise.
+const DefaultBreakerFailures = 5
+
+// ErrOpen is returned, wrapping the breaker's own error, while a breaker
+// stops calls.
+var ErrOpen = errors.New("circuit breaker open")
+
+func or[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Client posts to one service behind a circuit breaker, so that a failing
@@ -81,17 +105,18 @@ type CallerGone struct{ Err error }
 func (e CallerGone) Error() string { return e.Err.Error() }
 func (e CallerGone) Unwrap() error { return e.Err }
 
-// NewClient returns a Client for s.
-func NewClient[T any](s Settings) *Client[T] {
+// NewClient returns a Client for s, with d for what s leaves unset.
+func NewClient[T any](s Settings, d Defaults) *Client[T] {
+	failures := uint32(min(or(s.BreakerFailures, DefaultBreakerFailures), math.MaxUint32)) // #nosec G115 -- bounded both ways
 	return &Client[T]{
-		client:   &http.Client{Timeout: s.Timeout, Transport: s.Transport},
+		client:   &http.Client{Timeout: or(s.Timeout, d.Timeout), Transport: s.Transport},
 		url:      s.URL,
 		apiKey:   s.APIKey,
-		maxBytes: s.MaxBytes,
+		maxBytes: or(s.MaxBytes, d.MaxBytes),
 		breaker: gobreaker.NewCircuitBreaker[T](gobreaker.Settings{
 			Name:        s.Name,
-			Timeout:     s.BreakerCooldown,
-			ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= s.BreakerFailures },
+			Timeout:     or(s.BreakerCooldown, d.BreakerCooldown),
+			ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
 			IsExcluded:  func(err error) bool { return errors.As(err, new(CallerGone)) },
 		}),
 	}
@@ -100,9 +125,9 @@ func NewClient[T any](s Settings) *Client[T] {
 // Call posts body and reads a 2xx reply with parse, behind the breaker: a
 // reply parse rejects counts as a failure like a refused connection. A
 // failed POST while ctx is done is returned as a CallerGone; an open breaker
-// returns gobreaker.ErrOpenState or gobreaker.ErrTooManyRequests.
+// returns ErrOpen.
 func (c *Client[T]) Call(ctx context.Context, body []byte, parse func([]byte) (T, error)) (T, error) {
-	return c.breaker.Execute(func() (T, error) {
+	v, err := c.breaker.Execute(func() (T, error) {
 		raw, err := Post(ctx, c.client, c.url, c.apiKey, body, c.maxBytes)
 		if err != nil {
 			var zero T
@@ -113,4 +138,8 @@ func (c *Client[T]) Call(ctx context.Context, body []byte, parse func([]byte) (T
 		}
 		return parse(raw)
 	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		err = fmt.Errorf("%w: %w", ErrOpen, err)
+	}
+	return v, err
 }

@@ -82,7 +82,7 @@ func TestClientBreaker(t *testing.T) {
 	c := jsonpost.NewClient[int](jsonpost.Settings{
 		Name: "test", URL: srv.URL, Timeout: time.Second, MaxBytes: 1 << 10,
 		BreakerFailures: 2, BreakerCooldown: time.Hour,
-	})
+	}, jsonpost.Defaults{})
 	parse := func(raw []byte) (int, error) { return strconv.Atoi(string(raw)) }
 
 	// A caller that has gone away says nothing about the service.
@@ -100,7 +100,7 @@ func TestClientBreaker(t *testing.T) {
 		}
 	}
 	before := hits.Load()
-	if _, err := c.Call(context.Background(), []byte("{}"), parse); !errors.Is(err, gobreaker.ErrOpenState) {
+	if _, err := c.Call(context.Background(), []byte("{}"), parse); !errors.Is(err, jsonpost.ErrOpen) || !errors.Is(err, gobreaker.ErrOpenState) {
 		t.Fatalf("after 2 failures: err = %v, want the breaker open", err)
 	}
 	if hits.Load() != before {

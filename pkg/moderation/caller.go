@@ -15,7 +15,6 @@ import (
 const (
 	defaultTimeout          = 5 * time.Second
 	defaultMaxResponseBytes = 1 << 20
-	defaultBreakerFailures  = 5
 	defaultBreakerCooldown  = 30 * time.Second
 )
 
@@ -39,11 +38,11 @@ func newCaller(name string, h HTTP, path string) (*caller, error) {
 			Name:            name,
 			URL:             strings.TrimSuffix(u.String(), "/") + path,
 			APIKey:          h.APIKey,
-			Timeout:         cmpOr(h.Timeout, defaultTimeout),
-			MaxBytes:        cmpOr(h.MaxResponseBytes, defaultMaxResponseBytes),
-			BreakerFailures: uint32(max(cmpOr(h.BreakerFailures, defaultBreakerFailures), 1)), // #nosec G115 -- bounded below, small in practice
-			BreakerCooldown: cmpOr(h.BreakerCooldown, defaultBreakerCooldown),
-		}),
+			Timeout:         h.Timeout,
+			MaxBytes:        h.MaxResponseBytes,
+			BreakerFailures: h.BreakerFailures,
+			BreakerCooldown: h.BreakerCooldown,
+		}, jsonpost.Defaults{Timeout: defaultTimeout, MaxBytes: defaultMaxResponseBytes, BreakerCooldown: defaultBreakerCooldown}),
 	}, nil
 }
 
@@ -74,13 +73,4 @@ func (c *caller) check(ctx context.Context, body []byte, parse func([]byte) (Ver
 
 func (c *caller) stats() Stats {
 	return Stats{Calls: c.calls.Load(), Flagged: c.flagged.Load(), Errors: c.errs.Load(), Skipped: c.skipped.Load()}
-}
-
-// cmpOr is v, or def when v is zero or negative: unlike cmp.Or, a negative
-// setting also takes the default.
-func cmpOr[T int | int64 | time.Duration](v, def T) T {
-	if v <= 0 {
-		return def
-	}
-	return v
 }

@@ -35,7 +35,6 @@ var ErrUnavailable = errors.New("presidio analyzer unavailable")
 const (
 	defaultTimeout          = 2 * time.Second
 	defaultMaxResponseBytes = 1 << 20
-	defaultBreakerFailures  = 5
 	defaultBreakerCooldown  = 30 * time.Second
 )
 
@@ -107,11 +106,11 @@ func New(cfg Config) (*Client, error) {
 			Name:            "presidio",
 			URL:             strings.TrimSuffix(u.String(), "/") + "/analyze",
 			APIKey:          cfg.APIKey,
-			Timeout:         cmp.Or(cfg.Timeout, defaultTimeout),
-			MaxBytes:        cmp.Or(cfg.MaxResponseBytes, defaultMaxResponseBytes),
-			BreakerFailures: uint32(max(cmp.Or(cfg.BreakerFailures, defaultBreakerFailures), 1)), // #nosec G115 -- bounded below, small in practice
-			BreakerCooldown: cmp.Or(cfg.BreakerCooldown, defaultBreakerCooldown),
-		}),
+			Timeout:         cfg.Timeout,
+			MaxBytes:        cfg.MaxResponseBytes,
+			BreakerFailures: cfg.BreakerFailures,
+			BreakerCooldown: cfg.BreakerCooldown,
+		}, jsonpost.Defaults{Timeout: defaultTimeout, MaxBytes: defaultMaxResponseBytes, BreakerCooldown: defaultBreakerCooldown}),
 	}
 	for _, e := range c.entities {
 		if !validType(e) {

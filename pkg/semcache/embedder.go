@@ -11,15 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/sluice-gw/sluice/pkg/jsonpost"
 )
 
 const (
 	defaultEmbedTimeout     = 500 * time.Millisecond
 	defaultMaxResponseBytes = 8 << 20
-	defaultBreakerFailures  = 5
 	defaultBreakerCooldown  = 10 * time.Second
 	// maxDims bounds a vector from the backend: the largest common
 	// embedding models have 4096 dimensions.
@@ -85,12 +82,12 @@ func NewHTTPEmbedder(cfg HTTPEmbedderConfig) (Embedder, error) {
 			Name:            "semcache-embeddings",
 			URL:             base + "/embeddings",
 			APIKey:          cfg.APIKey,
-			Timeout:         positiveOr(cfg.Timeout, defaultEmbedTimeout),
+			Timeout:         cfg.Timeout,
 			Transport:       cfg.Transport,
-			MaxBytes:        positiveOr(cfg.MaxResponseBytes, defaultMaxResponseBytes),
-			BreakerFailures: uint32(max(positiveOr(cfg.BreakerFailures, defaultBreakerFailures), 1)), // #nosec G115 -- bounded below, small in practice
-			BreakerCooldown: positiveOr(cfg.BreakerCooldown, defaultBreakerCooldown),
-		}),
+			MaxBytes:        cfg.MaxResponseBytes,
+			BreakerFailures: cfg.BreakerFailures,
+			BreakerCooldown: cfg.BreakerCooldown,
+		}, jsonpost.Defaults{Timeout: defaultEmbedTimeout, MaxBytes: defaultMaxResponseBytes, BreakerCooldown: defaultBreakerCooldown}),
 	}, nil
 }
 
@@ -105,7 +102,7 @@ func (e *httpEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, 
 		return vs, nil
 	case errors.As(err, new(jsonpost.CallerGone)):
 		return nil, fmt.Errorf("embeddings: %w", ctx.Err())
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+	case errors.Is(err, jsonpost.ErrOpen):
 		return nil, fmt.Errorf("embeddings: %w: %w", ErrUnavailable, ErrBreakerOpen)
 	default:
 		return nil, fmt.Errorf("embeddings: %w: %w", ErrUnavailable, err)
@@ -176,11 +173,4 @@ func parseEmbeddings(raw []byte, want int) ([][]float32, error) {
 		out[idx] = v
 	}
 	return out, nil
-}
-
-func positiveOr[T int | int64 | time.Duration](v, def T) T {
-	if v <= 0 {
-		return def
-	}
-	return v
 }
