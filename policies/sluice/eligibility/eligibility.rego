@@ -12,18 +12,10 @@ import data.sluice.catalogue
 import data.sluice.hours
 import data.sluice.residency
 
-# denials[model] is every reason this caller may not use model. Only a
+# denials_of(model) is every reason this caller may not use model,
+# undefined when nothing denies it or it is not a configured model. Only a
 # denied request needs them; usable asks each module's model_allowed,
 # which holds exactly when that module has no denial for the model.
-denials[model] contains denial if some denial in access.model_deny[model]
-
-denials[model] contains denial if some denial in hours.model_deny[model]
-
-denials[model] contains denial if some denial in residency.model_deny[model]
-
-# denials_of(model) is denials[model], computed for that model alone:
-# undefined, like denials[model], when nothing denies it or it is not a
-# configured model.
 denials_of(model) := found if {
 	catalogue.models[model]
 	found := (access.model_denials(model) | hours.model_denials(model)) | residency.model_denials(model)

@@ -28,7 +28,7 @@ test_every_rule_narrows_the_list if {
 
 test_denials_collect_every_reason if {
 	request := fixtures.with_request({"identity": {"tenant": "euro"}, "time": {"weekday": "Sunday"}})
-	ids := {denial.id | some denial in eligibility.denials["gpt-4o"]} with input as request
+	ids := {denial.id | some denial in eligibility.denials_of("gpt-4o")} with input as request
 		with data.sluice.tenants as fixtures.tenants
 		with data.sluice.models as fixtures.models
 		with data.sluice.backends as fixtures.backends
