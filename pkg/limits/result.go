@@ -117,68 +117,22 @@ func (r *Result) Headers() map[string]string {
 // EachHeader calls fn with each of Headers' headers, sorted by name,
 // without building the map: every admitted request sends them.
 func (r *Result) EachHeader(fn func(name, value string)) {
-	// The numbers share one string: one allocation instead of one each.
-	var buf [96]byte
-	b := buf[:0]
-	var ends [6]int
-	n := 0
-	num := func(v int64) {
-		b = strconv.AppendInt(b, v, 10)
-		ends[n] = len(b)
-		n++
-	}
-	var retryS, retryMs int64
-	switch {
-	case r.Allowed, r.Denial.TooLarge:
-	case r.RetryAfter > 0:
-		retryS, retryMs = ceilDiv(r.RetryAfter, time.Second), ceilDiv(r.RetryAfter, time.Millisecond)
-		num(retryS)
-		num(retryMs)
+	if !r.Allowed && !r.Denial.TooLarge && r.RetryAfter > 0 {
+		fn(HeaderRetryAfter, itoa(ceilDiv(r.RetryAfter, time.Second)))
+		fn(HeaderRetryAfterMs, itoa(ceilDiv(r.RetryAfter, time.Millisecond)))
 	}
 	req, tok := r.Requests, r.TokenQuota()
 	if req.Limit > 0 {
-		num(req.Limit)
-		num(req.Remaining)
+		fn(HeaderLimitRequests, itoa(req.Limit))
 	}
 	if tok.Limit > 0 {
-		num(tok.Limit)
-		num(tok.Remaining)
-	}
-	s := string(b)
-	i, at := 0, 0
-	next := func() string {
-		v := s[at:ends[i]]
-		at = ends[i]
-		i++
-		return v
-	}
-	if retryS > 0 {
-		fn(HeaderRetryAfter, next())
-		fn(HeaderRetryAfterMs, next())
-	}
-	r.eachQuotaHeader(req, tok, next, fn)
-	if !r.Allowed && r.Denial.TooLarge {
-		fn(HeaderShouldRetry, "false")
-	}
-}
-
-// eachQuotaHeader emits the x-ratelimit-* headers in name order; next
-// returns the formatted limit and remaining of req, then of tok.
-func (r *Result) eachQuotaHeader(req, tok Quota, next func() string, fn func(name, value string)) {
-	var reqLimit, reqLeft, tokLimit, tokLeft string
-	if req.Limit > 0 {
-		reqLimit, reqLeft = next(), next()
-		fn(HeaderLimitRequests, reqLimit)
-	}
-	if tok.Limit > 0 {
-		tokLimit, tokLeft = next(), next()
-		fn(HeaderLimitTokens, tokLimit)
+		fn(HeaderLimitTokens, itoa(tok.Limit))
 	}
 	if req.Limit > 0 {
-		fn(HeaderRemainingRequests, reqLeft)
+		fn(HeaderRemainingRequests, itoa(req.Remaining))
 	}
 	if tok.Limit > 0 {
-		fn(HeaderRemainingTokens, tokLeft)
+		fn(HeaderRemainingTokens, itoa(tok.Remaining))
 	}
 	if req.Limit > 0 {
 		fn(HeaderResetRequests, FormatReset(req.Reset))
@@ -186,7 +140,12 @@ func (r *Result) eachQuotaHeader(req, tok Quota, next func() string, fn func(nam
 	if tok.Limit > 0 {
 		fn(HeaderResetTokens, FormatReset(tok.Reset))
 	}
+	if !r.Allowed && r.Denial.TooLarge {
+		fn(HeaderShouldRetry, "false")
+	}
 }
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 // FormatReset formats a reset duration as OpenAI does: a Go duration,
 // rounded up to the millisecond.
