@@ -11,7 +11,6 @@ import (
 	"github.com/sluice-gw/sluice/pkg/dirwatch"
 )
 
-
 // Watch reloads the config at path whenever it changes, until ctx is done.
 // A config that loads is passed to onLoad; one that does not is passed to
 // onError, and the caller keeps serving the last good one. onError also
