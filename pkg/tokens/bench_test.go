@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -37,12 +38,13 @@ func chatBody(tb testing.TB, n int) []byte {
 }
 
 // BenchmarkEstimate100k is the cost an estimate adds to a request with a
-// 100k-token prompt.
+// 100k-token prompt none of which was counted before; next-turn is the
+// same conversation's next request, whose history the memo holds.
 func BenchmarkEstimate100k(b *testing.B) {
 	body := chatBody(b, 100_000)
-	var e Estimator
 	for _, model := range []string{"gpt-4o", "gpt-4", "claude-sonnet-4-5"} {
 		p := ForModel(model)
+		e := Estimator{noMemo: true}
 		est, err := e.EstimateChat(body, p) // loads the encoding
 		if err != nil {
 			b.Fatal(err)
@@ -57,6 +59,34 @@ func BenchmarkEstimate100k(b *testing.B) {
 			}
 			b.ReportMetric(float64(est.Tokens), "tokens")
 		})
+	}
+	b.Run("gpt-4o/next-turn", func(b *testing.B) {
+		benchNewTurns(b, body, ForModel("gpt-4o"))
+	})
+}
+
+// benchNewTurns counts body with a last message no count has seen
+// before, as each turn of a conversation sends, and the rest as it was.
+func benchNewTurns(b *testing.B, body []byte, p Profile) {
+	// The last message gains a counter, rewritten in place each time.
+	i := bytes.LastIndex(body, []byte(`"}]`))
+	turn := append(append(bytes.Clone(body[:i]), " turn 000000000"...), body[i:]...)
+	digits := turn[i+len(" turn ") : i+len(" turn 000000000")]
+	var e Estimator
+	if _, err := e.EstimateChat(turn, p); err != nil { // the history, as the previous turn left it
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(turn)))
+	n := 0
+	for b.Loop() {
+		n++
+		for k, v := len(digits)-1, n; k >= 0; k, v = k-1, v/10 {
+			digits[k] = byte('0' + v%10)
+		}
+		if _, err := e.EstimateChat(turn, p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -113,16 +143,25 @@ func BenchmarkEstimateShort(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var e Estimator
 	p := ForModel("gpt-4o-mini")
-	if _, err := e.EstimateChat(body, p); err != nil { // loads the encoding
-		b.Fatal(err)
+	// new: no message counted before; repeated: every long one was (the
+	// body make bench sends each time); next-turn: the history was.
+	for _, c := range []struct {
+		name string
+		e    Estimator
+	}{{"new", Estimator{noMemo: true}}, {"repeated", Estimator{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			if _, err := c.e.EstimateChat(body, p); err != nil { // loads the encoding
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := c.e.EstimateChat(body, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := e.EstimateChat(body, p); err != nil {
-			b.Fatal(err)
-		}
-	}
+	b.Run("next-turn", func(b *testing.B) { benchNewTurns(b, body, p) })
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -48,6 +49,15 @@ type chat struct {
 	framed []string  // role names and message names
 	tools  []string
 	out    Estimate
+
+	// The memo's side: what this count depends on, text already counted
+	// (messages and tool definitions, before the factor), the message
+	// being measured for the memo, and those whose text the other cores
+	// are still counting.
+	rules              memoRules
+	memoText, toolText int
+	cur                *memoEntry
+	counting           []*memoEntry
 }
 
 // chats are pooled: every request a token limit applies to is counted,
@@ -57,8 +67,9 @@ var chats = sync.Pool{New: func() any { return new(chat) }}
 
 func getChat(e *Estimator, p Profile) *chat {
 	c, _ := chats.Get().(*chat)
-	text, framed, tools := c.text[:0], c.framed[:0], c.tools[:0]
-	*c = chat{est: e, p: p, f: framings[p.Family], text: text, framed: framed, tools: tools}
+	text, framed, tools, counting := c.text[:0], c.framed[:0], c.tools[:0], c.counting[:0]
+	*c = chat{est: e, p: p, f: framings[p.Family], text: text, framed: framed, tools: tools, counting: counting}
+	c.rules = memoRules{family: p.Family, enc: p.Encoding, image: p.Image, urlImage: e.URLImage}
 	c.out.Bound = p.Bound
 	return c
 }
@@ -69,6 +80,7 @@ func putChat(c *chat) {
 	clear(c.text)
 	clear(c.framed)
 	clear(c.tools)
+	clear(c.counting)
 	c.req = request{}
 	chats.Put(c)
 }
@@ -101,22 +113,91 @@ func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
 		c.pipe = r.pipeline(p.Encoding)
 	}
 	c.req.messages.ForEach(func(_, m gjson.Result) bool {
-		c.message(m)
+		c.memoMessage(r, m)
 		return true
 	})
 	c.out.Framing += c.f.priming
-	c.toolDefs(&c.req)
+	c.memoTools(r)
 	c.responseFormat(c.req.responseFormat)
 
 	text := 0
 	if c.pipe != nil {
 		text = c.pipe.finish()
+		for _, e := range c.counting {
+			e.text = int(e.counting.Load())
+			c.memoText += e.text
+			remember(e)
+		}
 	}
-	c.out.Text = scale(text+r.countAll(p.Encoding, c.text), p.Factor)
-	c.out.Tools += scale(r.countAll(p.Encoding, c.tools), p.Factor)
+	c.out.Text = scale(text+c.memoText+r.countAll(p.Encoding, c.text), p.Factor)
+	c.out.Tools += scale(c.toolText+r.countAll(p.Encoding, c.tools), p.Factor)
 	c.out.Framing += r.countAll(p.Encoding, c.framed)
 	c.out.total()
 	return c.out, nil
+}
+
+// memoMessage counts one message, from the memo when it holds it. A long
+// message not yet there is counted on its own and remembered: at once,
+// or when the other cores have finished its text.
+func (c *chat) memoMessage(r *ranks, m gjson.Result) {
+	if len(m.Raw) < memoFrom || c.est.noMemo {
+		c.message(m)
+		return
+	}
+	key := messageKey(m.Raw)
+	if e := recall(key, c.rules); e != nil {
+		c.memoText += e.text
+		c.out.Framing += e.fixed
+		c.out.Images += e.images
+		c.out.ImageCount += e.imageCount
+		return
+	}
+	e := &memoEntry{key: key, rules: c.rules}
+	text, framed, before := len(c.text), len(c.framed), c.out
+	c.cur = e
+	c.message(m)
+	c.cur = nil
+	framing := r.countAll(c.p.Encoding, c.framed[framed:])
+	clear(c.framed[framed:])
+	c.framed = c.framed[:framed]
+	c.out.Framing += framing
+	e.fixed = c.out.Framing - before.Framing
+	e.images = c.out.Images - before.Images
+	e.imageCount = c.out.ImageCount - before.ImageCount
+	if c.pipe != nil {
+		c.counting = append(c.counting, e)
+		return
+	}
+	e.text = r.countAll(c.p.Encoding, c.text[text:])
+	clear(c.text[text:])
+	c.text = c.text[:text]
+	c.memoText += e.text
+	remember(e)
+}
+
+// memoTools counts the tool definitions, from the memo when it holds
+// them.
+func (c *chat) memoTools(r *ranks) {
+	req := &c.req
+	if len(req.tools.Raw)+len(req.functions.Raw) < memoFrom || c.est.noMemo {
+		c.toolDefs(req)
+		return
+	}
+	key := toolsKey(req.tools.Raw, req.functions.Raw, req.toolChoice.Raw)
+	if e := recall(key, c.rules); e != nil {
+		c.out.Tools += e.fixed
+		c.toolText += e.text
+		return
+	}
+	e := &memoEntry{key: key, rules: c.rules}
+	tools, fixed := len(c.tools), c.out.Tools
+	c.toolDefs(req)
+	e.fixed = c.out.Tools - fixed
+	e.text = r.countAll(c.p.Encoding, c.tools[tools:])
+	clear(c.tools[tools:])
+	c.tools = c.tools[:tools]
+	c.toolText += e.text
+	remember(e)
 }
 
 // request holds the top-level fields the estimate reads.
@@ -230,8 +311,12 @@ func (c *chat) addText(texts ...string) {
 		c.text = append(c.text, texts...)
 		return
 	}
+	var dst *atomic.Int64
+	if c.cur != nil {
+		dst = &c.cur.counting
+	}
 	for _, s := range texts {
-		c.pipe.add(s)
+		c.pipe.addTo(s, dst)
 	}
 }
 

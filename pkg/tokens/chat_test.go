@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func readFile(t *testing.T, name string) []byte {
+func readFile(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {
@@ -251,23 +251,29 @@ func TestConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := make(chan error, 8)
-	for range 8 {
-		go func() {
-			for _, m := range []string{"gpt-4o", "gpt-4", "claude-opus-4-1", "gemini-2.5-pro"} {
-				got, err := e.EstimateChat(body, ForModel(m))
-				if err == nil && m == "gpt-4o" && got != want {
-					err = errors.New("concurrent estimate differs: " + cmp.Diff(want, got))
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
+	concurrently(t, 8, func(int) error {
+		for _, m := range []string{"gpt-4o", "gpt-4", "claude-opus-4-1", "gemini-2.5-pro"} {
+			got, err := e.EstimateChat(body, ForModel(m))
+			if err != nil {
+				return err
 			}
-			errs <- nil
-		}()
+			if m == "gpt-4o" && got != want {
+				return errors.New("concurrent estimate differs: " + cmp.Diff(want, got))
+			}
+		}
+		return nil
+	})
+}
+
+// concurrently runs f on n goroutines, numbered from 0, and reports
+// their errors.
+func concurrently(t *testing.T, n int, f func(g int) error) {
+	t.Helper()
+	errs := make(chan error, n)
+	for g := range n {
+		go func() { errs <- f(g) }()
 	}
-	for range 8 {
+	for range n {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}

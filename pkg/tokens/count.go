@@ -1,6 +1,9 @@
 package tokens
 
-import "runtime"
+import (
+	"runtime"
+	"sync/atomic"
+)
 
 const (
 	// cachedFrom is the shortest text worth a pooled piece table.
@@ -43,13 +46,20 @@ const chunk = 16 << 10
 type pipeline struct {
 	r    *ranks
 	enc  Encoding
-	work chan string
+	work chan job
 	done chan int
 	n    int // workers
 }
 
+// job is one text to count. Its count goes to dst when set, else to the
+// pipeline's total.
+type job struct {
+	s   string
+	dst *atomic.Int64
+}
+
 func (r *ranks) pipeline(e Encoding) *pipeline {
-	p := &pipeline{r: r, enc: e, work: make(chan string, 64), n: min(runtime.GOMAXPROCS(0)-1, 3)}
+	p := &pipeline{r: r, enc: e, work: make(chan job, 64), n: min(runtime.GOMAXPROCS(0)-1, 3)}
 	p.done = make(chan int, p.n)
 	for range p.n {
 		go func() { p.done <- p.drain() }()
@@ -59,29 +69,37 @@ func (r *ranks) pipeline(e Encoding) *pipeline {
 
 func (p *pipeline) drain() int {
 	n := 0
-	for s := range p.work {
-		n += p.r.countText(p.enc, s)
+	for j := range p.work {
+		k := p.r.countText(p.enc, j.s)
+		if j.dst != nil {
+			j.dst.Add(int64(k))
+		} else {
+			n += k
+		}
 	}
 	return n
 }
 
-// add queues one text.
-func (p *pipeline) add(s string) {
+// add queues one text for the pipeline's total.
+func (p *pipeline) add(s string) { p.addTo(s, nil) }
+
+// addTo queues one text whose count goes to dst (the total when nil).
+func (p *pipeline) addTo(s string, dst *atomic.Int64) {
 	for len(s) > chunk {
 		cut := safeCut(s, chunk)
 		if cut == 0 {
 			break
 		}
-		p.work <- s[:cut]
+		p.work <- job{s[:cut], dst}
 		s = s[cut:]
 	}
 	if len(s) > 0 {
-		p.work <- s
+		p.work <- job{s, dst}
 	}
 }
 
 // finish counts what is still queued alongside the workers and returns
-// the total.
+// the total; counts sent elsewhere are complete when it returns.
 func (p *pipeline) finish() int {
 	close(p.work)
 	n := p.drain()

@@ -1,18 +1,25 @@
 package tokens
 
 import (
+	"strings"
 	"testing"
 )
 
 // FuzzEstimateChat feeds arbitrary bodies to every family's estimator:
-// it must never panic, and a count it returns must add up.
+// it must never panic, a count it returns must add up, and the memo
+// must not change it.
 func FuzzEstimateChat(f *testing.F) {
 	f.Add([]byte(`{"messages":[{"role":"user","content":"hi"}]}`))
 	f.Add([]byte(`{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}}]}]}`))
 	f.Add([]byte(`{"messages":[],"tools":[{"type":"function","function":{"name":"f","parameters":{"properties":{"a":{"type":["string","null"],"enum":[1,"x"],"items":{}}}}}}]}`))
+	long := strings.Repeat("a long turn, long enough for the memo; ", 8)
+	f.Add([]byte(`{"messages":[{"role":"user","name":"n","content":[{"type":"text","text":"` + long + `"}]},` +
+		`{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":"` + long + `"}}]}],` +
+		`"tools":[{"type":"function","function":{"name":"f","description":"` + long + `"}}]}`))
 	profiles := []Profile{ForModel("gpt-4o"), ForModel("gpt-4"), ForModel("gpt-4.1-mini"),
 		ForModel("claude-sonnet-4-5"), ForModel("gemini-2.5-pro"), ForModel("mistral-large")}
 	var e Estimator
+	fresh := Estimator{noMemo: true}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, p := range profiles {
 			est, err := e.EstimateChat(body, p)
@@ -21,6 +28,9 @@ func FuzzEstimateChat(f *testing.F) {
 			}
 			if est.Text < 0 || est.Images < 0 || est.Tokens != est.Text+est.Framing+est.Tools+est.Images {
 				t.Fatalf("%s: inconsistent estimate %+v", p.Prefix, est)
+			}
+			if want, _ := fresh.EstimateChat(body, p); est != want {
+				t.Fatalf("%s: the memo's estimate %+v, a fresh count %+v", p.Prefix, est, want)
 			}
 		}
 	})

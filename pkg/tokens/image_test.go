@@ -54,7 +54,7 @@ func dataURL(mime string, b []byte) string {
 	return "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b)
 }
 
-func encoded(t *testing.T, format string, w, h int) string {
+func encoded(t testing.TB, format string, w, h int) string {
 	t.Helper()
 	img := image.NewPaletted(image.Rect(0, 0, w, h), color.Palette{color.White, color.Black})
 	var buf bytes.Buffer

@@ -30,6 +30,10 @@ type Estimator struct {
 	// such images at their rule's largest charge (the high-detail maximum
 	// for OpenAI, 1600 tokens for Claude), so limits err on the safe side.
 	URLImage Size
+
+	// noMemo counts every message afresh, for measuring what a request
+	// whose messages are all new costs.
+	noMemo bool
 }
 
 // Estimate is a request's estimated input tokens, by where they come from.

@@ -1,0 +1,91 @@
+package tokens
+
+import (
+	"hash/maphash"
+	"sync/atomic"
+)
+
+// A chat client sends the whole conversation again on every turn, and an
+// agent sends the same system prompt and tool definitions on every call,
+// so most of what a request asks to have counted was counted a moment
+// ago. The memo remembers what each long message and each tool list cost,
+// keyed by a hash of its raw JSON, so that a request pays for the text it
+// adds rather than for the whole conversation.
+//
+// The table is direct-mapped and lock-free: a slot holds a pointer to an
+// immutable entry, and a newer entry simply replaces an older one. Keys
+// are 64-bit hashes under a per-process random seed, compared without the
+// text (the memo keeps no request text alive); two texts sharing a hash
+// would make one estimate wrong, with odds of about one in 2^64 per
+// lookup, and an estimate is corrected by the provider's usage anyway.
+
+const (
+	// memoFrom is the shortest raw JSON worth remembering: below it,
+	// counting costs about as much as hashing and looking up.
+	memoFrom = 256
+	// memoBits sizes the table: 8192 slots, 64 KB of pointers, and at
+	// most one small entry per slot.
+	memoBits = 13
+)
+
+// memoRules is everything besides the raw JSON that a message's or a tool
+// list's count depends on.
+type memoRules struct {
+	family   Family
+	enc      Encoding
+	image    ImageRule
+	urlImage Size
+}
+
+// memoEntry is what one message or one tool list costs, before the
+// family's factor is applied (the factor applies to request totals).
+type memoEntry struct {
+	key   uint64
+	rules memoRules
+	// text is message text, or tool definitions' text.
+	text int
+	// fixed is framing (messages) or the tools' fixed overhead.
+	fixed              int
+	images, imageCount int
+	// counting is where the other cores add up the text of a message
+	// counted on them; text is set from it before the entry is stored.
+	counting atomic.Int64
+}
+
+var (
+	memoSeed  = maphash.MakeSeed()
+	memoSlots [1 << memoBits]atomic.Pointer[memoEntry]
+)
+
+// messageKey is the memo key of one message's raw JSON.
+func messageKey(raw string) uint64 { return maphash.String(memoSeed, raw) }
+
+// toolsKey is the memo key of a request's tool definitions. tool_choice
+// is part of it because Claude's tool prompt depends on it.
+func toolsKey(tools, functions, choice string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(memoSeed)
+	// A leading byte no message starts with keeps the two kinds apart.
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(tools)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(functions)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(choice)
+	return h.Sum64()
+}
+
+func memoSlot(key uint64) *atomic.Pointer[memoEntry] {
+	return &memoSlots[key&(1<<memoBits-1)]
+}
+
+// recall returns the entry for key under rules, or nil.
+func recall(key uint64, rules memoRules) *memoEntry {
+	if e := memoSlot(key).Load(); e != nil && e.key == key && e.rules == rules {
+		return e
+	}
+	return nil
+}
+
+// remember stores e, which must not change afterwards.
+func remember(e *memoEntry) { memoSlot(e.key).Store(e) }

@@ -1,0 +1,135 @@
+package tokens
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// memoBodies are requests whose messages and tools are long enough for
+// the memo, in every shape a message can take.
+func memoBodies(t testing.TB) map[string][]byte {
+	t.Helper()
+	long := escaped(corpus(120))
+	png := encoded(t, "png", 1024, 1024)
+	tools := `[{"type":"function","function":{"name":"get_weather","description":"Weather for a city. ` + long +
+		`","parameters":{"type":"object","properties":{"city":{"type":"string","description":"The city."},` +
+		`"unit":{"type":"string","enum":["c","f"]}}}}},{"type":"custom","name":"grep","description":"Search."}]`
+	return map[string][]byte{
+		"cookbook":     readFile(t, "testdata/cookbook_messages.json"),
+		"long turns":   chatBody(t, 2000),
+		"other cores":  chatBody(t, 40_000), // over parallelFrom
+		"tools":        []byte(`{"messages":[{"role":"user","content":"go"}],"tool_choice":"required","tools":` + tools + `}`),
+		"legacy tools": []byte(`{"messages":[{"role":"user","content":"go"}],"functions":[{"name":"f","description":"` + long + `"}]}`),
+		"parts": []byte(`{"messages":[` +
+			`{"role":"system","name":"house_rules","content":"` + long + `"},` +
+			`{"role":"user","content":[{"type":"text","text":"` + long + `"},` +
+			`{"type":"image_url","image_url":{"url":"` + png + `","detail":"high"}},` +
+			`{"type":"image_url","image_url":{"url":"https://example.com/a.png"}},{"type":"refusal","refusal":"no"}]},` +
+			`{"role":"assistant","content":null,"refusal":"` + long + `","tool_calls":[{"id":"c1","type":"function",` +
+			`"function":{"name":"get_weather","arguments":"{\"city\":\"` + long + `\"}"}}]},` +
+			`{"role":"assistant","function_call":{"name":"f","arguments":"` + long + `"}},` +
+			`{"role":"tool","tool_call_id":"c1","content":"` + long + `"}]}`),
+	}
+}
+
+// escaped is s as it appears between the quotes of a JSON string.
+func escaped(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b[1 : len(b)-1])
+}
+
+var memoProfiles = []string{"gpt-4o", "gpt-4o-mini", "gpt-4", "gpt-4.1-mini", "claude-sonnet-4-5", "gemini-2.5-pro", "gemini-3-pro", "mistral-large"}
+
+// TestMemo holds the memo to counting afresh: the first count of a body,
+// a count from the memo, and a count of the body with one message
+// changed all equal a count that does not use the memo, for every family
+// and for bodies counted on one core and on several.
+func TestMemo(t *testing.T) {
+	for name, body := range memoBodies(t) {
+		for _, model := range memoProfiles {
+			t.Run(name+"/"+model, func(t *testing.T) {
+				p := ForModel(model)
+				for _, urlImage := range []Size{{}, {512, 512}} {
+					fresh := Estimator{URLImage: urlImage, noMemo: true}
+					memo := Estimator{URLImage: urlImage}
+					changed := bytes.Clone(body) // one letter of the last message's text
+					changed[bytes.LastIndexByte(changed, 'e')] = 'E'
+					for _, b := range [][]byte{body, body, changed, changed, body} {
+						want, err := fresh.EstimateChat(b, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got, err := memo.EstimateChat(b, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if diff := cmp.Diff(want, got); diff != "" {
+							t.Fatalf("URLImage %v: memo differs from a fresh count (-fresh +memo):\n%s", urlImage, diff)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestMemoToolChoice: Claude's tool prompt depends on tool_choice, which
+// is part of the tool list's key.
+func TestMemoToolChoice(t *testing.T) {
+	long := escaped(corpus(100))
+	p := ForModel("claude-sonnet-4-5")
+	var e Estimator
+	var got [2]int
+	for i, choice := range []string{`"auto"`, `"required"`} {
+		body := []byte(`{"messages":[{"role":"user","content":"go"}],"tool_choice":` + choice +
+			`,"tools":[{"type":"function","function":{"name":"f","description":"` + long + `"}}]}`)
+		est, err := e.EstimateChat(body, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = est.Tools
+	}
+	if got[0]-got[1] != anthropicToolsAuto-anthropicToolsRequired {
+		t.Errorf("tools with auto and required: %d and %d, want them %d apart", got[0], got[1], anthropicToolsAuto-anthropicToolsRequired)
+	}
+}
+
+// TestMemoConcurrent counts bodies that share most of their messages
+// from many goroutines, under the race detector: every count must equal
+// a fresh one, whatever the memo held when it ran.
+func TestMemoConcurrent(t *testing.T) {
+	base := chatBody(t, 3000)
+	bodies := make([][]byte, 6)
+	want := make([]Estimate, len(bodies))
+	p := ForModel("gpt-4o")
+	fresh := Estimator{noMemo: true}
+	for i := range bodies {
+		bodies[i] = bytes.Replace(base, []byte(`"}]`), fmt.Appendf(nil, ` turn %d"}]`, i), 1)
+		var err error
+		if want[i], err = fresh.EstimateChat(bodies[i], p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var e Estimator
+	concurrently(t, 8, func(g int) error {
+		for k := range 60 {
+			i := (g + k) % len(bodies)
+			got, err := e.EstimateChat(bodies[i], p)
+			if err != nil {
+				return err
+			}
+			if got != want[i] {
+				return errors.New("concurrent estimate differs: " + cmp.Diff(want[i], got))
+			}
+		}
+		return nil
+	})
+}
