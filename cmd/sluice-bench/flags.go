@@ -26,6 +26,8 @@ type options struct {
 	observability bool
 	// protoAnswers decodes the servers' answers with protobuf-go.
 	protoAnswers bool
+	// newTurns makes each chat request's last message new.
+	newTurns bool
 
 	rssRequests    int
 	rssConcurrency int
@@ -56,6 +58,8 @@ func parseFlags(args []string) (*options, error) {
 		"run Sluice with telemetry (10% of traces sampled, exported by OTLP gRPC to an in-process collector; Prometheus metrics) and the audit log (a file, standard level) on")
 	fs.BoolVar(&o.protoAnswers, "proto-answers", false,
 		"decode the servers' answers with protobuf-go's generic decoder, as runs before November 22, 2026 did, instead of reading them from the wire as Envoy's parser costs")
+	fs.BoolVar(&o.newTurns, "new-turns", false,
+		"end each chat request's last message with a number no request sent before, as each turn of a conversation is new, so Sluice can remember only the history (default: the same body every time)")
 	fs.IntVar(&o.rssRequests, "rss-requests", 100_000, "requests to drive through `sluice serve` before reading its RSS; 0 skips")
 	fs.IntVar(&o.rssConcurrency, "rss-concurrency", 64, "concurrency of the RSS run")
 	fs.StringVar(&o.sluiceBin, "sluice-bin", "", "prebuilt sluice binary for the RSS run (default: go build ./cmd/sluice)")

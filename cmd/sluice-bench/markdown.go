@@ -34,6 +34,11 @@ func (r *Report) Markdown() string {
 	} else {
 		b.WriteString("The driver read every answer from the wire, checking each field, without allocating (like Envoy's parser, unlike protobuf-go's generic decoder).  \n")
 	}
+	if s.NewTurns {
+		b.WriteString("Each chat request's last message ended with a number no request sent before (-new-turns): Sluice's token memo knew the history, not the new turn.  \n")
+	} else {
+		b.WriteString("Every request sent the same body, so Sluice's token memo (pkg/tokens) knew all of it.  \n")
+	}
 	policy := "no policy"
 	if s.Policy != "" {
 		policy = "OPA policy from `" + s.Policy + "`"

@@ -57,6 +57,9 @@ type Settings struct {
 	// ProtoAnswers is set when the driver decoded answers with
 	// protobuf-go rather than reading them from the wire.
 	ProtoAnswers bool `json:"proto_answers,omitempty"`
+	// NewTurns is set when each chat request's last message was one no
+	// request sent before.
+	NewTurns bool `json:"new_turns,omitempty"`
 }
 
 // Cell is one case at one concurrency, against both servers.

@@ -41,6 +41,7 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 	}
 	defer sl.close()
 	base.client.ProtoAnswers, sl.client.ProtoAnswers = o.protoAnswers, o.protoAnswers
+	base.client.NewTurns, sl.client.NewTurns = o.newTurns, o.newTurns
 	if err := verify(ctx, sl, o.cases); err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func settingsOf(o *options) Settings {
 	s := Settings{
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds,
 		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, Limits: o.limits,
-		Observability: o.observability, ProtoAnswers: o.protoAnswers,
+		Observability: o.observability, ProtoAnswers: o.protoAnswers, NewTurns: o.newTurns,
 	}
 	for _, c := range o.cases {
 		s.Cases = append(s.Cases, c.Name)

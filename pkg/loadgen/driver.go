@@ -33,6 +33,11 @@ type Client struct {
 	// ProtoAnswers decodes every answer with protobuf-go rather than
 	// reading it from the wire (answer.go). Set it before Run.
 	ProtoAnswers bool
+	// NewTurns makes the last message of each chat request one no
+	// request sent before, as each turn of a conversation does, so that
+	// what the server may remember between requests is the history
+	// only. Set it before Run.
+	NewTurns bool
 
 	conns []extprocv3.ExternalProcessorClient
 	cc    []*grpc.ClientConn
@@ -106,7 +111,7 @@ func (c *Client) Run(ctx context.Context, l Load) *Result {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range ws {
-		ws[i] = newWorker(i, c.conns[i%len(c.conns)], l, c.APIKey)
+		ws[i] = newWorker(i, c.conns[i%len(c.conns)], l, c.APIKey, c.NewTurns)
 		ws[i].protoAnswers = c.ProtoAnswers
 		wg.Go(func() { ws[i].loop(ctx, more) })
 	}
@@ -126,12 +131,12 @@ type worker struct {
 	events       []time.Duration
 }
 
-func newWorker(id int, client extprocv3.ExternalProcessorClient, l Load, apiKey string) *worker {
+func newWorker(id int, client extprocv3.ExternalProcessorClient, l Load, apiKey string, newTurns bool) *worker {
 	w := &worker{id: id, client: client, timeout: l.Timeout, n: id}
 	built := map[*Case]*script{}
 	for _, c := range l.Cases {
 		if built[c] == nil {
-			built[c] = newScript(c, apiKey)
+			built[c] = newScript(c, apiKey, newTurns)
 		}
 		w.scripts = append(w.scripts, built[c])
 	}
@@ -143,6 +148,7 @@ func (w *worker) loop(ctx context.Context, more func() bool) {
 		s := w.scripts[w.n%len(w.scripts)]
 		w.n++
 		id := strconv.AppendInt([]byte("bench-"), int64(w.id)<<40|int64(w.n), 36)
+		s.nextTurn(w.id, w.n)
 		t := timings{events: w.events[:0]}
 		err := w.one(ctx, s, id, &t, nil)
 		w.rec.add(&t, err)

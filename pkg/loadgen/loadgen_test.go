@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 func TestCasesAreWellFormed(t *testing.T) {
@@ -103,4 +106,47 @@ func TestRunAgainstBaseline(t *testing.T) {
 			t.Fatalf("%d ok, %d errors (%v)", res.Requests, res.Errors, res.ErrorKinds)
 		}
 	})
+}
+
+// TestNewTurns: with new turns, each request's body stays valid JSON of
+// the length its content-length says, its last message differs from
+// every other request's, and the rest of the body does not change.
+func TestNewTurns(t *testing.T) {
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			s := newScript(c, "", true)
+			body := s.reqBody.GetRequestBody().GetBody()
+			var length string
+			for _, h := range s.reqHeaders.GetRequestHeaders().GetHeaders().GetHeaders() {
+				if h.GetKey() == "content-length" {
+					length = string(h.GetRawValue())
+				}
+			}
+			if length != strconv.Itoa(len(body)) {
+				t.Fatalf("content-length %s for a %d-byte body", length, len(body))
+			}
+			seen := map[string]bool{}
+			var history string
+			for _, w := range []int{0, 1, 63} {
+				for _, n := range []int{1, 2, 10, 1 << 31} {
+					s.nextTurn(w, n)
+					if !json.Valid(body) {
+						t.Fatalf("worker %d request %d: body is not JSON: %s", w, n, body)
+					}
+					msgs := gjson.GetBytes(body, "messages").Array()
+					last := msgs[len(msgs)-1].Get("content").Str
+					if seen[last] {
+						t.Fatalf("worker %d request %d repeats a last message", w, n)
+					}
+					seen[last] = true
+					h := gjson.GetBytes(body, "messages.#.content|@pretty").Raw
+					h = h[:strings.LastIndex(h, " turn ")]
+					if history != "" && h != history {
+						t.Fatalf("the rest of the body changed")
+					}
+					history = h
+				}
+			}
+		})
+	}
 }

@@ -69,7 +69,7 @@ func (c *Client) Check(ctx context.Context, cs *Case) (*Trace, error) {
 	w := &worker{client: c.conns[0], timeout: 10 * time.Second, protoAnswers: c.ProtoAnswers}
 	tr := &Trace{}
 	var t timings
-	err := w.one(ctx, newScript(cs, c.APIKey), []byte("bench-check"), &t, tr)
+	err := w.one(ctx, newScript(cs, c.APIKey, c.NewTurns), []byte("bench-check"), &t, tr)
 	return tr, err
 }
 

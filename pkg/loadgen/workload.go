@@ -3,7 +3,11 @@ package loadgen
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -108,17 +112,25 @@ type script struct {
 	respHeaders *extprocv3.ProcessingRequest
 	chunks      []*extprocv3.ProcessingRequest // one per event, last with end_of_stream
 	whole       *extprocv3.ProcessingRequest   // the body in one message
+	// turn is the number ending the last message of a script whose
+	// requests are new turns, rewritten in the request body before each
+	// request; nil otherwise.
+	turn []byte
 }
 
 // anonymousKey is the bearer token sent when the client has no APIKey; a
 // processor that checks keys will reject it.
 const anonymousKey = "sk-client-0123456789abcdefghijklmnopqrstuvwxyz"
 
-func newScript(c *Case, apiKey string) *script {
+func newScript(c *Case, apiKey string, newTurns bool) *script {
 	if apiKey == "" {
 		apiKey = anonymousKey
 	}
 	s := &script{c: c, requestID: &corev3.HeaderValue{Key: "x-request-id"}}
+	body := c.RequestBody
+	if newTurns {
+		body, s.turn = withTurn(body)
+	}
 	s.reqHeaders = &extprocv3.ProcessingRequest{
 		Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{
 			Headers: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{
@@ -127,7 +139,7 @@ func newScript(c *Case, apiKey string) *script {
 				hv(":method", "POST"),
 				hv(":scheme", "https"),
 				hv("content-type", "application/json"),
-				hv("content-length", strconv.Itoa(len(c.RequestBody))),
+				hv("content-length", strconv.Itoa(len(body))),
 				hv("authorization", "Bearer "+apiKey),
 				hv("user-agent", "OpenAI/Python 1.99.0"),
 				hv("accept", "application/json"),
@@ -141,7 +153,7 @@ func newScript(c *Case, apiKey string) *script {
 			ResponseBodyMode: filterv3.ProcessingMode_BUFFERED,
 		},
 	}
-	s.reqBody = bodyMessage(false, c.RequestBody, true)
+	s.reqBody = bodyMessage(false, body, true)
 	respHeaders := []*corev3.HeaderValue{
 		hv(":status", "200"),
 		hv("content-type", c.ResponseContentType),
@@ -159,6 +171,35 @@ func newScript(c *Case, apiKey string) *script {
 	}
 	s.whole = bodyMessage(true, c.ResponseBody(), true)
 	return s
+}
+
+// turnDigits is how many digits number a turn: a worker's id, then its
+// request count.
+const turnDigits = 12
+
+// withTurn returns a copy of a chat request body whose last message's
+// text ends with " turn " and turnDigits zeros, and those digits within
+// it. A body without such a message is returned as it is.
+func withTurn(body []byte) ([]byte, []byte) {
+	n := gjson.GetBytes(body, "messages.#").Int()
+	last := gjson.GetBytes(body, "messages."+strconv.FormatInt(n-1, 10)+".content")
+	if last.Type != gjson.String || last.Index <= 0 {
+		return body, nil
+	}
+	at := last.Index + len(last.Raw) - 1 // the closing quote
+	out := append(append(slices.Clone(body[:at]), " turn "...), strings.Repeat("0", turnDigits)...)
+	digits := len(out) - turnDigits
+	out = append(out, body[at:]...)
+	return out, out[digits : digits+turnDigits]
+}
+
+// nextTurn numbers the script's next request, unique across workers.
+func (s *script) nextTurn(worker, n int) {
+	v := uint64(worker)<<32 | uint64(uint32(n)) //nolint:gosec // a label, wrapping is harmless
+	for k := len(s.turn) - 1; k >= 0; k-- {
+		s.turn[k] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 func hv(k, v string) *corev3.HeaderValue { return &corev3.HeaderValue{Key: k, RawValue: []byte(v)} }
