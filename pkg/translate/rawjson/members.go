@@ -130,7 +130,7 @@ func result(raw string, index int) gjson.Result {
 		r.Type = gjson.JSON
 	case '"':
 		r.Type = gjson.String
-		if strings.IndexByte(raw, '\\') < 0 {
+		if len(raw) >= 2 && strings.IndexByte(raw, '\\') < 0 {
 			r.Str = raw[1 : len(raw)-1]
 		} else {
 			r.Str = gjson.Parse(raw).Str
@@ -177,8 +177,8 @@ func alias(b []byte) string {
 // array, that v holds, in order, until fn returns false: gjson's ForEach,
 // for a v read from a document already checked by Valid or Members. Keys
 // are unescaped as ForEach gives them; an element's key is "". Values are
-// skipped eight bytes at a time where ForEach reads them a byte at a time.
-// A v that is not an object or an array has no members.
+// not checked again, only crossed (checked.go), where ForEach reads them a
+// byte at a time. A v that is not an object or an array has no members.
 func Each(v gjson.Result, fn func(key string, value gjson.Result) bool) {
 	if b := view(v); b != nil {
 		eachIn(b, skipSpace(b, 0), v.Index, fn)
@@ -202,7 +202,7 @@ func EachElement(v gjson.Result, elem func(n int), member func(key string, value
 		if b[i] == '{' {
 			i, ok = eachIn(b, i, v.Index, visit)
 		} else {
-			i, ok = skipValue(b, i)
+			i, ok = valueEnd(b, i), true
 		}
 		if i = skipSpace(b, i); !ok || i >= len(b) || b[i] != ',' {
 			return
@@ -232,13 +232,13 @@ func eachIn(b []byte, i, base int, fn func(key string, value gjson.Result) bool)
 		key := ""
 		if object {
 			ks := i
-			if i, ok = skipKey(b, i); !ok {
+			if i, ok = keyEnd(b, i); !ok {
 				return i, false
 			}
 			key = keyOf(b, ks, i)
 		}
 		vs := skipSpace(b, i)
-		if i, ok = skipValue(b, vs); !ok || !fn(key, result(alias(b[vs:i]), base+vs)) {
+		if i = valueEnd(b, vs); i == vs || !fn(key, result(alias(b[vs:i]), base+vs)) {
 			return i, false
 		}
 		if i = skipSpace(b, i); i < len(b) && b[i] == closing {

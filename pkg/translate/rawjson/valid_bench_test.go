@@ -40,3 +40,22 @@ func BenchmarkValid(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkEachElement walks the messages of a checked body, as the parse
+// stage summarises them.
+func BenchmarkEachElement(b *testing.B) {
+	msgs, _, _ := Lookup(benchBody, "messages")
+	b.SetBytes(int64(len(msgs.Raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		EachElement(msgs, func(int) {}, func(k string, _ gjson.Result) {
+			if k == "content" {
+				n++
+			}
+		})
+		if n != 2 {
+			b.Fatal(n)
+		}
+	}
+}
