@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // framing is what a family adds around messages.
@@ -86,9 +88,10 @@ func putChat(c *chat) {
 }
 
 // EstimateChat estimates the input tokens of an OpenAI chat completions
-// body for the profile's model. The body is read with gjson, never
-// unmarshalled; it is expected to be valid JSON (the parse stage checks),
-// and a malformed body gives a best-effort count, not a panic.
+// body for the profile's model. The body is read in place, never
+// unmarshalled; it is expected to be valid JSON (the parse stage checks,
+// so the walk only crosses values, with rawjson.Each), and a malformed
+// body gives a best-effort count, not a panic.
 func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
 	r, err := p.Encoding.table()
 	if err != nil {
@@ -101,8 +104,9 @@ func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
 	// for a 100k-token prompt), and nothing read from it outlives this
 	// call (the piece cache copies its keys; the counting goroutines are
 	// done before it returns; putChat drops the references).
-	gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))).ForEach(func(k, v gjson.Result) bool { //nolint:gosec // read-only view, see above
-		c.req.set(k.Str, v)
+	top := gjson.Result{Type: gjson.JSON, Raw: unsafe.String(unsafe.SliceData(body), len(body))} //nolint:gosec // read-only view, see above
+	rawjson.Each(top, func(k string, v gjson.Result) bool {
+		c.req.set(k, v)
 		return true
 	})
 	if !c.req.messages.IsArray() {
@@ -112,7 +116,7 @@ func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
 		// Count message text on the other cores while reading the rest.
 		c.pipe = r.pipeline(p.Encoding)
 	}
-	c.req.messages.ForEach(func(_, m gjson.Result) bool {
+	rawjson.Each(c.req.messages, func(_ string, m gjson.Result) bool {
 		c.memoMessage(r, m)
 		return true
 	})
@@ -226,8 +230,8 @@ func (c *chat) message(m gjson.Result) {
 	}
 	var role string
 	hasName := false
-	m.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	rawjson.Each(m, func(k string, v gjson.Result) bool {
+		switch k {
 		case "role":
 			role = v.String()
 		case "name":
@@ -242,7 +246,7 @@ func (c *chat) message(m gjson.Result) {
 				c.addText(v.Str)
 			}
 		case "tool_calls":
-			v.ForEach(func(_, call gjson.Result) bool {
+			rawjson.Each(v, func(_ string, call gjson.Result) bool {
 				c.call(call.Get("function"))
 				return true
 			})
@@ -277,7 +281,7 @@ func (c *chat) content(v gjson.Result) {
 	case v.Type == gjson.String:
 		c.addText(v.Str)
 	case v.IsArray():
-		v.ForEach(func(_, part gjson.Result) bool {
+		rawjson.Each(v, func(_ string, part gjson.Result) bool {
 			c.part(part)
 			return true
 		})
