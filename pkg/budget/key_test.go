@@ -29,3 +29,22 @@ func TestCounterKeyOf(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackedBounds: the remembered period is the one Period.Bounds gives,
+// as time moves on across boundaries and as a clock steps back.
+func TestTrackedBounds(t *testing.T) {
+	base := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
+	steps := []time.Duration{0, time.Hour, 90 * time.Minute, 3 * time.Hour, -4 * time.Hour, 40 * 24 * time.Hour, -time.Second, 0}
+	for _, p := range []Period{{Kind: Daily}, {Kind: Monthly}, {Kind: Window, Every: 45 * time.Minute, Anchor: base.Add(time.Minute)}} {
+		b := newTracked(Budget{Name: "b", Period: p})
+		now := base
+		for _, d := range steps {
+			now = now.Add(d)
+			start, end := b.bounds(now)
+			wantStart, wantEnd := p.Bounds(now)
+			if !start.Equal(wantStart) || !end.Equal(wantEnd) {
+				t.Fatalf("%v at %s: bounds %s..%s, Period.Bounds %s..%s", p.Kind, now, start, end, wantStart, wantEnd)
+			}
+		}
+	}
+}

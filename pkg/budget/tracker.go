@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-gw/sluice/pkg/memo"
@@ -28,6 +29,24 @@ type tracked struct {
 	Budget
 	// marks are the crossings a charge tests; stores only read them.
 	marks []Mark
+	// period is the period bounds last computed: a period changes once a
+	// day or a month, and computing calendar bounds costs more than the
+	// rest of a check.
+	period atomic.Pointer[bounds]
+}
+
+type bounds struct{ start, end time.Time }
+
+// bounds returns the period that holds now.
+func (b *tracked) bounds(now time.Time) (start, end time.Time) {
+	if p := b.period.Load(); p != nil && !now.Before(p.start) && now.Before(p.end) {
+		return p.start, p.end
+	}
+	start, end = b.Period.Bounds(now)
+	if end.After(start) {
+		b.period.Store(&bounds{start, end})
+	}
+	return start, end
 }
 
 func newTracked(b Budget) *tracked {
@@ -143,7 +162,7 @@ func (in *instance) budget() Budget {
 func (t *Tracker) applicable(scopes []Scope, now time.Time) []instance {
 	var out []instance
 	add := func(b *tracked, s Scope) {
-		start, end := b.Period.Bounds(now)
+		start, end := b.bounds(now)
 		key := t.counterKeyOf(b, s, start)
 		for i := range out {
 			if out[i].key == key {
