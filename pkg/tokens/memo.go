@@ -22,7 +22,7 @@ import (
 const (
 	// memoFrom is the shortest raw JSON worth remembering: below it,
 	// counting costs about as much as hashing and looking up.
-	memoFrom = 256
+	memoFrom = 64
 	// memoBits sizes the table: 8192 slots, 64 KB of pointers, and at
 	// most one small entry per slot.
 	memoBits = 13
