@@ -58,7 +58,7 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 			"request body of %d bytes exceeds the limit of %d bytes", len(body), limit))
 	}
 	x.Request.Body = body
-	x.Out = pipeline.Mutation{}
+	x.Out.Reset()
 	if err := st.p.Request(ctx, x); err != nil {
 		return st.fail(err)
 	}
@@ -86,7 +86,7 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 	x.Status, _ = strconv.Atoi(x.RespHeader.Get(":status"))
 	x.Outcome.Status = x.Status
 	x.ContentType = x.RespHeader.Get("content-type")
-	x.Out = pipeline.Mutation{}
+	x.Out.Reset()
 	if err := st.p.ResponseHeaders(ctx, x); err != nil {
 		return st.fail(err)
 	}
@@ -120,7 +120,7 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 	}
 	// Metadata set while this chunk runs (usage, on the last one) goes out
 	// with this chunk's answer.
-	x.Out.Metadata = nil
+	x.Out.ResetMetadata()
 	if failed := st.runResponseBody(ctx, b.GetBody(), b.GetEndOfStream()); failed != nil {
 		return failed
 	}

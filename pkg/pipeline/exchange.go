@@ -153,6 +153,10 @@ type Exchange struct {
 	Outcome Outcome
 
 	ends []func(context.Context)
+	// endsBuf holds the first AtEnd functions: a request with limits,
+	// telemetry and audit registers three or four, and growing ends from
+	// nil would cost an allocation each time it doubles.
+	endsBuf [4]func(context.Context)
 }
 
 // Outcome is how an exchange ended. The extproc layer fills the status,
@@ -198,7 +202,12 @@ type Prompt struct {
 // AtEnd registers fn to run once when the exchange ends, however it ends:
 // a complete response, a local reply, an error, or Envoy or the client
 // going away. Stages release what they hold for the request here.
-func (x *Exchange) AtEnd(fn func(ctx context.Context)) { x.ends = append(x.ends, fn) }
+func (x *Exchange) AtEnd(fn func(ctx context.Context)) {
+	if x.ends == nil {
+		x.ends = x.endsBuf[:0]
+	}
+	x.ends = append(x.ends, fn)
+}
 
 // End runs the AtEnd functions, the last registered first. The ext_proc
 // layer calls it when the stream closes, with a context that is not
@@ -207,6 +216,7 @@ func (x *Exchange) End(ctx context.Context) {
 	for i := len(x.ends) - 1; i >= 0; i-- {
 		x.ends[i](ctx)
 	}
+	clear(x.endsBuf[:]) // the functions hold the stages' request state
 	x.ends = nil
 }
 
@@ -386,6 +396,22 @@ func (m *Mutation) MetadataValue(k string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Reset empties m for the next phase, keeping the room of its slices: a
+// request sets headers and metadata in three phases, and once Envoy has
+// been answered nothing refers to them.
+func (m *Mutation) Reset() {
+	clear(m.SetHeaders)
+	clear(m.RemoveHeaders)
+	clear(m.Metadata)
+	*m = Mutation{SetHeaders: m.SetHeaders[:0], RemoveHeaders: m.RemoveHeaders[:0], Metadata: m.Metadata[:0]}
+}
+
+// ResetMetadata empties m's metadata, keeping its room.
+func (m *Mutation) ResetMetadata() {
+	clear(m.Metadata)
+	m.Metadata = m.Metadata[:0]
 }
 
 // Set appends a header to set.

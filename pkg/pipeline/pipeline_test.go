@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,5 +133,47 @@ func TestSetMetadata(t *testing.T) {
 	}
 	if v, _ := m.MetadataValue("key"); v != "k1" {
 		t.Errorf("key = %q", v)
+	}
+}
+
+// TestMutationReset: a reset mutation asks for nothing, whatever the
+// previous phase asked, and reuses its room.
+func TestMutationReset(t *testing.T) {
+	var m pipeline.Mutation
+	m.Set("x-sluice-backend", "openai")
+	m.Remove("authorization")
+	m.SetMetadata("tenant", "acme")
+	m.Body, m.ReplaceBody, m.ClearRouteCache, m.StreamBody = []byte("{}"), true, true, true
+	room := &m.SetHeaders[:1][0]
+	m.Reset()
+	if len(m.SetHeaders)+len(m.RemoveHeaders)+len(m.Metadata) != 0 || m.Body != nil || m.ReplaceBody || m.ClearRouteCache || m.StreamBody {
+		t.Fatalf("after Reset: %+v", m)
+	}
+	if _, ok := m.MetadataValue("tenant"); ok {
+		t.Error("metadata survived Reset")
+	}
+	m.Set("retry-after", "1")
+	if &m.SetHeaders[0] != room {
+		t.Error("Reset did not keep the headers' room")
+	}
+	m.SetMetadata("model", "gpt-4o")
+	m.ResetMetadata()
+	if len(m.Metadata) != 0 || len(m.SetHeaders) != 1 {
+		t.Errorf("after ResetMetadata: %+v", m)
+	}
+}
+
+// TestAtEndOrder: functions run last registered first, past the room the
+// exchange keeps for them, once.
+func TestAtEndOrder(t *testing.T) {
+	var x pipeline.Exchange
+	var got []int
+	for i := range 6 {
+		x.AtEnd(func(context.Context) { got = append(got, i) })
+	}
+	x.End(context.Background())
+	x.End(context.Background())
+	if want := []int{5, 4, 3, 2, 1, 0}; !slices.Equal(got, want) {
+		t.Errorf("ran %v, want %v", got, want)
 	}
 }
