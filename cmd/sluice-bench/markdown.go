@@ -34,10 +34,11 @@ func (r *Report) Markdown() string {
 	} else {
 		b.WriteString("The driver read every answer from the wire, checking each field, without allocating (like Envoy's parser, unlike protobuf-go's generic decoder).  \n")
 	}
-	if s.NewTurns {
-		b.WriteString("Each chat request's last message ended with a number no request sent before (-new-turns): Sluice's token memo knew the history, not the new turn.  \n")
-	} else {
-		b.WriteString("Every request sent the same body, so Sluice's token memo (pkg/tokens) knew all of it.  \n")
+	switch {
+	case s.NewTurns:
+		b.WriteString("Each chat request's last message ended with a number no request sent before (-new-turns): the token estimate's memo knew the history, not the new turn.  \n")
+	case s.Limits:
+		b.WriteString("Every request sent the same body, so the token estimate for the limits found all of its messages in its memo (pkg/tokens); -new-turns makes each last message new.  \n")
 	}
 	policy := "no policy"
 	if s.Policy != "" {
