@@ -80,6 +80,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	// this runs.
 	defer putAnswer(st.ans)
 	st.xv.Start, st.xv.Config = time.Now(), s.config()
+	st.xv.Header, st.xv.RespHeader = st.header[:0], st.respHeader[:0]
 	st.x = &st.xv
 	// Stages release what they hold for the request (limit slots, for
 	// one) however the stream ends, even when the client went away.
@@ -122,8 +123,10 @@ type streamState struct {
 	ans *answer
 	// sent is the dynamic metadata Envoy already holds from this stream.
 	sent published
-	// xv is the exchange, allocated with the stream's state.
-	xv pipeline.Exchange
+	// xv is the exchange, allocated with the stream's state, and so are
+	// the first headers of the request and of the response.
+	xv                 pipeline.Exchange
+	header, respHeader [16]pipeline.Header
 }
 
 func (st *streamState) context(ctx context.Context) context.Context {

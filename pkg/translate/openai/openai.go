@@ -8,6 +8,7 @@ package openai
 
 import (
 	"net/http"
+	"sync/atomic"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/providererr"
@@ -17,13 +18,25 @@ import (
 const (
 	defaultBasePath        = "/v1"
 	defaultAzureBasePath   = "/openai"
+	chatSuffix             = "/chat/completions"
+	embeddingsSuffix       = "/embeddings"
 	DefaultAzureAPIVersion = "2024-10-21" // GA, and the first GA version with stream_options
 	streamContentType      = "text/event-stream"
 )
 
-// translator is stateless; one value serves all requests of a provider kind.
+// translator serves all requests of a provider kind. Its only state is
+// the headers of the credential it last used.
 type translator struct {
 	provider translate.Provider
+	// auth is the upstream headers of the last credential, shared
+	// read-only by the requests that use it: a backend's key changes only
+	// when an operator rotates it.
+	auth atomic.Pointer[authHeaders]
+}
+
+type authHeaders struct {
+	key string
+	hs  []translate.Header
 }
 
 // New returns the translator for p, which should be translate.OpenAI,

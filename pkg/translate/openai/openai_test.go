@@ -3,6 +3,7 @@ package openai
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
@@ -102,6 +103,38 @@ func TestAppendMember(t *testing.T) {
 	for _, tc := range tests {
 		if got := string(appendMember([]byte(tc.in), `"k":1`)); got != tc.want {
 			t.Errorf("appendMember(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestHeadersFollowTheCredential: one translator serves every backend of
+// its kind, so the headers it remembers must follow each request's key,
+// and a caller appending to them must not change what the next request
+// gets.
+func TestHeadersFollowTheCredential(t *testing.T) {
+	for _, tc := range []struct {
+		provider translate.Provider
+		header   string
+		value    func(key string) string
+	}{
+		{translate.OpenAI, "authorization", func(k string) string { return "Bearer " + k }},
+		{translate.AzureOpenAI, "api-key", func(k string) string { return k }},
+	} {
+		tr := New(tc.provider)
+		for _, key := range []string{"sk-a", "sk-a", "sk-b", "", "sk-a"} {
+			req := translatetest.NewRequest(translate.Chat, []byte(`{"model":"m","messages":[]}`))
+			up, err := tr.Request(&req, &translate.Target{Model: "m", Deployment: "d", Credential: translate.Credential{APIKey: key}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []translate.Header{{Key: "content-type", Value: "application/json"}}
+			if key != "" {
+				want = append(want, translate.Header{Key: tc.header, Value: tc.value(key)})
+			}
+			if !slices.Equal(up.Headers, want) {
+				t.Fatalf("%s with key %q: headers %v, want %v", tc.provider, key, up.Headers, want)
+			}
+			_ = append(up.Headers, translate.Header{Key: "anthropic-beta", Value: "x"})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package openai
 import (
 	"bytes"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/sjson"
@@ -25,9 +26,9 @@ func (tr *translator) Request(req *translate.Request, t *translate.Target) (*tra
 	var suffix string
 	switch req.Op {
 	case translate.Chat:
-		suffix = "/chat/completions"
+		suffix = chatSuffix
 	case translate.Embeddings:
-		suffix = "/embeddings"
+		suffix = embeddingsSuffix
 	default:
 		return nil, gwerror.New(gwerror.InvalidRequest, "operation %s is not supported by provider %s", req.Op, tr.provider)
 	}
@@ -120,6 +121,14 @@ func (tr *translator) path(suffix string, t *translate.Target) string {
 		return base + "/deployments/" + url.PathEscape(deployment) + suffix +
 			"?api-version=" + url.QueryEscape(version)
 	}
+	if t.BasePath == "" { // the usual paths, as constants
+		switch suffix {
+		case chatSuffix:
+			return defaultBasePath + chatSuffix
+		case embeddingsSuffix:
+			return defaultBasePath + embeddingsSuffix
+		}
+	}
 	return basePath(t.BasePath, defaultBasePath) + suffix
 }
 
@@ -136,15 +145,23 @@ func basePath(p, def string) string {
 	return p
 }
 
+// headers returns the upstream headers for t's credential. The slice is
+// shared by every request with that credential: callers only read it, and
+// its length is its capacity, so an append copies it.
 func (tr *translator) headers(t *translate.Target) []translate.Header {
-	h := make([]translate.Header, 1, 2)
-	h[0] = translate.Header{Key: "content-type", Value: "application/json"}
 	key := t.Credential.APIKey
-	if key == "" {
-		return h
+	if a := tr.auth.Load(); a != nil && a.key == key {
+		return a.hs
 	}
-	if tr.provider == translate.AzureOpenAI {
-		return append(h, translate.Header{Key: "api-key", Value: key})
+	hs := []translate.Header{{Key: "content-type", Value: "application/json"}}
+	switch {
+	case key == "":
+	case tr.provider == translate.AzureOpenAI:
+		hs = append(hs, translate.Header{Key: "api-key", Value: key})
+	default:
+		hs = append(hs, translate.Header{Key: "authorization", Value: "Bearer " + key})
 	}
-	return append(h, translate.Header{Key: "authorization", Value: "Bearer " + key})
+	hs = slices.Clip(hs)
+	tr.auth.Store(&authHeaders{key: key, hs: hs})
+	return hs
 }
