@@ -182,18 +182,32 @@ func (s *stream) blockStart(index int64, cb gjson.Result) {
 
 func (s *stream) blockDelta(index int64, d gjson.Result) {
 	blk := s.block(index)
-	switch d.Get("type").Str {
+	// Most of a stream is these events: one pass over the delta reads the
+	// members, the first of each name, as d.Get would.
+	var typ, text, partial gjson.Result
+	rawjson.Each(d, func(k string, v gjson.Result) bool {
+		switch {
+		case k == "type" && !typ.Exists():
+			typ = v
+		case k == "text" && !text.Exists():
+			text = v
+		case k == "partial_json" && !partial.Exists():
+			partial = v
+		}
+		return true
+	})
+	switch typ.Str {
 	case "text_delta":
 		if blk == nil { // a delta without its start: treat it as text
 			s.blocks = append(s.blocks, block{index: index, kind: blockText})
 			blk = &s.blocks[len(s.blocks)-1]
 		}
 		if blk.kind == blockText {
-			s.text(blk, d.Get("text").Str)
+			s.text(blk, text.Str)
 		}
 	case "input_json_delta":
 		if blk != nil && (blk.kind == blockTool || blk.kind == blockJSON) {
-			s.text(blk, d.Get("partial_json").Str)
+			s.text(blk, partial.Str)
 		}
 	}
 	// thinking_delta, signature_delta, citations_delta: OpenAI chat has no
