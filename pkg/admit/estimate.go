@@ -3,6 +3,7 @@ package admit
 import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/tokens"
+	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
 )
 
 // Estimator estimates a request's input tokens before it is sent, for the
@@ -24,8 +25,9 @@ func (Approx) InputTokens(x *pipeline.Exchange, _ string) int64 {
 
 // Tokenizer counts with OpenAI's tokenizers and each provider's framing
 // rules (pkg/tokens), approximated for providers whose tokenizer is not
-// public. Bodies it does not read (Anthropic-native /v1/messages) are
-// charged by Approx.
+// public. An Anthropic-native /v1/messages body is counted as the chat
+// request it translates to; a body that cannot be read is charged by
+// Approx.
 type Tokenizer struct{ est tokens.Estimator }
 
 // InputTokens implements Estimator.
@@ -40,6 +42,14 @@ func (t *Tokenizer) InputTokens(x *pipeline.Exchange, upstreamModel string) int6
 		e, err = t.est.EstimateChat(x.Request.Body, p)
 	case pipeline.APIEmbeddings:
 		e, err = t.est.EstimateEmbeddings(x.Request.Body, p)
+	case pipeline.APIMessages:
+		// The same system prompt, turns, tool calls and results, images
+		// and tool definitions, in the shape the estimator reads; the
+		// served model's rules apply either way.
+		var chat []byte
+		if chat, err = anthropic.FromMessages(x.Request.Body); err == nil {
+			e, err = t.est.EstimateChat(chat, p)
+		}
 	default:
 		return Approx{}.InputTokens(x, upstreamModel)
 	}

@@ -1,7 +1,12 @@
 package admit_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"image"
+	pngenc "image/png"
+	"math"
 	"testing"
 
 	"github.com/sluice-gw/sluice/pkg/admit"
@@ -9,6 +14,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/tokens"
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
 )
 
 // A reload must not hand out a fresh minute of quota.
@@ -45,7 +51,7 @@ func TestTokenizer(t *testing.T) {
 	}{
 		{"chat is tokenized", pipeline.APIChat, body, func(n int64) bool { return n > 10 && n < int64(tokens.Approx(body)) }},
 		{"embeddings", pipeline.APIEmbeddings, []byte(`{"model":"e","input":["hello world","again"]}`), func(n int64) bool { return n == 3 }},
-		{"messages fall back to bytes/4", pipeline.APIMessages, body, func(n int64) bool { return n == int64(tokens.Approx(body)) }},
+		{"an Anthropic body that cannot be read falls back to bytes/4", pipeline.APIMessages, []byte(`{"model":"m","messages":{}}`), func(n int64) bool { return n == 7 }},
 		{"a body it cannot read falls back", pipeline.APIChat, []byte(`{"model":"m"}`), func(n int64) bool { return n == 4 }},
 	}
 	for _, tt := range tests {
@@ -55,5 +61,69 @@ func TestTokenizer(t *testing.T) {
 				t.Errorf("estimate %d", n)
 			}
 		})
+	}
+}
+
+// TestTokenizerMessages: an Anthropic-native body is counted as the chat
+// request it translates to, and lands within the Claude family's bound
+// of the counts Anthropic's count_tokens examples publish for these very
+// bodies.
+func TestTokenizerMessages(t *testing.T) {
+	tool := `{"name":"get_weather","description":"Get the current weather in a given location","input_schema":` +
+		`{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"}},` +
+		`"required":["location"]}}`
+	tests := []struct {
+		name string
+		body string
+		want int // Anthropic's count
+	}{
+		{"system and message", `{"model":"claude-sonnet-4-5","system":"You are a scientist",` +
+			`"messages":[{"role":"user","content":"Hello, Claude"}]}`, 14},
+		{"tool", `{"model":"claude-sonnet-4-5","tools":[` + tool + `],` +
+			`"messages":[{"role":"user","content":"What's the weather like in San Francisco?"}]}`, 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &pipeline.Exchange{API: pipeline.APIMessages, Request: translate.Request{Body: []byte(tt.body)}}
+			got := (&admit.Tokenizer{}).InputTokens(x, "claude-sonnet-4-5")
+			chat, err := anthropic.FromMessages([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e tokens.Estimator
+			want, err := e.EstimateChat(chat, tokens.ForModel("claude-sonnet-4-5"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != int64(want.Tokens) {
+				t.Errorf("estimate %d, the chat translation's %d", got, want.Tokens)
+			}
+			rel := float64(got-int64(tt.want)) / float64(tt.want)
+			t.Logf("estimated %d, Anthropic counted %d, error %+.1f%%", got, tt.want, 100*rel)
+			if math.Abs(rel) > want.Bound {
+				t.Errorf("error %+.1f%% exceeds the documented bound ±%.0f%%", 100*rel, 100*want.Bound)
+			}
+		})
+	}
+}
+
+// TestTokenizerMessagesImage: an image block is charged by the served
+// model's image rule, as the chat request's image part would be.
+func TestTokenizerMessagesImage(t *testing.T) {
+	var png bytes.Buffer
+	if err := pngenc.Encode(&png, image.NewGray(image.Rect(0, 0, 200, 100))); err != nil {
+		t.Fatal(err)
+	}
+	text := `{"type":"text","text":"What is this?"}`
+	img := `{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` +
+		base64.StdEncoding.EncodeToString(png.Bytes()) + `"}}`
+	count := func(content string) int64 {
+		body := `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":[` + content + `]}]}`
+		x := &pipeline.Exchange{API: pipeline.APIMessages, Request: translate.Request{Body: []byte(body)}}
+		return (&admit.Tokenizer{}).InputTokens(x, "claude-sonnet-4-5")
+	}
+	// Claude charges ceil(w*h/750) for an image this small.
+	if got, want := count(text+","+img)-count(text), int64((200*100+749)/750); got != want {
+		t.Errorf("the image added %d tokens, want %d", got, want)
 	}
 }
