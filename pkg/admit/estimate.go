@@ -33,13 +33,17 @@ type Tokenizer struct{ est tokens.Estimator }
 // InputTokens implements Estimator.
 func (t *Tokenizer) InputTokens(x *pipeline.Exchange, upstreamModel string) int64 {
 	p := tokens.ForModel(upstreamModel)
+	scope := "" // the memo's: counts are remembered per tenant
+	if x.Identity != nil {
+		scope = x.Identity.Tenant
+	}
 	var (
 		e   tokens.Estimate
 		err error
 	)
 	switch x.API {
 	case pipeline.APIChat:
-		e, err = t.est.EstimateChat(x.Request.Body, p)
+		e, err = t.est.EstimateChatFor(x.Request.Body, p, scope)
 	case pipeline.APIEmbeddings:
 		e, err = t.est.EstimateEmbeddings(x.Request.Body, p)
 	case pipeline.APIMessages:
@@ -48,7 +52,7 @@ func (t *Tokenizer) InputTokens(x *pipeline.Exchange, upstreamModel string) int6
 		// served model's rules apply either way.
 		var chat []byte
 		if chat, err = anthropic.FromMessages(x.Request.Body); err == nil {
-			e, err = t.est.EstimateChat(chat, p)
+			e, err = t.est.EstimateChatFor(chat, p, scope)
 		}
 	default:
 		return Approx{}.InputTokens(x, upstreamModel)

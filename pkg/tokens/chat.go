@@ -93,11 +93,18 @@ func putChat(c *chat) {
 // so the walk only crosses values, with rawjson.Each), and a malformed
 // body gives a best-effort count, not a panic.
 func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
+	return e.EstimateChatFor(body, p, "")
+}
+
+// EstimateChatFor is EstimateChat for a caller in scope, its tenant: the
+// counts remembered for one scope are never used for another (memo.go).
+func (e *Estimator) EstimateChatFor(body []byte, p Profile, scope string) (Estimate, error) {
 	r, err := p.Encoding.table()
 	if err != nil {
 		return Estimate{}, err
 	}
 	c := getChat(e, p)
+	c.rules.scope = scope
 	defer putChat(c)
 	// One pass over the top level: each Get would rescan the messages.
 	// The body is read in place: ParseBytes would copy it whole (400 KB
@@ -148,7 +155,7 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result) {
 		c.message(m)
 		return
 	}
-	key := messageKey(m.Raw)
+	key := messageKey(c.rules.scope, m.Raw)
 	if e := recall(key, c.rules); e != nil {
 		c.memoText += e.text
 		c.out.Framing += e.fixed
@@ -187,7 +194,7 @@ func (c *chat) memoTools(r *ranks) {
 		c.toolDefs(req)
 		return
 	}
-	key := toolsKey(req.tools.Raw, req.functions.Raw, req.toolChoice.Raw)
+	key := toolsKey(c.rules.scope, req.tools.Raw, req.functions.Raw, req.toolChoice.Raw)
 	if e := recall(key, c.rules); e != nil {
 		c.out.Tools += e.fixed
 		c.toolText += e.text

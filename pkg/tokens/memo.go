@@ -18,6 +18,10 @@ import (
 // text (the memo keeps no request text alive); two texts sharing a hash
 // would make one estimate wrong, with odds of about one in 2^64 per
 // lookup, and an estimate is corrected by the provider's usage anyway.
+//
+// Counts are remembered per scope (the caller's tenant): a count from the
+// memo is faster than a fresh one, and no caller should be able to learn
+// from the speed of its own requests what another tenant has sent.
 
 const (
 	// memoFrom is the shortest raw JSON worth remembering: below it,
@@ -31,6 +35,7 @@ const (
 // memoRules is everything besides the raw JSON that a message's or a tool
 // list's count depends on.
 type memoRules struct {
+	scope    string
 	family   Family
 	enc      Encoding
 	image    ImageRule
@@ -57,15 +62,23 @@ var (
 	memoSlots [1 << memoBits]atomic.Pointer[memoEntry]
 )
 
-// messageKey is the memo key of one message's raw JSON.
-func messageKey(raw string) uint64 { return maphash.String(memoSeed, raw) }
-
-// toolsKey is the memo key of a request's tool definitions. tool_choice
-// is part of it because Claude's tool prompt depends on it.
-func toolsKey(tools, functions, choice string) uint64 {
+// messageKey is the memo key of one message's raw JSON in scope.
+func messageKey(scope, raw string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(memoSeed)
-	// A leading byte no message starts with keeps the two kinds apart.
+	_, _ = h.WriteString(scope)
+	_ = h.WriteByte(1)
+	_, _ = h.WriteString(raw)
+	return h.Sum64()
+}
+
+// toolsKey is the memo key of a request's tool definitions in scope.
+// tool_choice is part of it because Claude's tool prompt depends on it.
+func toolsKey(scope, tools, functions, choice string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(memoSeed)
+	_, _ = h.WriteString(scope)
+	// A different byte after the scope keeps the two kinds apart.
 	_ = h.WriteByte(0)
 	_, _ = h.WriteString(tools)
 	_ = h.WriteByte(0)

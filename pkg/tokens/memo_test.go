@@ -133,3 +133,33 @@ func TestMemoConcurrent(t *testing.T) {
 		return nil
 	})
 }
+
+// TestMemoScopes: a count remembered for one tenant is not used for
+// another, and both get the same count.
+func TestMemoScopes(t *testing.T) {
+	long := escaped(corpus(100)) + " scopes"
+	msg := `{"role":"user","content":"` + long + `"}`
+	body := []byte(`{"messages":[` + msg + `]}`)
+	p := ForModel("gpt-4o")
+	var e Estimator
+	a, err := e.EstimateChatFor(body, p, "tenant-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := func(scope string) memoRules {
+		return memoRules{scope: scope, family: p.Family, enc: p.Encoding, image: p.Image, urlImage: e.URLImage}
+	}
+	if recall(messageKey("tenant-a", msg), rules("tenant-a")) == nil {
+		t.Fatal("tenant-a's message was not remembered")
+	}
+	if recall(messageKey("tenant-b", msg), rules("tenant-b")) != nil {
+		t.Fatal("tenant-b finds what tenant-a sent")
+	}
+	b, err := e.EstimateChatFor(body, p, "tenant-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Errorf("tenant-a counted %+v, tenant-b %+v", a, b)
+	}
+}
