@@ -101,28 +101,27 @@ func ValidID(id string) bool {
 // checksum is the CRC32 (IEEE) of body as 6 base62 digits, zero padded;
 // 62^6 is more than 2^32, so every CRC fits.
 func checksum(body string) string {
-	// A read-only view: a copy of the key would be an allocation per
-	// request, for a function that only reads it.
+	d := checksumDigits(body)
+	return string(d[:])
+}
+
+// checksumMatches is checksum(body) == sum without building the string:
+// Parse runs on every request.
+func checksumMatches(body, sum string) bool {
+	d := checksumDigits(body)
+	return string(d[:]) == sum
+}
+
+func checksumDigits(body string) [ChecksumLen]byte {
+	// A read-only view of the key: a copy would be an allocation per
+	// request for a function that only reads it.
 	c := crc32.ChecksumIEEE(unsafe.Slice(unsafe.StringData(body), len(body))) //nolint:gosec // read-only view, see above
 	var out [ChecksumLen]byte
 	for i := ChecksumLen - 1; i >= 0; i-- {
 		out[i] = alphabet[c%62]
 		c /= 62
 	}
-	return string(out[:])
-}
-
-// checksumMatches is checksum(body) == sum without building the string:
-// Parse runs on every request.
-func checksumMatches(body, sum string) bool {
-	c := crc32.ChecksumIEEE([]byte(body))
-	for i := ChecksumLen - 1; i >= 0; i-- {
-		if sum[i] != alphabet[c%62] {
-			return false
-		}
-		c /= 62
-	}
-	return true
+	return out
 }
 
 func isBase62(s string) bool {

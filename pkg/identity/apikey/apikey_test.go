@@ -244,3 +244,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseAllocates: Parse runs on every request and allocates nothing.
+func TestParseAllocates(t *testing.T) {
+	key, _, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, ok := Parse(key); !ok {
+			t.Fatal("a generated key does not parse")
+		}
+	}); n != 0 {
+		t.Errorf("Parse allocates %v times per call", n)
+	}
+}
