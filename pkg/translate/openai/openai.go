@@ -25,19 +25,18 @@ const (
 )
 
 // translator serves all requests of a provider kind. Its only state is
-// the headers of the credential it last used.
+// the upstream headers of the credentials it has used.
 type translator struct {
 	provider translate.Provider
-	// auth is the upstream headers of the last credential, shared
-	// read-only by the requests that use it: a backend's key changes only
-	// when an operator rotates it.
-	auth atomic.Pointer[authHeaders]
+	// auth maps an API key to its upstream headers, shared read-only by
+	// the requests that use it. It is replaced, never changed: keys are
+	// few (one per backend) and change only when an operator rotates one.
+	auth atomic.Pointer[map[string][]translate.Header]
 }
 
-type authHeaders struct {
-	key string
-	hs  []translate.Header
-}
+// maxAuth bounds how many keys' headers a translator keeps, so rotating
+// keys for ever cannot grow it without limit.
+const maxAuth = 64
 
 // New returns the translator for p, which should be translate.OpenAI,
 // translate.AzureOpenAI or translate.OpenAICompatible. Any other value is

@@ -2,8 +2,10 @@ package openai
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
@@ -108,9 +110,9 @@ func TestAppendMember(t *testing.T) {
 }
 
 // TestHeadersFollowTheCredential: one translator serves every backend of
-// its kind, so the headers it remembers must follow each request's key,
-// and a caller appending to them must not change what the next request
-// gets.
+// its kind, so the headers it keeps must follow each request's key, also
+// with keys alternating across goroutines, and must be safe to share:
+// their length is their capacity, so a caller's append copies them.
 func TestHeadersFollowTheCredential(t *testing.T) {
 	for _, tc := range []struct {
 		provider translate.Provider
@@ -121,20 +123,38 @@ func TestHeadersFollowTheCredential(t *testing.T) {
 		{translate.AzureOpenAI, "api-key", func(k string) string { return k }},
 	} {
 		tr := New(tc.provider)
-		for _, key := range []string{"sk-a", "sk-a", "sk-b", "", "sk-a"} {
+		check := func(key string) error {
 			req := translatetest.NewRequest(translate.Chat, []byte(`{"model":"m","messages":[]}`))
 			up, err := tr.Request(&req, &translate.Target{Model: "m", Deployment: "d", Credential: translate.Credential{APIKey: key}})
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
 			want := []translate.Header{{Key: "content-type", Value: "application/json"}}
 			if key != "" {
 				want = append(want, translate.Header{Key: tc.header, Value: tc.value(key)})
 			}
-			if !slices.Equal(up.Headers, want) {
-				t.Fatalf("%s with key %q: headers %v, want %v", tc.provider, key, up.Headers, want)
+			if !slices.Equal(up.Headers, want) || cap(up.Headers) != len(up.Headers) {
+				return fmt.Errorf("%s with key %q: headers %v (capacity %d), want %v", tc.provider, key, up.Headers, cap(up.Headers), want)
 			}
-			_ = append(up.Headers, translate.Header{Key: "anthropic-beta", Value: "x"})
+			return nil
+		}
+		keys := []string{"sk-a", "sk-b", "", "sk-c"}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 200 {
+					if err := check(keys[(g+i)%len(keys)]); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
 		}
 	}
 }

@@ -2,8 +2,8 @@ package openai
 
 import (
 	"bytes"
+	"maps"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/tidwall/sjson"
@@ -23,12 +23,12 @@ func (tr *translator) Request(req *translate.Request, t *translate.Target) (*tra
 	if req == nil || t == nil {
 		return nil, gwerror.New(gwerror.Internal, "openai: request or target missing")
 	}
-	var suffix string
+	var suffix, usual string // usual is the path when no base path is set
 	switch req.Op {
 	case translate.Chat:
-		suffix = chatSuffix
+		suffix, usual = chatSuffix, defaultBasePath+chatSuffix
 	case translate.Embeddings:
-		suffix = embeddingsSuffix
+		suffix, usual = embeddingsSuffix, defaultBasePath+embeddingsSuffix
 	default:
 		return nil, gwerror.New(gwerror.InvalidRequest, "operation %s is not supported by provider %s", req.Op, tr.provider)
 	}
@@ -38,7 +38,7 @@ func (tr *translator) Request(req *translate.Request, t *translate.Target) (*tra
 	}
 	return &translate.Upstream{
 		Method:  "POST",
-		Path:    tr.path(suffix, t),
+		Path:    tr.path(suffix, usual, t),
 		Body:    body,
 		Headers: tr.headers(t),
 	}, nil
@@ -107,7 +107,9 @@ func isObject(b []byte) bool {
 	return false
 }
 
-func (tr *translator) path(suffix string, t *translate.Target) string {
+// path is the upstream path; usual is the one for the default base path,
+// a constant, so the common case builds no string.
+func (tr *translator) path(suffix, usual string, t *translate.Target) string {
 	if tr.provider == translate.AzureOpenAI {
 		base := basePath(t.BasePath, defaultAzureBasePath)
 		deployment := t.Deployment
@@ -121,13 +123,8 @@ func (tr *translator) path(suffix string, t *translate.Target) string {
 		return base + "/deployments/" + url.PathEscape(deployment) + suffix +
 			"?api-version=" + url.QueryEscape(version)
 	}
-	if t.BasePath == "" { // the usual paths, as constants
-		switch suffix {
-		case chatSuffix:
-			return defaultBasePath + chatSuffix
-		case embeddingsSuffix:
-			return defaultBasePath + embeddingsSuffix
-		}
+	if t.BasePath == "" {
+		return usual
 	}
 	return basePath(t.BasePath, defaultBasePath) + suffix
 }
@@ -150,18 +147,29 @@ func basePath(p, def string) string {
 // its length is its capacity, so an append copies it.
 func (tr *translator) headers(t *translate.Target) []translate.Header {
 	key := t.Credential.APIKey
-	if a := tr.auth.Load(); a != nil && a.key == key {
-		return a.hs
+	known := tr.auth.Load()
+	if known != nil {
+		if hs, ok := (*known)[key]; ok {
+			return hs
+		}
 	}
-	hs := []translate.Header{{Key: "content-type", Value: "application/json"}}
+	contentType := translate.Header{Key: "content-type", Value: "application/json"}
+	var hs []translate.Header
 	switch {
 	case key == "":
+		hs = []translate.Header{contentType}
 	case tr.provider == translate.AzureOpenAI:
-		hs = append(hs, translate.Header{Key: "api-key", Value: key})
+		hs = []translate.Header{contentType, {Key: "api-key", Value: key}}
 	default:
-		hs = append(hs, translate.Header{Key: "authorization", Value: "Bearer " + key})
+		hs = []translate.Header{contentType, {Key: "authorization", Value: "Bearer " + key}}
 	}
-	hs = slices.Clip(hs)
-	tr.auth.Store(&authHeaders{key: key, hs: hs})
+	// Two requests may both miss and store: the later map wins, and the
+	// other's key is found again on its next miss.
+	next := make(map[string][]translate.Header, 4)
+	if known != nil && len(*known) < maxAuth {
+		maps.Copy(next, *known)
+	}
+	next[key] = hs
+	tr.auth.Store(&next)
 	return hs
 }
