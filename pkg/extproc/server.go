@@ -123,10 +123,11 @@ type streamState struct {
 	ans *answer
 	// sent is the dynamic metadata Envoy already holds from this stream.
 	sent published
-	// xv is the exchange, allocated with the stream's state, and so are
-	// the first headers of the request and of the response.
+	// xv is the exchange, allocated with the stream's state, and so is
+	// room for the headers of the request and of the response: SDKs and
+	// Envoy send some twenty of each, providers twenty to thirty.
 	xv                 pipeline.Exchange
-	header, respHeader [16]pipeline.Header
+	header, respHeader [32]pipeline.Header
 }
 
 func (st *streamState) context(ctx context.Context) context.Context {

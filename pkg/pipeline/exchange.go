@@ -153,10 +153,11 @@ type Exchange struct {
 	Outcome Outcome
 
 	ends []func(context.Context)
-	// endsBuf holds the first AtEnd functions: a request with limits,
-	// telemetry and audit registers three or four, and growing ends from
-	// nil would cost an allocation each time it doubles.
-	endsBuf [4]func(context.Context)
+	// endsBuf holds the AtEnd functions: with every feature on, eight
+	// stages register one (telemetry, admission, audit, accounting, cache,
+	// data protection, templates, guardrails), and growing ends from nil
+	// would cost an allocation each time it doubles.
+	endsBuf [8]func(context.Context)
 }
 
 // Outcome is how an exchange ended. The extproc layer fills the status,
