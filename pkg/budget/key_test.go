@@ -34,7 +34,10 @@ func TestCounterKeyOf(t *testing.T) {
 // as time moves on across boundaries and as a clock steps back.
 func TestTrackedBounds(t *testing.T) {
 	base := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
-	steps := []time.Duration{0, time.Hour, 90 * time.Minute, 3 * time.Hour, -4 * time.Hour, 40 * 24 * time.Hour, -time.Second, 0}
+	// 22:46 is a window boundary (anchor + 45m) and 00:00 on December 1
+	// a day's and a month's; a nanosecond either side of it follows.
+	steps := []time.Duration{0, 46 * time.Minute, 74 * time.Minute, -1, 1, 90 * time.Minute, 3 * time.Hour,
+		-4 * time.Hour, 40 * 24 * time.Hour, -time.Second, 0}
 	for _, p := range []Period{{Kind: Daily}, {Kind: Monthly}, {Kind: Window, Every: 45 * time.Minute, Anchor: base.Add(time.Minute)}} {
 		b := newTracked(Budget{Name: "b", Period: p})
 		now := base

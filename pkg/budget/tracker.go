@@ -30,8 +30,8 @@ type tracked struct {
 	// marks are the crossings a charge tests; stores only read them.
 	marks []Mark
 	// period is the period bounds last computed: a period changes once a
-	// day or a month, and computing calendar bounds costs more than the
-	// rest of a check.
+	// day or a month, and the calendar math is twice a request otherwise
+	// (check and charge).
 	period atomic.Pointer[bounds]
 }
 
