@@ -182,32 +182,21 @@ func (s *stream) blockStart(index int64, cb gjson.Result) {
 
 func (s *stream) blockDelta(index int64, d gjson.Result) {
 	blk := s.block(index)
-	// Most of a stream is these events: one pass over the delta reads the
-	// members, the first of each name, as d.Get would.
-	var typ, text, partial gjson.Result
-	rawjson.Each(d, func(k string, v gjson.Result) bool {
-		switch {
-		case k == "type" && !typ.Exists():
-			typ = v
-		case k == "text" && !text.Exists():
-			text = v
-		case k == "partial_json" && !partial.Exists():
-			partial = v
-		}
-		return true
-	})
-	switch typ.Str {
+	// Most of a stream is these events: one pass over the delta.
+	var f [len(deltaKeys)]gjson.Result
+	rawjson.Fields(d, deltaKeys[:], f[:])
+	switch f[deltaType].Str {
 	case "text_delta":
 		if blk == nil { // a delta without its start: treat it as text
 			s.blocks = append(s.blocks, block{index: index, kind: blockText})
 			blk = &s.blocks[len(s.blocks)-1]
 		}
 		if blk.kind == blockText {
-			s.text(blk, text.Str)
+			s.text(blk, f[deltaText].Str)
 		}
 	case "input_json_delta":
 		if blk != nil && (blk.kind == blockTool || blk.kind == blockJSON) {
-			s.text(blk, partial.Str)
+			s.text(blk, f[deltaPartialJSON].Str)
 		}
 	}
 	// thinking_delta, signature_delta, citations_delta: OpenAI chat has no
@@ -243,6 +232,16 @@ func (s *stream) flushAll() {
 		s.flush(&s.blocks[i])
 	}
 }
+
+// deltaKeys are the members of a content_block_delta's delta the stream
+// reads.
+var deltaKeys = [...]string{deltaType: "type", deltaText: "text", deltaPartialJSON: "partial_json"}
+
+const (
+	deltaType = iota
+	deltaText
+	deltaPartialJSON
+)
 
 // eventKeys are the top-level members of an event that the stream reads:
 // the first of each name, the one gjson.Get finds.

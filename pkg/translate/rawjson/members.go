@@ -59,6 +59,21 @@ func Select(b []byte, keys []string, dst []gjson.Result) (object, ok bool) {
 	})
 }
 
+// Fields sets dst[i] to the value of the first member named keys[i] of
+// the object v holds, as v.Get does for plain keys, in one pass, for a v
+// read from a document already checked: Select's counterpart for a value.
+// dst must be as long as keys and start zeroed.
+func Fields(v gjson.Result, keys []string, dst []gjson.Result) {
+	Each(v, func(k string, m gjson.Result) bool {
+		for i, key := range keys {
+			if k == key && !dst[i].Exists() {
+				dst[i] = m
+			}
+		}
+		return true
+	})
+}
+
 // Field returns the value of the first member named key (not "") of the
 // object v holds, as v.Get does for a plain key, for a v read from a
 // document already checked; the zero Result when there is none.

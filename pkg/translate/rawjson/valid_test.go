@@ -304,10 +304,15 @@ func checkSelect(t *testing.T, b []byte, members []Member) {
 	if _, ok := Select(b, keys, dst); !ok {
 		t.Fatalf("Select(%q) is not ok", b)
 	}
+	fields := make([]gjson.Result, len(keys))
+	Fields(gjson.ParseBytes(b), keys, fields)
 	for i, k := range keys {
 		want := gjson.GetBytes(b, k)
 		if got := dst[i]; got.Raw != want.Raw || got.Type != want.Type || got.Str != want.Str || got.Int() != want.Int() {
 			t.Fatalf("Select(%q) %s = %s, gjson.Get = %s", b, k, got.Raw, want.Raw)
+		}
+		if got := fields[i]; got.Raw != want.Raw || got.Type != want.Type || got.Str != want.Str || got.Int() != want.Int() {
+			t.Fatalf("Fields(%q) %s = %s, gjson.Get = %s", b, k, got.Raw, want.Raw)
 		}
 	}
 }
