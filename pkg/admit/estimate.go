@@ -3,7 +3,6 @@ package admit
 import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/tokens"
-	"github.com/sluice-gw/sluice/pkg/translate/anthropic"
 )
 
 // Estimator estimates a request's input tokens before it is sent, for the
@@ -25,9 +24,8 @@ func (Approx) InputTokens(x *pipeline.Exchange, _ string) int64 {
 
 // Tokenizer counts with OpenAI's tokenizers and each provider's framing
 // rules (pkg/tokens), approximated for providers whose tokenizer is not
-// public. An Anthropic-native /v1/messages body is counted as the chat
-// request it translates to; a body that cannot be read is charged by
-// Approx.
+// public. Anthropic-native /v1/messages bodies are read as they are; a
+// body that cannot be read is charged by Approx.
 type Tokenizer struct{ est tokens.Estimator }
 
 // InputTokens implements Estimator.
@@ -47,13 +45,7 @@ func (t *Tokenizer) InputTokens(x *pipeline.Exchange, upstreamModel string) int6
 	case pipeline.APIEmbeddings:
 		e, err = t.est.EstimateEmbeddings(x.Request.Body, p)
 	case pipeline.APIMessages:
-		// The same system prompt, turns, tool calls and results, images
-		// and tool definitions, in the shape the estimator reads; the
-		// served model's rules apply either way.
-		var chat []byte
-		if chat, err = anthropic.FromMessages(x.Request.Body); err == nil {
-			e, err = t.est.EstimateChatFor(chat, p, scope)
-		}
+		e, err = t.est.EstimateMessagesFor(x.Request.Body, p, scope)
 	default:
 		return Approx{}.InputTokens(x, upstreamModel)
 	}

@@ -3,6 +3,7 @@ package tokens
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -51,6 +52,9 @@ type chat struct {
 	framed []string  // role names and message names
 	tools  []string
 	out    Estimate
+	// opaque is what parts counted by size rather than text add to
+	// Text (files and documents), after the factor.
+	opaque int
 
 	// The memo's side: what this count depends on, text already counted
 	// (messages and tool definitions, before the factor), the message
@@ -99,12 +103,24 @@ func (e *Estimator) EstimateChat(body []byte, p Profile) (Estimate, error) {
 // EstimateChatFor is EstimateChat for a caller in scope, its tenant: the
 // counts remembered for one scope are never used for another (memo.go).
 func (e *Estimator) EstimateChatFor(body []byte, p Profile, scope string) (Estimate, error) {
+	return e.estimate(body, p, scope, chatFormat)
+}
+
+// EstimateMessagesFor estimates an Anthropic Messages body (/v1/messages)
+// for the profile's model, whichever provider serves it: the system
+// prompt, the turns and their content blocks, the tool definitions. It
+// reads the body as EstimateChat does.
+func (e *Estimator) EstimateMessagesFor(body []byte, p Profile, scope string) (Estimate, error) {
+	return e.estimate(body, p, scope, messagesFormat)
+}
+
+func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Estimate, error) {
 	r, err := p.Encoding.table()
 	if err != nil {
 		return Estimate{}, err
 	}
 	c := getChat(e, p)
-	c.rules.scope = scope
+	c.rules.scope, c.rules.format = scope, f
 	defer putChat(c)
 	// One pass over the top level: each Get would rescan the messages.
 	// The body is read in place: ParseBytes would copy it whole (400 KB
@@ -113,7 +129,7 @@ func (e *Estimator) EstimateChatFor(body []byte, p Profile, scope string) (Estim
 	// done before it returns; putChat drops the references).
 	top := gjson.Result{Type: gjson.JSON, Raw: unsafe.String(unsafe.SliceData(body), len(body))} //nolint:gosec // read-only view, see above
 	rawjson.Each(top, func(k string, v gjson.Result) bool {
-		c.req.set(k, v)
+		c.req.set(k, v, f)
 		return true
 	})
 	if !c.req.messages.IsArray() {
@@ -123,8 +139,15 @@ func (e *Estimator) EstimateChatFor(body []byte, p Profile, scope string) (Estim
 		// Count message text on the other cores while reading the rest.
 		c.pipe = r.pipeline(p.Encoding)
 	}
+	if c.req.system.Exists() {
+		c.memoMessage(r, c.req.system, systemPrompt)
+	}
+	kind := chatMessage
+	if f == messagesFormat {
+		kind = anthropicMessage
+	}
 	rawjson.Each(c.req.messages, func(_ string, m gjson.Result) bool {
-		c.memoMessage(r, m)
+		c.memoMessage(r, m, kind)
 		return true
 	})
 	c.out.Framing += c.f.priming
@@ -140,7 +163,7 @@ func (e *Estimator) EstimateChatFor(body []byte, p Profile, scope string) (Estim
 			remember(e)
 		}
 	}
-	c.out.Text = scale(text+c.memoText+r.countAll(p.Encoding, c.text), p.Factor)
+	c.out.Text = scale(text+c.memoText+r.countAll(p.Encoding, c.text), p.Factor) + c.opaque
 	c.out.Tools += scale(c.toolText+r.countAll(p.Encoding, c.tools), p.Factor)
 	c.out.Framing += r.countAll(p.Encoding, c.framed)
 	c.out.total()
@@ -150,24 +173,26 @@ func (e *Estimator) EstimateChatFor(body []byte, p Profile, scope string) (Estim
 // memoMessage counts one message, from the memo when it holds it. A long
 // message not yet there is counted on its own and remembered: at once,
 // or when the other cores have finished its text.
-func (c *chat) memoMessage(r *ranks, m gjson.Result) {
+func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 	if len(m.Raw) < memoFrom || c.est.noMemo {
-		c.message(m)
+		c.count(m, kind)
 		return
 	}
-	key := messageKey(c.rules.scope, m.Raw)
+	key := messageKey(c.rules.scope, kind, m.Raw)
 	if e := recall(key, c.rules); e != nil {
 		c.memoText += e.text
 		c.out.Framing += e.fixed
 		c.out.Images += e.images
 		c.out.ImageCount += e.imageCount
+		c.opaque += e.opaque
 		return
 	}
 	e := &memoEntry{key: key, rules: c.rules}
-	text, framed, before := len(c.text), len(c.framed), c.out
+	text, framed, before, opaque := len(c.text), len(c.framed), c.out, c.opaque
 	c.cur = e
-	c.message(m)
+	c.count(m, kind)
 	c.cur = nil
+	e.opaque = c.opaque - opaque
 	framing := r.countAll(c.p.Encoding, c.framed[framed:])
 	clear(c.framed[framed:])
 	c.framed = c.framed[:framed]
@@ -184,6 +209,27 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result) {
 	c.text = c.text[:text]
 	c.memoText += e.text
 	remember(e)
+}
+
+// messageKind is what a memoised value is: a chat message, an Anthropic
+// message, or an Anthropic system prompt.
+type messageKind byte
+
+const (
+	chatMessage messageKind = iota
+	anthropicMessage
+	systemPrompt
+)
+
+func (c *chat) count(m gjson.Result, kind messageKind) {
+	switch kind {
+	case chatMessage:
+		c.message(m)
+	case anthropicMessage:
+		c.anthropicMessage(m)
+	case systemPrompt:
+		c.system(m)
+	}
 }
 
 // memoTools counts the tool definitions, from the memo when it holds
@@ -214,9 +260,23 @@ func (c *chat) memoTools(r *ranks) {
 // request holds the top-level fields the estimate reads.
 type request struct {
 	messages, tools, functions, toolChoice, responseFormat gjson.Result
+	system                                                 gjson.Result // Anthropic's
 }
 
-func (r *request) set(key string, v gjson.Result) {
+func (r *request) set(key string, v gjson.Result, f format) {
+	if f == messagesFormat {
+		switch key {
+		case "system":
+			r.system = v
+		case "messages":
+			r.messages = v
+		case "tools":
+			r.tools = v
+		case "tool_choice":
+			r.toolChoice = v
+		}
+		return
+	}
 	switch key {
 	case "messages":
 		r.messages = v
@@ -282,7 +342,7 @@ func (c *chat) call(fn gjson.Result) {
 }
 
 // content counts a message's content: a string, or an array of parts.
-// Audio and file parts are not estimated.
+// Audio parts are not estimated.
 func (c *chat) content(v gjson.Result) {
 	switch {
 	case v.Type == gjson.String:
@@ -313,8 +373,20 @@ func (c *chat) part(part gjson.Result) {
 		}
 		c.out.Images += c.p.Image.Tokens(sz, detail)
 		c.out.ImageCount++
+	case "file":
+		data := part.Get("file.file_data").Str
+		if i := strings.IndexByte(data, ','); i >= 0 && isData(data) {
+			data = data[i+1:]
+		}
+		c.opaque += fileTokens(data)
 	}
 }
+
+// fileTokens is what a file (a PDF, most often) sent inline as base64
+// is charged: one token per four bytes of its base64, which no provider's
+// per-page charge for text and page images has been seen to exceed. A
+// file sent by id cannot be measured and is not charged.
+func fileTokens(base64 string) int { return (len(base64) + 3) / 4 }
 
 // addText queues message text for counting.
 func (c *chat) addText(texts ...string) {

@@ -172,7 +172,12 @@ func imageSize(url string) Size {
 	if comma < 0 || !strings.HasSuffix(url[:comma], ";base64") {
 		return Size{}
 	}
-	data := url[comma+1:]
+	return base64Size(url[comma+1:])
+}
+
+// base64Size reads an image's dimensions from its base64 encoding, as
+// imageSize does from a data: URL.
+func base64Size(data string) Size {
 	// 64 characters of base64 hold the PNG, GIF and WebP headers.
 	var head [48]byte
 	n, _ := base64.StdEncoding.Decode(head[:], []byte(data[:min(len(data), 64)]))

@@ -36,6 +36,7 @@ const (
 // list's count depends on.
 type memoRules struct {
 	scope    string
+	format   format
 	family   Family
 	enc      Encoding
 	image    ImageRule
@@ -52,6 +53,8 @@ type memoEntry struct {
 	// fixed is framing (messages) or the tools' fixed overhead.
 	fixed              int
 	images, imageCount int
+	// opaque is what parts counted by size add (chat.opaque).
+	opaque int
 	// counting is where the other cores add up the text of a message
 	// counted on them; text is set from it before the entry is stored.
 	counting atomic.Int64
@@ -62,12 +65,13 @@ var (
 	memoSlots [1 << memoBits]atomic.Pointer[memoEntry]
 )
 
-// messageKey is the memo key of one message's raw JSON in scope.
-func messageKey(scope, raw string) uint64 {
+// messageKey is the memo key of one message's raw JSON, of a kind, in
+// scope.
+func messageKey(scope string, kind messageKind, raw string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(memoSeed)
 	_, _ = h.WriteString(scope)
-	_ = h.WriteByte(1)
+	_ = h.WriteByte(1 + byte(kind))
 	_, _ = h.WriteString(raw)
 	return h.Sum64()
 }
@@ -78,7 +82,7 @@ func toolsKey(scope, tools, functions, choice string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(memoSeed)
 	_, _ = h.WriteString(scope)
-	// A different byte after the scope keeps the two kinds apart.
+	// A different byte after the scope keeps tools and messages apart.
 	_ = h.WriteByte(0)
 	_, _ = h.WriteString(tools)
 	_ = h.WriteByte(0)

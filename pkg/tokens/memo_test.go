@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,10 +150,10 @@ func TestMemoScopes(t *testing.T) {
 	rules := func(scope string) memoRules {
 		return memoRules{scope: scope, family: p.Family, enc: p.Encoding, image: p.Image, urlImage: e.URLImage}
 	}
-	if recall(messageKey("tenant-a", msg), rules("tenant-a")) == nil {
+	if recall(messageKey("tenant-a", chatMessage, msg), rules("tenant-a")) == nil {
 		t.Fatal("tenant-a's message was not remembered")
 	}
-	if recall(messageKey("tenant-b", msg), rules("tenant-b")) != nil {
+	if recall(messageKey("tenant-b", chatMessage, msg), rules("tenant-b")) != nil {
 		t.Fatal("tenant-b finds what tenant-a sent")
 	}
 	b, err := e.EstimateChatFor(body, p, "tenant-b")
@@ -161,5 +162,56 @@ func TestMemoScopes(t *testing.T) {
 	}
 	if a != b {
 		t.Errorf("tenant-a counted %+v, tenant-b %+v", a, b)
+	}
+}
+
+// TestMemoMessages is TestMemo for Anthropic bodies: the system prompt,
+// each turn and the tools come from the memo exactly as a fresh count
+// gives them, documents counted by size included.
+func TestMemoMessages(t *testing.T) {
+	long := escaped(corpus(120))
+	png := encoded(t, "png", 640, 480)
+	pngData := png[strings.IndexByte(png, ',')+1:]
+	var turns []string
+	for i := range 40 {
+		role := "user"
+		if i%2 == 1 {
+			role = "assistant"
+		}
+		turns = append(turns, `{"role":"`+role+`","content":"`+escaped(corpus(600))+fmt.Sprint(i)+`"}`)
+	}
+	bodies := map[string]string{
+		"blocks": `{"system":[{"type":"text","text":"` + long + `"}],"tool_choice":{"type":"tool","name":"f"},` +
+			`"tools":[{"name":"f","description":"` + long + `","input_schema":{"type":"object","properties":{"q":{"type":"string"}}}}],` +
+			`"messages":[{"role":"user","content":[{"type":"text","text":"` + long + `"},` +
+			`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + pngData + `"}},` +
+			`{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"` + strings.Repeat("JVBERi0x", 64) + `"}}]},` +
+			`{"role":"assistant","content":[{"type":"thinking","thinking":"` + long + `"},{"type":"tool_use","id":"t","name":"f","input":{"q":"` + long + `"}}]},` +
+			`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"` + long + `"}]}]}`,
+		"system string": `{"system":"` + long + `","messages":[{"role":"user","content":"` + long + `"}]}`,
+		"other cores":   `{"system":"` + long + `","messages":[` + strings.Join(turns, ",") + `]}`,
+	}
+	for name, body := range bodies {
+		for _, model := range memoProfiles {
+			t.Run(name+"/"+model, func(t *testing.T) {
+				p := ForModel(model)
+				fresh, memo := Estimator{noMemo: true}, Estimator{}
+				changed := []byte(body) // one letter of the last turn's text
+				changed[strings.LastIndexByte(body, 'e')] = 'E'
+				for _, b := range [][]byte{[]byte(body), []byte(body), changed, changed, []byte(body)} {
+					want, err := fresh.EstimateMessagesFor(b, p, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := memo.EstimateMessagesFor(b, p, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Fatalf("memo differs from a fresh count (-fresh +memo):\n%s", diff)
+					}
+				}
+			})
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // OpenAI renders function definitions into the prompt in its own syntax.
@@ -27,6 +29,10 @@ const (
 
 // toolDefs counts tools[] (and the legacy functions[]).
 func (c *chat) toolDefs(req *request) {
+	if c.rules.format == messagesFormat {
+		c.anthropicTools(req)
+		return
+	}
 	var fns []gjson.Result
 	for _, t := range req.tools.Array() {
 		if fn := t.Get("function"); fn.IsObject() {
@@ -36,13 +42,23 @@ func (c *chat) toolDefs(req *request) {
 		c.tools = append(c.tools, t.Raw) // custom tools: their definition as sent
 	}
 	fns = append(fns, req.functions.Array()...)
+	tc := req.toolChoice
+	c.functions(fns, tc.IsObject() || tc.String() == "required", "parameters.properties")
+}
+
+// functions counts function definitions as the served model's provider
+// is sent them: as their JSON, after Claude's tool prompt (required says
+// whether a call is forced), to Claude and Gemini; by the cookbook's rule
+// to the others, propsPath being where a definition's parameter
+// properties are.
+func (c *chat) functions(fns []gjson.Result, required bool, propsPath string) {
 	if len(fns) == 0 {
 		return
 	}
 	switch c.p.Family {
 	case Anthropic:
 		c.out.Tools += anthropicToolsAuto
-		if tc := req.toolChoice; tc.IsObject() || tc.String() == "required" {
+		if required {
 			c.out.Tools += anthropicToolsRequired - anthropicToolsAuto
 		}
 		fallthrough
@@ -51,19 +67,32 @@ func (c *chat) toolDefs(req *request) {
 			c.tools = append(c.tools, fn.Raw)
 		}
 	default:
-		c.openAIFunctions(fns)
+		c.openAIFunctions(fns, propsPath)
 	}
 }
 
-// openAIFunctions applies the cookbook's rule. Where a schema goes beyond
-// what the rule describes (nested objects, arrays, combinators), each
-// further keyword is counted as "key:" and its JSON.
-func (c *chat) openAIFunctions(fns []gjson.Result) {
+// anthropicTools counts an Anthropic body's tools; to OpenAI's models
+// their input schema is the parameters.
+func (c *chat) anthropicTools(req *request) {
+	var defs []gjson.Result
+	rawjson.Each(req.tools, func(_ string, t gjson.Result) bool {
+		defs = append(defs, t)
+		return true
+	})
+	t := rawjson.Field(req.toolChoice, "type").Str
+	c.functions(defs, t == "any" || t == "tool", "input_schema.properties")
+}
+
+// openAIFunctions applies the cookbook's rule; propsPath is where a
+// function's parameter properties are. Where a schema goes beyond what
+// the rule describes (nested objects, arrays, combinators), each further
+// keyword is counted as "key:" and its JSON.
+func (c *chat) openAIFunctions(fns []gjson.Result, propsPath string) {
 	k := toolCostsByEncoding[c.p.Encoding]
 	for _, fn := range fns {
 		c.out.Tools += k.funcInit
 		c.tools = append(c.tools, fn.Get("name").String()+":"+trimDot(fn.Get("description").String()))
-		props := fn.Get("parameters.properties")
+		props := fn.Get(propsPath)
 		if !props.IsObject() || !hasMembers(props) {
 			continue
 		}
