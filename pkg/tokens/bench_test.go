@@ -3,6 +3,7 @@ package tokens
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -62,6 +63,20 @@ func BenchmarkEstimate100k(b *testing.B) {
 	}
 	b.Run("gpt-4o/next-turn", func(b *testing.B) {
 		benchNewTurns(b, body, ForModel("gpt-4o"))
+	})
+	b.Run("gpt-4o/repeated", func(b *testing.B) {
+		var e Estimator
+		p := ForModel("gpt-4o")
+		if _, err := e.EstimateChat(body, p); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			if _, err := e.EstimateChat(body, p); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
 
@@ -144,8 +159,26 @@ func BenchmarkEstimateShort(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := ForModel("gpt-4o-mini")
-	// new: no message counted before; repeated: every long one was (the
-	// body make bench sends each time); next-turn: the history was.
+	// new: no message counted before, without the memo and with it (a
+	// scope it has not seen each time, so it pays for remembering what it
+	// counts); repeated: every message was counted before (the body make
+	// bench sends each time); next-turn: the history was.
+	b.Run("new/memo", func(b *testing.B) {
+		scopes := make([]string, 1<<16)
+		for i := range scopes {
+			scopes[i] = strconv.Itoa(i)
+		}
+		var e Estimator
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		n := 0
+		for b.Loop() {
+			n++
+			if _, err := e.EstimateChatFor(body, p, scopes[n%len(scopes)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, c := range []struct {
 		name string
 		e    Estimator

@@ -43,15 +43,18 @@ var framings = map[Family]framing{
 // chat gathers what one request body holds before counting: the texts to
 // tokenize by category, and the overheads and images already known.
 type chat struct {
-	est    *Estimator
-	p      Profile
-	f      framing
-	req    request
-	text   []string
-	pipe   *pipeline // when set, message text is counted as it is found
-	framed []string  // role names and message names
-	tools  []string
-	out    Estimate
+	est  *Estimator
+	p    Profile
+	f    framing
+	req  request
+	text []string
+	pipe *pipeline // when set, message text is counted as it is found
+	// parallel says the body is long enough for other cores; they are
+	// started at the first message the memo does not hold.
+	parallel bool
+	framed   []string // role names and message names
+	tools    []string
+	out      Estimate
 	// opaque is what parts counted by size rather than text add to
 	// Text (files and documents), after the factor.
 	opaque int
@@ -135,10 +138,8 @@ func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Es
 	if !c.req.messages.IsArray() {
 		return Estimate{}, fmt.Errorf("%w: messages is not an array", ErrBody)
 	}
-	if len(body) >= parallelFrom && runtime.GOMAXPROCS(0) > 1 {
-		// Count message text on the other cores while reading the rest.
-		c.pipe = r.pipeline(p.Encoding)
-	}
+	// Count message text on the other cores while reading the rest.
+	c.parallel = len(body) >= parallelFrom && runtime.GOMAXPROCS(0) > 1
 	if c.req.system.Exists() {
 		c.memoMessage(r, c.req.system, systemPrompt)
 	}
@@ -175,6 +176,9 @@ func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Es
 // or when the other cores have finished its text.
 func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 	if len(m.Raw) < memoFrom || c.est.noMemo {
+		if c.est.noMemo {
+			c.startPipe(r)
+		}
 		c.count(m, kind)
 		return
 	}
@@ -187,6 +191,7 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 		c.opaque += e.opaque
 		return
 	}
+	c.startPipe(r)
 	e := &memoEntry{key: key, rules: c.rules}
 	text, framed, before, opaque := len(c.text), len(c.framed), c.out, c.opaque
 	c.cur = e
@@ -209,6 +214,14 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 	c.text = c.text[:text]
 	c.memoText += e.text
 	remember(e)
+}
+
+// startPipe starts the other cores on a long body's first message to
+// count, so a body the memo holds whole never starts them.
+func (c *chat) startPipe(r *ranks) {
+	if c.parallel && c.pipe == nil {
+		c.pipe = r.pipeline(c.p.Encoding)
+	}
 }
 
 // messageKind is what a memoised value is: a chat message, an Anthropic

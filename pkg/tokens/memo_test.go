@@ -104,35 +104,78 @@ func TestMemoToolChoice(t *testing.T) {
 }
 
 // TestMemoConcurrent counts bodies that share most of their messages
-// from many goroutines, under the race detector: every count must equal
-// a fresh one, whatever the memo held when it ran.
+// from many goroutines, under the race detector, on one core and (from
+// 64 KiB) on several: every count must equal a fresh one, whatever the
+// memo held when it ran.
 func TestMemoConcurrent(t *testing.T) {
-	base := chatBody(t, 3000)
-	bodies := make([][]byte, 6)
-	want := make([]Estimate, len(bodies))
-	p := ForModel("gpt-4o")
-	fresh := Estimator{noMemo: true}
-	for i := range bodies {
-		bodies[i] = bytes.Replace(base, []byte(`"}]`), fmt.Appendf(nil, ` turn %d"}]`, i), 1)
-		var err error
-		if want[i], err = fresh.EstimateChat(bodies[i], p); err != nil {
+	for _, size := range []struct{ tokens, rounds int }{{3000, 60}, {20_000, 6}} {
+		base := chatBody(t, size.tokens)
+		bodies := make([][]byte, 6)
+		want := make([]Estimate, len(bodies))
+		p := ForModel("gpt-4o")
+		fresh := Estimator{noMemo: true}
+		for i := range bodies {
+			bodies[i] = bytes.Replace(base, []byte(`"}]`), fmt.Appendf(nil, ` turn %d"}]`, i), 1)
+			var err error
+			if want[i], err = fresh.EstimateChat(bodies[i], p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var e Estimator
+		concurrently(t, 8, func(g int) error {
+			for k := range size.rounds {
+				i := (g + k) % len(bodies)
+				got, err := e.EstimateChat(bodies[i], p)
+				if err != nil {
+					return err
+				}
+				if got != want[i] {
+					return errors.New("concurrent estimate differs: " + cmp.Diff(want[i], got))
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// TestMemoAcrossSizes: a conversation grows past 64 KiB, where its text
+// is counted on several cores, and its messages must come from the memo
+// as a short body on one core left them.
+func TestMemoAcrossSizes(t *testing.T) {
+	long := chatBody(t, 40_000)
+	var msgs []json.RawMessage
+	var req struct {
+		Messages *[]json.RawMessage `json:"messages"`
+	}
+	req.Messages = &msgs
+	if err := json.Unmarshal(long, &req); err != nil {
+		t.Fatal(err)
+	}
+	short, err := json.Marshal(map[string]any{"messages": msgs[:4]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(short) >= parallelFrom || len(long) < parallelFrom {
+		t.Fatalf("bodies of %d and %d bytes do not straddle %d", len(short), len(long), parallelFrom)
+	}
+	for _, model := range memoProfiles {
+		p := ForModel(model)
+		var e Estimator
+		if _, err := e.EstimateChatFor(short, p, "across"); err != nil {
 			t.Fatal(err)
 		}
-	}
-	var e Estimator
-	concurrently(t, 8, func(g int) error {
-		for k := range 60 {
-			i := (g + k) % len(bodies)
-			got, err := e.EstimateChat(bodies[i], p)
-			if err != nil {
-				return err
-			}
-			if got != want[i] {
-				return errors.New("concurrent estimate differs: " + cmp.Diff(want[i], got))
-			}
+		got, err := e.EstimateChatFor(long, p, "across")
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
+		want, err := (&Estimator{noMemo: true}).EstimateChat(long, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-fresh +memo):\n%s", model, diff)
+		}
+	}
 }
 
 // TestMemoScopes: a count remembered for one tenant is not used for
