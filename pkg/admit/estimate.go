@@ -31,10 +31,7 @@ type Tokenizer struct{ est tokens.Estimator }
 // InputTokens implements Estimator.
 func (t *Tokenizer) InputTokens(x *pipeline.Exchange, upstreamModel string) int64 {
 	p := tokens.ForModel(upstreamModel)
-	scope := "" // the memo's: counts are remembered per tenant
-	if x.Identity != nil {
-		scope = x.Identity.Tenant
-	}
+	scope := memoScope(x)
 	var (
 		e   tokens.Estimate
 		err error
@@ -70,4 +67,14 @@ func outputAllowance(x *pipeline.Exchange) int64 {
 		out *= int64(min(n, 128))
 	}
 	return out
+}
+
+// memoScope is the scope the token memo remembers x's counts in: its
+// caller's tenant, so no tenant's requests are sped up by what another
+// sent (pkg/tokens/memo.go).
+func memoScope(x *pipeline.Exchange) string {
+	if x.Identity == nil {
+		return ""
+	}
+	return x.Identity.Tenant
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/identity"
+	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
 // TestNames checks the kept names against what they are built from, past
@@ -37,5 +39,20 @@ func TestScopeNamesOutliveRules(t *testing.T) {
 	}
 	if n := scopeNames.Len() - before; n != 1 && scopeNames.Len() != 1 {
 		t.Errorf("%d names kept for one name, scope and value", n)
+	}
+}
+
+func TestMemoScope(t *testing.T) {
+	for _, tc := range []struct {
+		id   *identity.Identity
+		want string
+	}{
+		{nil, ""},
+		{&identity.Identity{}, ""},
+		{&identity.Identity{Tenant: "acme", User: "u", Key: &identity.KeyInfo{ID: "k"}}, "acme"},
+	} {
+		if got := memoScope(&pipeline.Exchange{Identity: tc.id}); got != tc.want {
+			t.Errorf("memoScope(%+v) = %q, want %q", tc.id, got, tc.want)
+		}
 	}
 }
