@@ -38,6 +38,9 @@ type Client struct {
 	// what the server may remember between requests is the history
 	// only. Set it before Run.
 	NewTurns bool
+	// turns numbers new turns across every Run of the client, warm-ups
+	// and alternating slices included, so no number comes twice.
+	turns atomic.Uint64
 
 	conns []extprocv3.ExternalProcessorClient
 	cc    []*grpc.ClientConn
@@ -112,6 +115,7 @@ func (c *Client) Run(ctx context.Context, l Load) *Result {
 	start := time.Now()
 	for i := range ws {
 		ws[i] = newWorker(i, c.conns[i%len(c.conns)], l, c.APIKey, c.NewTurns)
+		ws[i].turns = &c.turns
 		ws[i].protoAnswers = c.ProtoAnswers
 		wg.Go(func() { ws[i].loop(ctx, more) })
 	}
@@ -120,6 +124,7 @@ func (c *Client) Run(ctx context.Context, l Load) *Result {
 }
 
 type worker struct {
+	turns        *atomic.Uint64 // the client's, when requests are new turns
 	id           int
 	client       extprocv3.ExternalProcessorClient
 	scripts      []*script
@@ -148,7 +153,9 @@ func (w *worker) loop(ctx context.Context, more func() bool) {
 		s := w.scripts[w.n%len(w.scripts)]
 		w.n++
 		id := strconv.AppendInt([]byte("bench-"), int64(w.id)<<40|int64(w.n), 36)
-		s.nextTurn(w.id, w.n)
+		if s.turn != nil {
+			s.setTurn(w.turns.Add(1))
+		}
 		t := timings{events: w.events[:0]}
 		err := w.one(ctx, s, id, &t, nil)
 		w.rec.add(&t, err)

@@ -106,6 +106,26 @@ func TestRunAgainstBaseline(t *testing.T) {
 			t.Fatalf("%d ok, %d errors (%v)", res.Requests, res.Errors, res.ErrorKinds)
 		}
 	})
+
+	// New turns are numbered across runs, as a warm-up and the measured
+	// slices are: the numbers go on, so none comes twice.
+	t.Run("new turns", func(t *testing.T) {
+		c.NewTurns = true
+		defer func() { c.NewTurns = false }()
+		cs, err := SelectCases([]string{"openai-openai"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for run := 1; run <= 2; run++ {
+			res := c.Run(context.Background(), Load{Cases: cs, Concurrency: 3, Requests: 30})
+			if res.Errors != 0 {
+				t.Fatalf("%d errors (%v)", res.Errors, res.ErrorKinds)
+			}
+			if got := c.turns.Load(); got != uint64(30*run) {
+				t.Fatalf("after run %d, %d turns numbered, want %d", run, got, 30*run)
+			}
+		}
+	})
 }
 
 // TestNewTurns: with new turns, each request's body stays valid JSON of
@@ -127,25 +147,23 @@ func TestNewTurns(t *testing.T) {
 			}
 			seen := map[string]bool{}
 			var history string
-			for _, w := range []int{0, 1, 63} {
-				for _, n := range []int{1, 2, 10, 1 << 31} {
-					s.nextTurn(w, n)
-					if !json.Valid(body) {
-						t.Fatalf("worker %d request %d: body is not JSON: %s", w, n, body)
-					}
-					msgs := gjson.GetBytes(body, "messages").Array()
-					last := msgs[len(msgs)-1].Get("content").Str
-					if seen[last] {
-						t.Fatalf("worker %d request %d repeats a last message", w, n)
-					}
-					seen[last] = true
-					h := gjson.GetBytes(body, "messages.#.content|@pretty").Raw
-					h = h[:strings.LastIndex(h, " turn ")]
-					if history != "" && h != history {
-						t.Fatalf("the rest of the body changed")
-					}
-					history = h
+			for _, n := range []uint64{0, 1, 2, 10, 1 << 31, 1<<40 | 7, 1<<64 - 1} {
+				s.setTurn(n)
+				if !json.Valid(body) {
+					t.Fatalf("turn %d: body is not JSON: %s", n, body)
 				}
+				msgs := gjson.GetBytes(body, "messages").Array()
+				last := msgs[len(msgs)-1].Get("content").Str
+				if seen[last] {
+					t.Fatalf("turn %d repeats a last message", n)
+				}
+				seen[last] = true
+				h := gjson.GetBytes(body, "messages.#.content|@pretty").Raw
+				h = h[:strings.LastIndex(h, " turn ")]
+				if history != "" && h != history {
+					t.Fatalf("the rest of the body changed")
+				}
+				history = h
 			}
 		})
 	}

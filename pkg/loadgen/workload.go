@@ -173,9 +173,8 @@ func newScript(c *Case, apiKey string, newTurns bool) *script {
 	return s
 }
 
-// turnDigits is how many digits number a turn: a worker's id, then its
-// request count.
-const turnDigits = 12
+// turnDigits is how many digits number a turn: any uint64.
+const turnDigits = 20
 
 // withTurn returns a copy of a chat request body whose last message's
 // text ends with " turn " and turnDigits zeros, and those digits within
@@ -193,9 +192,8 @@ func withTurn(body []byte) ([]byte, []byte) {
 	return out, out[digits : digits+turnDigits]
 }
 
-// nextTurn numbers the script's next request, unique across workers.
-func (s *script) nextTurn(worker, n int) {
-	v := uint64(worker)<<32 | uint64(uint32(n)) //nolint:gosec // a label, wrapping is harmless
+// setTurn numbers the script's next request v.
+func (s *script) setTurn(v uint64) {
 	for k := len(s.turn) - 1; k >= 0; k-- {
 		s.turn[k] = byte('0' + v%10)
 		v /= 10
