@@ -80,7 +80,6 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	// this runs.
 	defer putAnswer(st.ans)
 	st.xv.Start, st.xv.Config = time.Now(), s.config()
-	st.xv.Header, st.xv.RespHeader = st.header[:0], st.respHeader[:0]
 	st.x = &st.xv
 	// Stages release what they hold for the request (limit slots, for
 	// one) however the stream ends, even when the client went away.
@@ -123,11 +122,8 @@ type streamState struct {
 	ans *answer
 	// sent is the dynamic metadata Envoy already holds from this stream.
 	sent published
-	// xv is the exchange, allocated with the stream's state, and so is
-	// room for the headers of the request and of the response: SDKs and
-	// Envoy send some twenty of each, providers twenty to thirty.
-	xv                 pipeline.Exchange
-	header, respHeader [32]pipeline.Header
+	// xv is the exchange, allocated with the stream's state.
+	xv pipeline.Exchange
 }
 
 func (st *streamState) context(ctx context.Context) context.Context {
