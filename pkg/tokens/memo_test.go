@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -255,6 +256,43 @@ func TestMemoMessages(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestMemoCapacity measures how much of a working set of distinct
+// messages stays in the memo when they are used in turn: a direct-mapped
+// table of n slots keeps about e^(-m/n) of m live messages. It logs the
+// rates README.md quotes and checks them against that expectation.
+func TestMemoCapacity(t *testing.T) {
+	p := ForModel("gpt-4o")
+	var e Estimator
+	rules := memoRules{scope: "capacity", family: p.Family, enc: p.Encoding, image: p.Image}
+	for _, live := range []int{1000, 4000, 16_000} {
+		msgs := make([][]byte, live)
+		for i := range msgs {
+			msgs[i] = fmt.Appendf(nil, `{"messages":[{"role":"user","content":"message %d of a working set, long enough to be remembered"}]}`, i)
+		}
+		count := func(b []byte) {
+			if _, err := e.EstimateChatFor(b, p, "capacity"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, b := range msgs { // fill
+			count(b)
+		}
+		hits := 0
+		for _, b := range msgs { // a second pass, in the same order
+			raw := b[len(`{"messages":[`) : len(b)-2]
+			if recall(messageKey("capacity", chatMessage, string(raw)), rules) != nil {
+				hits++
+			}
+			count(b)
+		}
+		got, want := float64(hits)/float64(live), math.Exp(-float64(live)/(1<<memoBits))
+		t.Logf("%d live messages: %.0f%% remembered (e^(-m/n) = %.0f%%)", live, 100*got, 100*want)
+		if math.Abs(got-want) > 0.05 {
+			t.Errorf("%d live messages: %.2f remembered, want about %.2f", live, got, want)
 		}
 	}
 }
