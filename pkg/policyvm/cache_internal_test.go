@@ -14,7 +14,9 @@ import (
 // vm_test.go shows only that results are right, which they would also be
 // with nothing shared at all.
 
-func planCacheRego(t *testing.T, entrypoint string) *Program {
+// PlanTestdata plans an entrypoint of testdata/cache.rego. It is
+// exported for the package's external tests too (vm_test.go).
+func PlanTestdata(t *testing.T, entrypoint string) *Program {
 	t.Helper()
 	src, err := os.ReadFile("testdata/cache.rego")
 	if err != nil {
@@ -79,7 +81,7 @@ func (c *argCache) cachedFor(arg *ast.Term) *ast.Term {
 }
 
 func TestSharingHappens(t *testing.T) {
-	prog := planCacheRego(t, "vmtest/result")
+	prog := PlanTestdata(t, "vmtest/result")
 	in := prog.Instance(ast.MustParseTerm(`{"limits": {"max": 3}}`))
 	evalInternal(t, in, `{"n": 1}`)
 
@@ -141,7 +143,7 @@ func TestSharingHappens(t *testing.T) {
 }
 
 func TestSharingSkipsImpureArgs(t *testing.T) {
-	prog := planCacheRego(t, "vmtest/args_impure")
+	prog := PlanTestdata(t, "vmtest/args_impure")
 	in := prog.Instance(nil)
 	got := evalInternal(t, in, `{"n": 1}`)
 	want := ast.MustParseTerm(`[2, 1000000000001, 10]`)
@@ -164,7 +166,7 @@ func TestSharingSkipsImpureArgs(t *testing.T) {
 }
 
 func TestSharingBound(t *testing.T) {
-	prog := planCacheRego(t, "vmtest/by_arg")
+	prog := PlanTestdata(t, "vmtest/by_arg")
 	in := prog.Instance(nil)
 	double := funcNamed(t, prog, "double")
 	if double.args < 0 {

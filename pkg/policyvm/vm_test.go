@@ -3,7 +3,6 @@ package policyvm_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,23 +11,6 @@ import (
 
 	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
-
-func testProgram(t *testing.T, entrypoint string) *policyvm.Program {
-	t.Helper()
-	src, err := os.ReadFile("testdata/cache.rego")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ast.ParseModuleWithOpts("cache.rego", string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := policyvm.Plan(context.Background(), map[string]*ast.Module{"cache.rego": m}, entrypoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return prog
-}
 
 func eval(t *testing.T, in *policyvm.Instance, input string, now time.Time) *ast.Term {
 	t.Helper()
@@ -43,7 +25,7 @@ func eval(t *testing.T, in *policyvm.Instance, input string, now time.Time) *ast
 // into an evaluation they do not belong to: by argument, across inputs,
 // across times, and in and out of with.
 func TestShared(t *testing.T) {
-	prog := testProgram(t, "vmtest/result")
+	prog := policyvm.PlanTestdata(t, "vmtest/result")
 	in := prog.Instance(ast.MustParseTerm(`{"limits": {"max": 3}}`))
 	t0 := time.Unix(1000, 0)
 	for i, tc := range []struct {
@@ -70,7 +52,7 @@ func TestShared(t *testing.T) {
 // TestWithFirst evaluates the with rules before the plain ones in one
 // evaluation, so a value computed under with would be the one kept.
 func TestWithFirst(t *testing.T) {
-	in := testProgram(t, "vmtest/with_first").Instance(ast.MustParseTerm(`{"limits": {"max": 3}}`))
+	in := policyvm.PlanTestdata(t, "vmtest/with_first").Instance(ast.MustParseTerm(`{"limits": {"max": 3}}`))
 	for range 2 {
 		if got := eval(t, in, `{"n": 1}`, time.Time{}); got.String() != "[7, 3, 9, 1]" {
 			t.Fatalf("with_first = %v, want [7, 3, 9, 1]", got)
@@ -80,14 +62,14 @@ func TestWithFirst(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
-	conflict := testProgram(t, "vmtest/conflict").Instance(nil)
+	conflict := policyvm.PlanTestdata(t, "vmtest/conflict").Instance(nil)
 	if _, err := conflict.Eval(ctx, ast.MustParseTerm(`{"conflict": true}`), policyvm.Options{}); !errors.Is(err, policyvm.ErrConflict) {
 		t.Errorf("conflict: got %v, want ErrConflict", err)
 	}
 	if rs, err := conflict.Eval(ctx, ast.MustParseTerm(`{}`), policyvm.Options{}); err != nil || policyvm.Result(rs) != nil {
 		t.Errorf("no conflict: got %v, %v; want undefined", rs, err)
 	}
-	spin := testProgram(t, "vmtest/spin").Instance(nil)
+	spin := policyvm.PlanTestdata(t, "vmtest/spin").Instance(nil)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := spin.Eval(cctx, ast.MustParseTerm(`{}`), policyvm.Options{}); !errors.Is(err, policyvm.ErrCanceled) {
@@ -106,7 +88,7 @@ func TestErrors(t *testing.T) {
 	// Cancelled while the evaluation runs, from another goroutine, as a
 	// client going away cancels a request's context. spin reads no input,
 	// so the Instance above now holds its value; a fresh one computes it.
-	spin = testProgram(t, "vmtest/spin").Instance(nil)
+	spin = policyvm.PlanTestdata(t, "vmtest/spin").Instance(nil)
 	mid, cancelMid := context.WithCancel(ctx)
 	defer cancelMid()
 	watched := &midway{Context: mid, inside: make(chan struct{})}
