@@ -53,14 +53,14 @@ func (p *Parser) Feed(chunk []byte, fn func(Event) error) error {
 		buf = p.tail
 	}
 	consumed := 0
+	lb := lineBreaks{buf: buf, lf: -1}
 	for {
-		from := max(consumed, scan)
-		i := lineBreak(buf[from:])
-		if i < 0 {
+		at := lb.next(max(consumed, scan))
+		if at < 0 {
 			break
 		}
-		line := buf[consumed : from+i]
-		consumed = from + i + 1
+		line := buf[consumed:at]
+		consumed = at + 1
 		if buf[consumed-1] == '\r' {
 			if consumed < len(buf) {
 				if buf[consumed] == '\n' {
@@ -83,18 +83,31 @@ func (p *Parser) Feed(chunk []byte, fn func(Event) error) error {
 	return nil
 }
 
-// lineBreak is the index of the first '\r' or '\n' in b, or -1. Two
-// IndexByte scans beat one IndexAny, which tests the bytes one by one.
-func lineBreak(b []byte) int {
-	n := bytes.IndexByte(b, '\n')
-	end := n
-	if n < 0 {
-		end = len(b)
+// lineBreaks finds the line breaks of buf in order. Two IndexByte scans
+// beat one IndexAny, which tests the bytes one by one; the position of
+// the next '\n' is kept, so that lines ending in '\r' alone do not make
+// every line scan to the end of buf for one.
+type lineBreaks struct {
+	buf []byte
+	lf  int // the next '\n' at or after the last search, len(buf) if none; -1 before the first
+}
+
+// next is the index of the first '\r' or '\n' at or after from, or -1.
+// from must not decrease between calls.
+func (l *lineBreaks) next(from int) int {
+	if l.lf < from {
+		l.lf = len(l.buf)
+		if n := bytes.IndexByte(l.buf[from:], '\n'); n >= 0 {
+			l.lf = from + n
+		}
 	}
-	if r := bytes.IndexByte(b[:end], '\r'); r >= 0 {
-		return r
+	if r := bytes.IndexByte(l.buf[from:l.lf], '\r'); r >= 0 {
+		return from + r
 	}
-	return n
+	if l.lf < len(l.buf) {
+		return l.lf
+	}
+	return -1
 }
 
 func (p *Parser) line(line []byte, fn func(Event) error) error {
