@@ -249,3 +249,63 @@ func TestAnswerNestingLimit(t *testing.T) {
 		}
 	}
 }
+
+// sluiceLikeAnswer is a request body answer as Sluice sends one: a header
+// mutation, a replaced body, route clearing and eight metadata entries.
+func sluiceLikeAnswer(t testing.TB) []byte {
+	t.Helper()
+	inner, err := structpb.NewStruct(map[string]any{"tenant": "acme", "key": "k1", "model": "gpt-4o-mini", "backend": "openai",
+		"input_tokens": "412", "output_tokens": "160", "total_tokens": "572", "cost_micros": "1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proto.Marshal(&extprocv3.ProcessingResponse{
+		Response: &extprocv3.ProcessingResponse_RequestBody{RequestBody: &extprocv3.BodyResponse{Response: &extprocv3.CommonResponse{
+			Status: extprocv3.CommonResponse_CONTINUE_AND_REPLACE, HeaderMutation: mutation(), ClearRouteCache: true,
+			BodyMutation: &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_Body{Body: []byte(`{"model":"gpt-4o-mini"}`)}},
+		}}},
+		DynamicMetadata: &structpb.Struct{Fields: map[string]*structpb.Value{"sluice": structpb.NewStructValue(inner)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestAnswerDoesNotAllocate: the wire reader costs what Envoy's parser
+// costs, nothing per answer on the heap, however much metadata it holds.
+func TestAnswerDoesNotAllocate(t *testing.T) {
+	a := answer{buf: sluiceLikeAnswer(t)}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := a.parse(); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("parse allocates %v times per answer", n)
+	}
+}
+
+// BenchmarkAnswer reads a Sluice-like answer from the wire and, for
+// comparison, with protobuf-go's decoder (-proto-answers).
+func BenchmarkAnswer(b *testing.B) {
+	buf := sluiceLikeAnswer(b)
+	b.Run("wire", func(b *testing.B) {
+		a := answer{buf: buf}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := a.parse(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("protobuf-go", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var r extprocv3.ProcessingResponse
+			if err := proto.Unmarshal(buf, &r); err != nil {
+				b.Fatal(err)
+			}
+			_ = oneofField(&r)
+		}
+	})
+}
