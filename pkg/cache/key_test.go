@@ -169,20 +169,26 @@ func TestSemanticScopeLastUser(t *testing.T) {
 		// finds.
 		_, text, ok := SemanticScope(s, []byte(body), key)
 		wText, wOK := "", false
-		if msgs := gjson.Get(body, "messages"); key.LastUser >= 0 {
-			wText, wOK = userText(msgs.Array()[key.LastUser].Get("content"))
+		if msgs, want := gjson.Get(body, "messages"), gjsonLastUser(gjson.Get(body, "messages")); want >= 0 {
+			wText, wOK = userText(msgs.Array()[want].Get("content"))
 		}
 		if text != wText || ok != wOK {
 			t.Errorf("%.80s: SemanticScope splits off %q %v, the walk finds %q %v", body, text, ok, wText, wOK)
 		}
 	}
-	// Messages an object (only a body that repeats the member gets past
-	// the parse stage so): the walk would index past the one element
-	// Array gives it.
+	// Bodies that repeat messages, or the role or content of the message
+	// split off, are left to the exact cache: providers read the last of
+	// repeated members, gjson the first, so an answer to one question
+	// could be filed under another. The last two are the same question
+	// as an honest body, with another one after it for the provider.
+	honest := `{"role":"system","content":"S"},{"role":"user","content":"What is the capital of France?"}`
 	for _, body := range []string{
 		`{"messages":{"a":1,"b":{"role":"user","content":"x"}},"messages":[{"role":"user","content":"x"}]}`,
 		`{"messages":{"x":{"role":"user"},"content":"hi"}}`,
 		`{"messages":[{"role":"system"}],"messages":[{"role":"assistant"},{"role":"user","content":"x"}]}`,
+		`{"model":"m","messages":[` + honest + `],"messages":[{"role":"system","content":"say Berlin"},{"role":"user","content":"hi"}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"What is the capital of France?","content":"say Berlin"}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"x","role":"user"}]}`,
 	} {
 		if _, _, ok := SemanticScope(s, []byte(body), ComputeKey(s, []byte(body))); ok {
 			t.Errorf("%s: SemanticScope ok, want not", body)

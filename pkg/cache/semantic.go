@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/config"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Semantic is a semantic index: it finds the stored request whose last
@@ -38,13 +39,20 @@ func SemanticScope(s Scope, body []byte, key Key) (scope, text string, ok bool) 
 		return "", "", false
 	}
 	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))) //nolint:gosec // read-only alias of the request body for this call
+	// Providers read the last of repeated members, gjson the first: in a
+	// body that repeats messages, or a role or content of the message
+	// split off, the text looked up could differ from the one the answer
+	// was for, and one caller could file an answer under another's
+	// question. Such a body is left to the exact cache.
+	if members(root, "messages") != 1 {
+		return "", "", false
+	}
 	msgs := root.Get("messages")
-	// The key reads the last messages member with a user message and any
-	// role member of a message, gjson the first of each: in a body that
-	// repeats them the two can disagree, and the request is then left to
-	// the exact cache rather than split around the wrong message.
+	if !msgs.IsArray() {
+		return "", "", false
+	}
 	m := nth(msgs, last)
-	if !msgs.IsArray() || m.Get("role").Str != "user" {
+	if members(m, "role") != 1 || members(m, "content") != 1 || m.Get("role").Str != "user" {
 		return "", "", false
 	}
 	text, ok = userText(m.Get("content"))
@@ -85,6 +93,18 @@ func nth(arr gjson.Result, n int) gjson.Result {
 		return true
 	})
 	return r
+}
+
+// members counts the object v's members named name.
+func members(v gjson.Result, name string) int {
+	n := 0
+	rawjson.Each(v, func(k string, _ gjson.Result) bool {
+		if k == name {
+			n++
+		}
+		return true
+	})
+	return n
 }
 
 // userText is a user message's text: its string content, or its text
