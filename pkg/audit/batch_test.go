@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/config"
 )
 
 // countingSink keeps what it is given and counts the writes.
@@ -44,14 +46,7 @@ func (s *countingSink) result() (out string, writes, partial int) {
 // Sluice's configuration, which always linger.
 func newLingeringWriter(t *testing.T, sink Sink) *Writer {
 	t.Helper()
-	w, err := NewWriter(Options{Sinks: []Sink{sink}, QueueRecords: 4096, QueueBytes: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !w.lingers {
-		t.Fatal("a writer with the default queue bounds does not linger")
-	}
-	return w
+	return newTestWriter(t, config.DefaultAuditQueueRecords, sink)
 }
 
 // checkTrail verifies the chain of out and that it holds exactly the

@@ -237,7 +237,7 @@ func BenchmarkWriterFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := NewWriter(Options{Sinks: []Sink{fs}, QueueRecords: 4096, QueueBytes: 16 << 20})
+	w, err := NewWriter(Options{Sinks: []Sink{fs}, QueueRecords: config.DefaultAuditQueueRecords, QueueBytes: config.DefaultAuditQueueBytes})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/config"
 )
 
 // stalledSink blocks every write until released, like a disk or
@@ -55,16 +57,17 @@ func request(id string) *Record {
 // that lingers, as every production queue does.
 var queueSizes = []int{8, lingerQueueRecords}
 
-// newTestWriter starts a writer with room for queue records and checks
-// that it lingers exactly when the queue is big enough to.
+// newTestWriter starts a writer with room for queue records and the
+// configuration's default bytes, and checks that it lingers exactly when
+// the queue is big enough to.
 func newTestWriter(t *testing.T, queue int, sinks ...Sink) *Writer {
 	t.Helper()
-	w, err := NewWriter(Options{Sinks: sinks, QueueRecords: queue, QueueBytes: 1 << 20})
+	w, err := NewWriter(Options{Sinks: sinks, QueueRecords: queue, QueueBytes: config.DefaultAuditQueueBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := queue >= lingerQueueRecords; w.lingers != want {
-		t.Fatalf("a queue of %d records and 1 MiB lingers = %v, want %v", queue, w.lingers, want)
+		t.Fatalf("a queue of %d records lingers = %v, want %v", queue, w.lingers, want)
 	}
 	return w
 }
