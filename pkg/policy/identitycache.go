@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -16,8 +17,9 @@ import (
 type identities struct {
 	m  sync.Map // Key.ID -> *cachedIdentity
 	mu sync.Mutex
-	// size counts entries, under mu; past maxIdentities nothing is added.
-	size int
+	// size counts entries, written under mu; past maxIdentities nothing
+	// is added.
+	size atomic.Int64
 }
 
 // maxIdentities bounds the cache at a few megabytes: an entry holds its
@@ -55,7 +57,7 @@ func (c *identities) put(id *Identity, t *ast.Term) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.size >= maxIdentities {
+	if c.full() {
 		return
 	}
 	// The entry keeps its own copies: the caller's slices and maps may be
@@ -66,9 +68,12 @@ func (c *identities) put(id *Identity, t *ast.Term) {
 	e.key.Labels = maps.Clone(id.Key.Labels)
 	e.id.Key, e.id.JWT = nil, nil
 	if _, loaded := c.m.Swap(id.Key.ID, e); !loaded {
-		c.size++
+		c.size.Add(1)
 	}
 }
+
+// full reports whether put would refuse every identity.
+func (c *identities) full() bool { return c.size.Load() >= maxIdentities }
 
 func sameIdentity(have *Identity, haveKey *Key, id *Identity) bool {
 	k := id.Key

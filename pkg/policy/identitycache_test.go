@@ -148,12 +148,22 @@ func TestIdentityCacheOwnsItsTerms(t *testing.T) {
 	if hit := len(block) - len(b.slab); hit != miss || miss >= uncached {
 		t.Fatalf("terms taken from the request's block: %d on a miss, %d on a hit, %d uncached", miss, hit, uncached)
 	}
+	// One block of terms holds such an input (slabTerms is sized so).
+	if miss > slabTerms {
+		t.Errorf("an input with a kept identity takes %d terms, more than a block's %d", miss, slabTerms)
+	}
 
-	// Once the cache is full nothing more is kept.
-	full := &identities{size: maxIdentities}
-	input(&builder{slab: make([]ast.Term, len(block)), ids: full})
+	// Once the cache is full nothing more is kept, and the identity is
+	// built in the request's block rather than in one of its own.
+	full := &identities{}
+	full.size.Store(maxIdentities)
+	b = &builder{slab: make([]ast.Term, len(block)), ids: full}
+	input(b)
 	if full.get(&in.Identity) != nil {
 		t.Fatal("a full cache kept an identity")
+	}
+	if n := len(block) - len(b.slab); n != uncached {
+		t.Errorf("a full cache's miss took %d terms from the request's block, want %d as uncached", n, uncached)
 	}
 }
 

@@ -170,13 +170,17 @@ func (in *Input) toAST(b *builder, timeTerm *ast.Term) (ast.Value, error) {
 // A term the cache will keep is built with a builder of its own: a term
 // taken from the request's block keeps the whole block alive, and with it
 // that request's prompt text, request id and client address, for as long
-// as the policy state lives.
+// as the policy state lives. A full cache keeps nothing more, so its
+// misses are built in the request's block.
 func (b *builder) identity(id *Identity) (*ast.Term, error) {
 	if b.ids == nil || !cacheable(id) {
 		return id.toAST(b)
 	}
 	if t := b.ids.get(id); t != nil {
 		return t, nil
+	}
+	if b.ids.full() {
+		return id.toAST(b)
 	}
 	t, err := id.toAST(&builder{names: b.names})
 	if err == nil {
