@@ -64,6 +64,8 @@ func putAnswer(a *answer) {
 		a.wire = nil
 	}
 	clear(a.wire[:cap(a.wire)])
+	// An answer that outgrew wireArr left its earlier bytes there.
+	clear(a.wireArr[:])
 	a.reset()
 	a.kept, a.kvs, a.meta = nil, nil, nil
 	clear(a.keptArr[:])

@@ -68,24 +68,31 @@ func TestUnchangedHeadersLeftOut(t *testing.T) {
 // holds nothing of its stream's request: a prompt can be in the replaced
 // body, and credentials in the headers.
 func TestPutAnswerKeepsNothing(t *testing.T) {
-	a := takeAnswer()
-	secret := "sk-provider-secret and a prompt"
-	a.common(&pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: "authorization", Value: secret}},
-		Body: []byte(secret), ReplaceBody: true, ClearRouteCache: true}, nil)
-	a.setMetadata([]pipeline.Header{{Key: "tenant", Value: secret}}, &published{})
-	a.finish(fieldRequestBody)
-	putAnswer(a)
-	if a.body != nil || a.sets != nil || a.kept != nil || a.kvs != nil || a.meta != nil {
-		t.Fatalf("slices kept: body %q sets %v kept %v kvs %v meta %q", a.body, a.sets, a.kept, a.kvs, a.meta)
-	}
-	for _, h := range append(append(a.keptArr[:], a.kvArr[:]...), a.oneArr[:]...) {
-		if h != (pipeline.Header{}) {
-			t.Fatalf("a header slab still holds %v", h)
+	// A short body keeps the answer in its own array; a long one moves it
+	// to the heap after earlier answers filled the array.
+	for _, body := range []string{"and a prompt", strings.Repeat("a long prompt ", 200)} {
+		a := takeAnswer()
+		// The first answer fits the array; the second may not.
+		for _, b := range []string{"a secret prompt", "secret " + body} {
+			a.reset()
+			a.common(&pipeline.Mutation{SetHeaders: []pipeline.Header{{Key: "authorization", Value: "sk-provider-secret"}},
+				Body: []byte(b), ReplaceBody: true, ClearRouteCache: true}, nil)
+			a.setMetadata([]pipeline.Header{{Key: "tenant", Value: "secret"}}, &published{})
+			a.finish(fieldRequestBody)
 		}
-	}
-	for name, b := range map[string][]byte{"wire": a.wire[:cap(a.wire)], "metadata": a.metaArr[:]} {
-		if strings.Contains(string(b), "secret") {
-			t.Fatalf("the %s buffer still holds the request's bytes", name)
+		putAnswer(a)
+		if a.body != nil || a.sets != nil || a.kept != nil || a.kvs != nil || a.meta != nil {
+			t.Fatalf("slices kept: body %q sets %v kept %v kvs %v meta %q", a.body, a.sets, a.kept, a.kvs, a.meta)
+		}
+		for _, h := range append(append(a.keptArr[:], a.kvArr[:]...), a.oneArr[:]...) {
+			if h != (pipeline.Header{}) {
+				t.Fatalf("a header slab still holds %v", h)
+			}
+		}
+		for name, b := range map[string][]byte{"wire": a.wire[:cap(a.wire)], "wire array": a.wireArr[:], "metadata": a.metaArr[:]} {
+			if strings.Contains(string(b), "secret") {
+				t.Fatalf("%d-byte body: the %s buffer still holds the request's bytes", len(body), name)
+			}
 		}
 	}
 }
