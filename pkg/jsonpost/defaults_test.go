@@ -1,6 +1,10 @@
 package jsonpost
 
 import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -18,5 +22,26 @@ func TestDefaults(t *testing.T) {
 	c := NewClient[int](Settings{Timeout: time.Second, MaxBytes: 99}, d)
 	if c.client.Timeout != time.Second || c.maxBytes != 99 {
 		t.Errorf("set values: timeout %v, max bytes %d", c.client.Timeout, c.maxBytes)
+	}
+}
+
+// TestDefaultBreakerFailures: a zero or negative failure count opens the
+// breaker after DefaultBreakerFailures failures, not at the first.
+func TestDefaultBreakerFailures(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	parse := func([]byte) (int, error) { return 0, nil }
+	for _, n := range []int{0, -1} {
+		c := NewClient[int](Settings{URL: srv.URL, BreakerFailures: n}, Defaults{Timeout: time.Second, MaxBytes: 1 << 10, BreakerCooldown: time.Hour})
+		for i := range DefaultBreakerFailures {
+			if _, err := c.Call(context.Background(), []byte("{}"), parse); err == nil || errors.Is(err, ErrOpen) {
+				t.Fatalf("BreakerFailures %d, call %d: err = %v, want a failure with the breaker closed", n, i+1, err)
+			}
+		}
+		if _, err := c.Call(context.Background(), []byte("{}"), parse); !errors.Is(err, ErrOpen) {
+			t.Fatalf("BreakerFailures %d, after %d failures: err = %v, want the breaker open", n, DefaultBreakerFailures, err)
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"time"
 
@@ -107,7 +106,8 @@ func (e CallerGone) Unwrap() error { return e.Err }
 
 // NewClient returns a Client for s, with d for what s leaves unset.
 func NewClient[T any](s Settings, d Defaults) *Client[T] {
-	failures := uint32(min(or(s.BreakerFailures, DefaultBreakerFailures), math.MaxUint32)) // #nosec G115 -- bounded both ways
+	// Compared as uint64, which every positive int fits on every platform.
+	failures := uint64(or(s.BreakerFailures, DefaultBreakerFailures)) // #nosec G115 -- or gives a positive int
 	return &Client[T]{
 		client:   &http.Client{Timeout: or(s.Timeout, d.Timeout), Transport: s.Transport},
 		url:      s.URL,
@@ -116,7 +116,7 @@ func NewClient[T any](s Settings, d Defaults) *Client[T] {
 		breaker: gobreaker.NewCircuitBreaker[T](gobreaker.Settings{
 			Name:        s.Name,
 			Timeout:     or(s.BreakerCooldown, d.BreakerCooldown),
-			ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= failures },
+			ReadyToTrip: func(n gobreaker.Counts) bool { return uint64(n.ConsecutiveFailures) >= failures },
 			IsExcluded:  func(err error) bool { return errors.As(err, new(CallerGone)) },
 		}),
 	}
