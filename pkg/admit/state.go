@@ -73,9 +73,6 @@ func NewState(log *slog.Logger) *State {
 	return s
 }
 
-// Limiter is the limiter for new admissions.
-func (s *State) Limiter() limits.Limiter { return s.cur.Load().limiter }
-
 // Budgets is the budget tracker, or nil when no budget is configured.
 func (s *State) Budgets() *budget.Tracker { return s.cur.Load().tracker }
 

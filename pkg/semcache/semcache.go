@@ -14,6 +14,7 @@
 package semcache
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -116,8 +117,8 @@ func New(opts Options) (*Index, error) {
 	}
 	ix := &Index{
 		embedder:   opts.Embedder,
-		maxEntries: orDefault(opts.MaxEntries, DefaultMaxEntries),
-		ttl:        orDefault(opts.TTL, DefaultTTL),
+		maxEntries: cmp.Or(opts.MaxEntries, DefaultMaxEntries),
+		ttl:        cmp.Or(opts.TTL, DefaultTTL),
 		log:        opts.Logger,
 		now:        time.Now,
 		memo:       expirable.NewLRU[[32]byte, quantized](memoSize, nil, memoTTL),
@@ -132,7 +133,7 @@ func New(opts Options) (*Index, error) {
 		ix.persist = newPersister(opts.Redis, ix.maxEntries)
 		ix.warm(context.Background())
 	}
-	go ix.loop(orDefault(opts.SyncInterval, DefaultSyncInterval))
+	go ix.loop(cmp.Or(opts.SyncInterval, DefaultSyncInterval))
 	return ix, nil
 }
 
@@ -281,11 +282,4 @@ func (ix *Index) loop(interval time.Duration) {
 			cancel()
 		}
 	}
-}
-
-func orDefault[T int | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
