@@ -71,6 +71,9 @@ func TestEstimateMessagesParts(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("EstimateMessagesFor (-want +got):\n%s", diff)
 			}
+			if ub := UpperBound([]byte(tt.body), ForModel(tt.model)); ub < got.Tokens {
+				t.Errorf("UpperBound %d < estimate %d", ub, got.Tokens)
+			}
 		})
 	}
 }

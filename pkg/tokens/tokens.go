@@ -91,13 +91,17 @@ func Needed(body []byte, p Profile, limit int) bool {
 	return UpperBound(body, p) > limit
 }
 
-// UpperBound is a cheap bound on EstimateChat for body: every token
-// spans at least one byte of text and JSON escapes only shrink text, so
-// the body's length bounds text and framing; each "image_url" key may be
-// an image at its rule's largest charge; tools add their fixed overhead.
+// UpperBound is a cheap bound on EstimateChat and EstimateMessagesFor
+// for body: every token spans at least one byte of text and JSON escapes
+// only shrink text, so the body's length bounds text, framing and files;
+// each "image_url" key (chat) or "image" token (an Anthropic block's
+// type) may be an image at its rule's largest charge; tools add their
+// fixed overhead. A quote inside a JSON string is escaped, so neither
+// appears in text.
 func UpperBound(body []byte, p Profile) int {
 	n := int(math.Ceil(float64(len(body))*max(p.Factor, 1))) + replyPriming
-	if images := bytes.Count(body, []byte(`"image_url"`)); images > 0 {
+	images := bytes.Count(body, []byte(`"image_url"`)) + bytes.Count(body, []byte(`"image"`))
+	if images > 0 {
 		n += images * p.Image.max()
 	}
 	if p.Family == Anthropic && bytes.Contains(body, []byte(`"tools"`)) {
