@@ -64,9 +64,10 @@ type chat struct {
 	// being measured for the memo, and those whose text the other cores
 	// are still counting.
 	rules              memoRules
+	rulesKey           uint64 // rules.key()
 	memoText, toolText int
-	cur                *memoEntry
-	counting           []*memoEntry
+	cur                *pending
+	counting           []*pending
 }
 
 // chats are pooled: every request a token limit applies to is counted,
@@ -124,6 +125,7 @@ func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Es
 	}
 	c := getChat(e, p)
 	c.rules.scope, c.rules.format = scope, f
+	c.rulesKey = c.rules.key()
 	defer putChat(c)
 	// One pass over the top level: each Get would rescan the messages.
 	// The body is read in place: ParseBytes would copy it whole (400 KB
@@ -158,10 +160,10 @@ func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Es
 	text := 0
 	if c.pipe != nil {
 		text = c.pipe.finish()
-		for _, e := range c.counting {
-			e.text = int(e.counting.Load())
-			c.memoText += e.text
-			remember(e)
+		for _, pe := range c.counting {
+			pe.e.text = int(pe.n.Load())
+			c.memoText += pe.e.text
+			remember(pe.e)
 		}
 	}
 	c.out.Text = scale(text+c.memoText+r.countAll(p.Encoding, c.text), p.Factor) + c.opaque
@@ -182,8 +184,8 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 		c.count(m, kind)
 		return
 	}
-	key := messageKey(c.rules.scope, kind, m.Raw)
-	if e := recall(key, c.rules); e != nil {
+	key := messageKey(c.rulesKey, kind, m.Raw)
+	if e := recall(key); e != nil {
 		c.memoText += e.text
 		c.out.Framing += e.fixed
 		c.out.Images += e.images
@@ -192,10 +194,13 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 		return
 	}
 	c.startPipe(r)
-	e := &memoEntry{key: key, rules: c.rules}
+	e := &memoEntry{key: key}
 	text, framed, before, opaque := len(c.text), len(c.framed), c.out, c.opaque
-	c.cur = e
+	if c.pipe != nil {
+		c.cur = &pending{e: e}
+	}
 	c.count(m, kind)
+	cur := c.cur
 	c.cur = nil
 	e.opaque = c.opaque - opaque
 	framing := r.countAll(c.p.Encoding, c.framed[framed:])
@@ -205,8 +210,8 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 	e.fixed = c.out.Framing - before.Framing
 	e.images = c.out.Images - before.Images
 	e.imageCount = c.out.ImageCount - before.ImageCount
-	if c.pipe != nil {
-		c.counting = append(c.counting, e)
+	if cur != nil {
+		c.counting = append(c.counting, cur)
 		return
 	}
 	e.text = r.countAll(c.p.Encoding, c.text[text:])
@@ -253,13 +258,13 @@ func (c *chat) memoTools(r *ranks) {
 		c.toolDefs(req)
 		return
 	}
-	key := toolsKey(c.rules.scope, req.tools.Raw, req.functions.Raw, req.toolChoice.Raw)
-	if e := recall(key, c.rules); e != nil {
+	key := toolsKey(c.rulesKey, req.tools.Raw, req.functions.Raw, req.toolChoice.Raw)
+	if e := recall(key); e != nil {
 		c.out.Tools += e.fixed
 		c.toolText += e.text
 		return
 	}
-	e := &memoEntry{key: key, rules: c.rules}
+	e := &memoEntry{key: key}
 	tools, fixed := len(c.tools), c.out.Tools
 	c.toolDefs(req)
 	e.fixed = c.out.Tools - fixed
@@ -399,7 +404,7 @@ func (c *chat) part(part gjson.Result) {
 // is charged: one token per four bytes of its base64, which no provider's
 // per-page charge for text and page images has been seen to exceed. A
 // file sent by id cannot be measured and is not charged.
-func fileTokens(base64 string) int { return (len(base64) + 3) / 4 }
+func fileTokens(base64 string) int { return perFourBytes(len(base64)) }
 
 // addText queues message text for counting.
 func (c *chat) addText(texts ...string) {
@@ -409,7 +414,7 @@ func (c *chat) addText(texts ...string) {
 	}
 	var dst *atomic.Int64
 	if c.cur != nil {
-		dst = &c.cur.counting
+		dst = &c.cur.n
 	}
 	for _, s := range texts {
 		c.pipe.addTo(s, dst)

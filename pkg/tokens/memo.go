@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync/atomic"
 )
@@ -15,9 +16,10 @@ import (
 // The table is direct-mapped and lock-free: a slot holds a pointer to an
 // immutable entry, and a newer entry simply replaces an older one. Keys
 // are 64-bit hashes under a per-process random seed, compared without the
-// text (the memo keeps no request text alive); two texts sharing a hash
-// would make one estimate wrong, with odds of about one in 2^64 per
-// lookup, and an estimate is corrected by the provider's usage anyway.
+// text (the memo keeps no request text alive), nor the rules and scope,
+// which are hashed into the key; two texts sharing a hash would make one
+// estimate wrong, with odds of about one in 2^64 per lookup, and an
+// estimate is corrected by the provider's usage anyway.
 //
 // Counts are remembered per scope (the caller's tenant): a count from the
 // memo is faster than a fresh one, and no caller should be able to learn
@@ -28,7 +30,7 @@ const (
 	// counting costs about as much as hashing and looking up.
 	memoFrom = 64
 	// memoBits sizes the table: 32768 slots, 256 KB of pointers, and at
-	// most one entry of about 130 bytes per slot (4 MB when full). A
+	// most one 48-byte entry per slot (1.5 MB when full). A
 	// direct-mapped table keeps about e^(-m/32768) of m messages in use:
 	// 88% of 4,000, 61% of 16,000 (TestMemoCapacity).
 	memoBits = 15
@@ -45,11 +47,15 @@ type memoRules struct {
 	urlImage Size
 }
 
+// key folds the rules into one number the memo's keys are hashed with,
+// so that an entry holds none of them.
+func (r *memoRules) key() uint64 { return maphash.Comparable(memoSeed, *r) }
+
 // memoEntry is what one message or one tool list costs, before the
 // family's factor is applied (the factor applies to request totals).
+// It is 48 bytes: a full table holds about 1.5 MB of them.
 type memoEntry struct {
-	key   uint64
-	rules memoRules
+	key uint64
 	// text is message text, or tool definitions' text.
 	text int
 	// fixed is framing (messages) or the tools' fixed overhead.
@@ -57,9 +63,13 @@ type memoEntry struct {
 	images, imageCount int
 	// opaque is what parts counted by size add (chat.opaque).
 	opaque int
-	// counting is where the other cores add up the text of a message
-	// counted on them; text is set from it before the entry is stored.
-	counting atomic.Int64
+}
+
+// pending is an entry whose text the other cores are counting, into n;
+// it is stored once they are done.
+type pending struct {
+	e *memoEntry
+	n atomic.Int64
 }
 
 var (
@@ -67,24 +77,24 @@ var (
 	memoSlots [1 << memoBits]atomic.Pointer[memoEntry]
 )
 
-// messageKey is the memo key of one message's raw JSON, of a kind, in
-// scope.
-func messageKey(scope string, kind messageKind, raw string) uint64 {
+// messageKey is the memo key of one message's raw JSON, of a kind, under
+// rules (memoRules.key).
+func messageKey(rules uint64, kind messageKind, raw string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(memoSeed)
-	_, _ = h.WriteString(scope)
+	writeUint64(&h, rules)
 	_ = h.WriteByte(1 + byte(kind))
 	_, _ = h.WriteString(raw)
 	return h.Sum64()
 }
 
-// toolsKey is the memo key of a request's tool definitions in scope.
+// toolsKey is the memo key of a request's tool definitions under rules.
 // tool_choice is part of it because Claude's tool prompt depends on it.
-func toolsKey(scope, tools, functions, choice string) uint64 {
+func toolsKey(rules uint64, tools, functions, choice string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(memoSeed)
-	_, _ = h.WriteString(scope)
-	// A different byte after the scope keeps tools and messages apart.
+	writeUint64(&h, rules)
+	// A different byte after the rules keeps tools and messages apart.
 	_ = h.WriteByte(0)
 	_, _ = h.WriteString(tools)
 	_ = h.WriteByte(0)
@@ -98,9 +108,15 @@ func memoSlot(key uint64) *atomic.Pointer[memoEntry] {
 	return &memoSlots[key&(1<<memoBits-1)]
 }
 
-// recall returns the entry for key under rules, or nil.
-func recall(key uint64, rules memoRules) *memoEntry {
-	if e := memoSlot(key).Load(); e != nil && e.key == key && e.rules == rules {
+func writeUint64(h *maphash.Hash, v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	_, _ = h.Write(b[:])
+}
+
+// recall returns the entry for key, or nil.
+func recall(key uint64) *memoEntry {
+	if e := memoSlot(key).Load(); e != nil && e.key == key {
 		return e
 	}
 	return nil

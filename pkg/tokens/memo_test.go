@@ -191,13 +191,14 @@ func TestMemoScopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := func(scope string) memoRules {
-		return memoRules{scope: scope, family: p.Family, enc: p.Encoding, image: p.Image, urlImage: e.URLImage}
+	rules := func(scope string) uint64 {
+		r := memoRules{scope: scope, family: p.Family, enc: p.Encoding, image: p.Image, urlImage: e.URLImage}
+		return r.key()
 	}
-	if recall(messageKey("tenant-a", chatMessage, msg), rules("tenant-a")) == nil {
+	if recall(messageKey(rules("tenant-a"), chatMessage, msg)) == nil {
 		t.Fatal("tenant-a's message was not remembered")
 	}
-	if recall(messageKey("tenant-b", chatMessage, msg), rules("tenant-b")) != nil {
+	if recall(messageKey(rules("tenant-b"), chatMessage, msg)) != nil {
 		t.Fatal("tenant-b finds what tenant-a sent")
 	}
 	b, err := e.EstimateChatFor(body, p, "tenant-b")
@@ -284,7 +285,7 @@ func TestMemoCapacity(t *testing.T) {
 		hits := 0
 		for _, b := range msgs { // a second pass, in the same order
 			raw := b[len(`{"messages":[`) : len(b)-2]
-			if recall(messageKey("capacity", chatMessage, string(raw)), rules) != nil {
+			if recall(messageKey(rules.key(), chatMessage, string(raw))) != nil {
 				hits++
 			}
 			count(b)

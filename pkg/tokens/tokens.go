@@ -82,7 +82,10 @@ func scale(n int, factor float64) int {
 
 // Approx is a rough count without tokenizing: one token per four bytes
 // of body.
-func Approx(body []byte) int { return (len(body) + 3) / 4 }
+func Approx(body []byte) int { return perFourBytes(len(body)) }
+
+// perFourBytes is n bytes at one token per four, rounded up.
+func perFourBytes(n int) int { return (n + 3) / 4 }
 
 // Needed reports whether an exact estimate is needed to tell if body
 // might exceed limit tokens for the profile's model: false when even
