@@ -49,9 +49,10 @@ type chat struct {
 	req  request
 	text []string
 	pipe *pipeline // when set, message text is counted as it is found
-	// parallel says the body is long enough for other cores; they are
-	// started at the first message the memo does not hold.
+	// parallel says there are other cores; they are started at the first
+	// message to count, when enough of the body is left (startPipe).
 	parallel bool
+	bodyLen  int
 	framed   []string // role names and message names
 	tools    []string
 	out      Estimate
@@ -141,7 +142,7 @@ func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Es
 		return Estimate{}, fmt.Errorf("%w: messages is not an array", ErrBody)
 	}
 	// Count message text on the other cores while reading the rest.
-	c.parallel = len(body) >= parallelFrom && runtime.GOMAXPROCS(0) > 1
+	c.bodyLen, c.parallel = len(body), runtime.GOMAXPROCS(0) > 1
 	if c.req.system.Exists() {
 		c.memoMessage(r, c.req.system, systemPrompt)
 	}
@@ -179,7 +180,7 @@ func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Es
 func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 	if len(m.Raw) < memoFrom || c.est.noMemo {
 		if c.est.noMemo {
-			c.startPipe(r)
+			c.startPipe(r, m.Index)
 		}
 		c.count(m, kind)
 		return
@@ -193,7 +194,7 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 		c.opaque += e.opaque
 		return
 	}
-	c.startPipe(r)
+	c.startPipe(r, m.Index)
 	e := &memoEntry{key: key}
 	text, framed, before, opaque := len(c.text), len(c.framed), c.out, c.opaque
 	if c.pipe != nil {
@@ -221,10 +222,12 @@ func (c *chat) memoMessage(r *ranks, m gjson.Result, kind messageKind) {
 	remember(e)
 }
 
-// startPipe starts the other cores on a long body's first message to
-// count, so a body the memo holds whole never starts them.
-func (c *chat) startPipe(r *ranks) {
-	if c.parallel && c.pipe == nil {
+// startPipe starts the other cores at the first message to count when
+// what is left of the body from it, at index at, is long enough to share:
+// a body the memo holds whole, or all but a short new turn, never starts
+// them.
+func (c *chat) startPipe(r *ranks, at int) {
+	if c.parallel && c.pipe == nil && c.bodyLen-at >= parallelFrom {
 		c.pipe = r.pipeline(c.p.Encoding)
 	}
 }
