@@ -62,9 +62,10 @@ func (r *Report) p99Targets() []Target {
 			continue
 		}
 		got := fmt.Sprintf("%+.0f µs", cell.P99AddedMicros)
-		if cell.Sluice.Event != nil {
+		if cell.Sluice.Event != nil && cell.Baseline.Event != nil {
 			// The verdict stays on the whole stream; what one event
-			// waits is shown beside it.
+			// waits is shown beside it (only when both servers streamed,
+			// or the difference would read +0).
 			got += fmt.Sprintf(" for the whole stream (one event: %+.0f µs)", cell.EventP99AddedMicros)
 		}
 		out = append(out, Target{
