@@ -80,9 +80,9 @@ func runCells(ctx context.Context, o *options, base, sl *target, log io.Writer) 
 				return nil, fmt.Errorf("interrupted: %w", err)
 			}
 			cell := newCell(c, n, s, b)
-			_, _ = fmt.Fprintf(log, "%-24s c=%-3d sluice %8.0f req/s  do-nothing %8.0f req/s  ratio %.2f  cpu ratio %.2f  p99 added %7.0fµs  allocs/req %6.0f  errors %d\n",
+			_, _ = fmt.Fprintf(log, "%-24s c=%-3d sluice %8.0f req/s  do-nothing %8.0f req/s  ratio %.2f  cpu ratio %.2f  p99 added %7.0fµs  allocs/req %.0f / %.0f  errors %d\n",
 				c.Name, n, cell.Sluice.PerSecond, cell.Baseline.PerSecond, cell.Ratio, cell.CPURatio, cell.P99AddedMicros,
-				cell.AllocsPerRequest, cell.Sluice.Errors+cell.Baseline.Errors)
+				cell.Sluice.ProcessAllocsPerRequest, cell.Baseline.ProcessAllocsPerRequest, cell.Sluice.Errors+cell.Baseline.Errors)
 			cells = append(cells, cell)
 		}
 	}

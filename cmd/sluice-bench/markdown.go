@@ -34,6 +34,7 @@ func (r *Report) Markdown() string {
 	} else {
 		b.WriteString("The driver read every answer from the wire, checking each field, without allocating (like Envoy's parser, unlike protobuf-go's generic decoder).  \n")
 	}
+	b.WriteString("Sluice read Envoy's messages from the wire into a frame per stream; the do-nothing server decoded them with go-control-plane's generated code, as an ext_proc server written the usual way does.  \n")
 	switch {
 	case s.NewTurns:
 		b.WriteString("Each chat request's last message ended with a number no request sent before (-new-turns): the token estimate's memo knew the history, not the new turn.  \n")
@@ -64,13 +65,14 @@ func (r *Report) Markdown() string {
 	}
 
 	b.WriteString("\n### Throughput and overhead\n\n")
-	b.WriteString("| case | conc | sluice req/s | do-nothing req/s | ratio | target | CPU µs/req sluice / do-nothing | CPU ratio | p50 added | p99 added | sluice allocs/req | sluice KB/req | errors |\n")
+	b.WriteString("| case | conc | sluice req/s | do-nothing req/s | ratio | target | CPU µs/req sluice / do-nothing | CPU ratio | p50 added | p99 added | allocs/req sluice / do-nothing | KB/req sluice / do-nothing | errors |\n")
 	b.WriteString("|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range r.Cells {
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.2f× | %s | %.0f / %.0f | %.2f× | %+.0f µs | %+.0f µs | %.0f | %.1f | %d |\n",
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.2f× | %s | %.0f / %.0f | %.2f× | %+.0f µs | %+.0f µs | %.0f / %.0f | %.1f / %.1f | %d |\n",
 			c.Title, c.Concurrency, c.Sluice.PerSecond, c.Baseline.PerSecond, c.Ratio, cellTarget(c),
 			c.Sluice.CPUMicrosPerRequest, c.Baseline.CPUMicrosPerRequest, c.CPURatio,
-			c.P50AddedMicros, c.P99AddedMicros, c.AllocsPerRequest, c.BytesPerRequest/1024, c.Sluice.Errors+c.Baseline.Errors)
+			c.P50AddedMicros, c.P99AddedMicros, c.Sluice.ProcessAllocsPerRequest, c.Baseline.ProcessAllocsPerRequest,
+			c.Sluice.ProcessBytesPerRequest/1024, c.Baseline.ProcessBytesPerRequest/1024, c.Sluice.Errors+c.Baseline.Errors)
 	}
 
 	b.WriteString("\n### Latency per phase, µs (p50 / p99)\n\n")

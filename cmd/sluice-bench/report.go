@@ -82,9 +82,11 @@ type Cell struct {
 	// EventP99AddedMicros is the same for one streamed event, the delay
 	// Sluice adds to each SSE event; zero when the body was not streamed.
 	EventP99AddedMicros float64 `json:"event_p99_added_us,omitempty"`
-	// AllocsPerRequest and BytesPerRequest are Sluice's own: the process's
-	// per-request allocations in the Sluice run minus those in the
-	// do-nothing run, which has the same driver and gRPC stack.
+	// AllocsPerRequest and BytesPerRequest are what the Sluice run
+	// allocates per request beyond the do-nothing run, which has the
+	// same driver and gRPC stack. Negative when Sluice allocates less:
+	// it reads Envoy's messages without protobuf-go's generated decoder,
+	// which the do-nothing server pays for.
 	AllocsPerRequest float64 `json:"allocs_per_request"`
 	BytesPerRequest  float64 `json:"bytes_per_request"`
 	// ThroughputTarget is the minimum Ratio this case must reach, or 0.

@@ -73,7 +73,7 @@ func BenchmarkChat(b *testing.B) {
 				b.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 				srv.Observe(tel)
 			}
-			gs := grpc.NewServer()
+			gs := grpc.NewServer(extproc.ServerOption())
 			extprocv3.RegisterExternalProcessorServer(gs, srv)
 			c := extproctest.Dial(b, gs)
 			b.ReportAllocs()

@@ -77,7 +77,7 @@ func client(t *testing.T, s *stages) extprocv3.ExternalProcessorClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(extproc.ServerOption())
 	extprocv3.RegisterExternalProcessorServer(srv, extproc.New(extproc.Pipelines{Main: p}, func() *config.Snapshot { return snap },
 		slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return extproctest.Dial(t, srv)

@@ -10,9 +10,11 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
-func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders) *extprocv3.ProcessingResponse {
+func (st *streamState) requestHeaders(ctx context.Context, h *frame) *extprocv3.ProcessingResponse {
 	x := st.x
-	x.Header = readHeaders(x.Header[:0], h.GetHeaders())
+	// The exchange keeps the headers the frame read; the frame takes
+	// whatever room the exchange had.
+	x.Header, h.headers = h.headers, x.Header[:0]
 	x.Method, x.Path = x.Header.Get(":method"), x.Header.Get(":path")
 	x.RequestID = x.Header.Get("x-request-id")
 	if x.RequestID == "" {
@@ -31,7 +33,7 @@ func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHead
 	if x.Reply != nil {
 		return reply(x)
 	}
-	if h.GetEndOfStream() {
+	if h.end {
 		// No body follows (GET, or a POST with an empty body): run the
 		// request stages now, on the headers response.
 		return st.runRequest(ctx, nil, true)
@@ -40,15 +42,15 @@ func (st *streamState) requestHeaders(ctx context.Context, h *extprocv3.HttpHead
 	return st.ans.finish(fieldRequestHeaders)
 }
 
-func (st *streamState) requestBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
-	if !b.GetEndOfStream() {
+func (st *streamState) requestBody(ctx context.Context, b *frame) *extprocv3.ProcessingResponse {
+	if !b.end {
 		// Sluice rewrites the whole body and must see it before anything
 		// goes upstream; a streamed request body would leak unrewritten
 		// chunks. Refuse rather than forward.
 		return st.fail(gwerror.New(gwerror.Internal,
 			"Envoy must send the request body BUFFERED to Sluice (processing_mode.request_body_mode)"))
 	}
-	return st.runRequest(ctx, b.GetBody(), false)
+	return st.runRequest(ctx, b.body, false)
 }
 
 func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bool) *extprocv3.ProcessingResponse {
@@ -80,9 +82,9 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 	return a.finish(fieldRequestHeaders)
 }
 
-func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) *extprocv3.ProcessingResponse {
+func (st *streamState) responseHeaders(ctx context.Context, h *frame) *extprocv3.ProcessingResponse {
 	x := st.x
-	x.RespHeader = readHeaders(x.RespHeader[:0], h.GetHeaders())
+	x.RespHeader, h.headers = h.headers, x.RespHeader[:0]
 	x.Status, _ = strconv.Atoi(x.RespHeader.Get(":status"))
 	x.Outcome.Status = x.Status
 	x.ContentType = x.RespHeader.Get("content-type")
@@ -93,7 +95,7 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 	for _, h := range x.ClientHeaders {
 		x.Out.Set(h.Key, h.Value)
 	}
-	if h.GetEndOfStream() {
+	if h.end {
 		// No body will follow: let the stages finish on an empty body now.
 		out, err := st.p.ResponseBody(ctx, x, nil, true)
 		if err != nil {
@@ -112,7 +114,7 @@ func (st *streamState) responseHeaders(ctx context.Context, h *extprocv3.HttpHea
 	return a.finish(fieldResponseHeaders)
 }
 
-func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
+func (st *streamState) responseBody(ctx context.Context, b *frame) *extprocv3.ProcessingResponse {
 	x, a := st.x, st.ans
 	a.reset()
 	if st.finished {
@@ -121,7 +123,7 @@ func (st *streamState) responseBody(ctx context.Context, b *extprocv3.HttpBody) 
 	// Metadata set while this chunk runs (usage, on the last one) goes out
 	// with this chunk's answer.
 	x.Out.ResetMetadata()
-	if failed := st.runResponseBody(ctx, b.GetBody(), b.GetEndOfStream()); failed != nil {
+	if failed := st.runResponseBody(ctx, b.body, b.end); failed != nil {
 		return failed
 	}
 	a.setMetadata(x.Out.Metadata, &st.sent)

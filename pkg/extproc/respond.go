@@ -12,24 +12,6 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
-func readHeaders(dst pipeline.Headers, m *corev3.HeaderMap) pipeline.Headers {
-	hs := m.GetHeaders()
-	if cap(dst) < len(hs) {
-		// One allocation, not one per doubling.
-		dst = make(pipeline.Headers, 0, len(hs))
-	}
-	for _, h := range hs {
-		v := h.GetValue()
-		if raw := h.GetRawValue(); len(raw) > 0 {
-			// The message is never modified after it arrives, so the
-			// value can alias its bytes instead of copying every header.
-			v = unsafe.String(unsafe.SliceData(raw), len(raw)) //nolint:gosec // read-only alias of an immutable message; see above
-		}
-		dst = append(dst, pipeline.Header{Key: h.GetKey(), Value: v})
-	}
-	return dst
-}
-
 // header is one replace-mode header and the value it wraps, allocated
 // together.
 type header struct {

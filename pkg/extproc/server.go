@@ -90,8 +90,8 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 		st.x.Attempt, st.p = v[0], s.pipelines.Attempt
 	}
 	for {
-		req, err := stream.Recv()
-		if err != nil {
+		// The frame is read by the codec ServerOption installs.
+		if err := stream.RecvMsg(&st.in); err != nil {
 			// Envoy half-closes or cancels once it has every answer it
 			// expects; both are normal ends of a stream.
 			if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
@@ -99,7 +99,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 			}
 			return err
 		}
-		resp := st.handle(st.context(ctx), req)
+		resp := st.handle(st.context(ctx), &st.in)
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
@@ -124,6 +124,8 @@ type streamState struct {
 	sent published
 	// xv is the exchange, allocated with the stream's state.
 	xv pipeline.Exchange
+	// in is the message being handled.
+	in frame
 }
 
 func (st *streamState) context(ctx context.Context) context.Context {
@@ -155,23 +157,23 @@ func (st *streamState) released(ctx context.Context, body []byte) {
 	}
 }
 
-func (st *streamState) handle(ctx context.Context, req *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
-	switch r := req.GetRequest().(type) {
-	case *extprocv3.ProcessingRequest_RequestHeaders:
+func (st *streamState) handle(ctx context.Context, in *frame) *extprocv3.ProcessingResponse {
+	switch in.kind {
+	case inRequestHeaders:
 		// Attributes and forwarded metadata come with the first message.
-		st.x.FilterMetadata = req.GetMetadataContext().GetFilterMetadata()
-		st.x.Attributes = req.GetAttributes()
-		return st.requestHeaders(ctx, r.RequestHeaders)
-	case *extprocv3.ProcessingRequest_RequestBody:
-		return st.requestBody(ctx, r.RequestBody)
-	case *extprocv3.ProcessingRequest_ResponseHeaders:
-		return st.responseHeaders(ctx, r.ResponseHeaders)
-	case *extprocv3.ProcessingRequest_ResponseBody:
-		return st.responseBody(ctx, r.ResponseBody)
-	case *extprocv3.ProcessingRequest_RequestTrailers:
+		st.x.FilterMetadata = in.filterMetadata
+		st.x.Attributes = in.attributes
+		return st.requestHeaders(ctx, in)
+	case inRequestBody:
+		return st.requestBody(ctx, in)
+	case inResponseHeaders:
+		return st.responseHeaders(ctx, in)
+	case inResponseBody:
+		return st.responseBody(ctx, in)
+	case inRequestTrailers:
 		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{
 			RequestTrailers: &extprocv3.TrailersResponse{}}}
-	case *extprocv3.ProcessingRequest_ResponseTrailers:
+	case inResponseTrailers:
 		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{
 			ResponseTrailers: &extprocv3.TrailersResponse{}}}
 	}

@@ -50,6 +50,27 @@ func TestFieldNumbers(t *testing.T) {
 		{&filterv3.ProcessingMode{}, "response_body_mode", fieldResponseBodyMode},
 		{&filterv3.ProcessingMode{}, "request_trailer_mode", fieldRequestTrailerMode},
 		{&filterv3.ProcessingMode{}, "response_trailer_mode", fieldResponseTrailerMode},
+		// What the frame reader reads.
+		{&extprocv3.ProcessingRequest{}, "request_headers", inRequestHeaders},
+		{&extprocv3.ProcessingRequest{}, "response_headers", inResponseHeaders},
+		{&extprocv3.ProcessingRequest{}, "request_body", inRequestBody},
+		{&extprocv3.ProcessingRequest{}, "response_body", inResponseBody},
+		{&extprocv3.ProcessingRequest{}, "request_trailers", inRequestTrailers},
+		{&extprocv3.ProcessingRequest{}, "response_trailers", inResponseTrailers},
+		{&extprocv3.ProcessingRequest{}, "metadata_context", inMetadataContext},
+		{&extprocv3.ProcessingRequest{}, "attributes", inAttributes},
+		{&extprocv3.ProcessingRequest{}, "protocol_config", inProtocolConfig},
+		{&extprocv3.ProcessingRequest{}, "flow_control_init", inFlowControlInit},
+		{&extprocv3.ProcessingRequest{}, "client_window_update", inWindowUpdate},
+		{&extprocv3.HttpHeaders{}, "headers", inHeaders},
+		{&extprocv3.HttpHeaders{}, "attributes", inHeadersAttributes},
+		{&extprocv3.HttpHeaders{}, "end_of_stream", inHeadersEnd},
+		{&extprocv3.HttpBody{}, "body", inBody},
+		{&extprocv3.HttpBody{}, "end_of_stream", inBodyEnd},
+		{&corev3.HeaderMap{}, "headers", inHeaderValue},
+		{&corev3.HeaderValue{}, "key", inKey},
+		{&corev3.HeaderValue{}, "value", inValue},
+		{&corev3.HeaderValue{}, "raw_value", inRawValue},
 	}
 	for _, tt := range tests {
 		d := tt.m.ProtoReflect().Descriptor()

@@ -55,6 +55,7 @@ func New(snap *config.Snapshot, path string, stages *Stages, log *slog.Logger) (
 	}
 	msg := int(max(snap.Server.MaxRequestBodyBytes, snap.Server.MaxResponseBodyBytes)) + grpcOverhead
 	s.grpc = grpc.NewServer(
+		extproc.ServerOption(),
 		grpc.MaxRecvMsgSize(msg),
 		grpc.MaxSendMsgSize(msg),
 		// Envoy keeps the ext_proc connection open and pings it; allow

@@ -1,0 +1,272 @@
+package extproc
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/sluice-gw/sluice/pkg/pipeline"
+)
+
+// readFrame is what a frame must hold for a message protobuf-go decoded:
+// the headers in order, each one's raw_value if set and its value if not.
+func readFrame(m *extprocv3.ProcessingRequest) frame {
+	var f frame
+	headers := func(hm *corev3.HeaderMap) {
+		for _, h := range hm.GetHeaders() {
+			v := h.GetValue()
+			if raw := h.GetRawValue(); len(raw) > 0 {
+				v = string(raw)
+			}
+			f.headers = append(f.headers, pipeline.Header{Key: h.GetKey(), Value: v})
+		}
+	}
+	switch r := m.GetRequest().(type) {
+	case *extprocv3.ProcessingRequest_RequestHeaders:
+		f.kind, f.end = inRequestHeaders, r.RequestHeaders.GetEndOfStream()
+		headers(r.RequestHeaders.GetHeaders())
+	case *extprocv3.ProcessingRequest_ResponseHeaders:
+		f.kind, f.end = inResponseHeaders, r.ResponseHeaders.GetEndOfStream()
+		headers(r.ResponseHeaders.GetHeaders())
+	case *extprocv3.ProcessingRequest_RequestBody:
+		f.kind, f.body, f.end = inRequestBody, r.RequestBody.GetBody(), r.RequestBody.GetEndOfStream()
+	case *extprocv3.ProcessingRequest_ResponseBody:
+		f.kind, f.body, f.end = inResponseBody, r.ResponseBody.GetBody(), r.ResponseBody.GetEndOfStream()
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		f.kind = inRequestTrailers
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		f.kind = inResponseTrailers
+	}
+	f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
+	f.attributes = m.GetAttributes()
+	return f
+}
+
+var frameOpts = cmp.Options{
+	cmp.AllowUnexported(frame{}),
+	protocmp.Transform(),
+	cmpopts.EquateEmpty(),
+}
+
+// checkFrame decodes b both ways and reports any difference: a message
+// one reader takes and the other refuses, or a value read differently.
+func checkFrame(t *testing.T, b []byte) {
+	t.Helper()
+	var m extprocv3.ProcessingRequest
+	wantErr := proto.Unmarshal(b, &m)
+	var f frame
+	// The frame keeps its bytes; a copy shows that it reads only its own.
+	err := f.decode(slices.Clone(b))
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("frame error %v, protobuf-go error %v, for % x", err, wantErr, b)
+	}
+	if err != nil {
+		return
+	}
+	if d := cmp.Diff(readFrame(&m), f, frameOpts); d != "" {
+		t.Fatalf("frame differs from protobuf-go (-want +got):\n%s\nfor % x", d, b)
+	}
+}
+
+func hv(k, v string) *corev3.HeaderValue { return &corev3.HeaderValue{Key: k, RawValue: []byte(v)} }
+
+func mustMarshal(t testing.TB, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func requestHeadersMessage(hs ...*corev3.HeaderValue) *extprocv3.ProcessingRequest {
+	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{
+		RequestHeaders: &extprocv3.HttpHeaders{Headers: &corev3.HeaderMap{Headers: hs}}}}
+}
+
+// frameMessages are messages as Envoy sends them, and the odd ones the
+// protobuf encoding allows.
+func frameMessages(t testing.TB) map[string][]byte {
+	first := requestHeadersMessage(hv(":authority", "llm.example.com"), hv(":path", "/v1/chat/completions"),
+		hv(":method", "POST"), hv("content-type", "application/json"), hv("authorization", "Bearer sk-x"),
+		hv("x-request-id", "abc"))
+	first.ProtocolConfig = &extprocv3.ProtocolConfiguration{
+		RequestBodyMode: filterv3.ProcessingMode_BUFFERED, ResponseBodyMode: filterv3.ProcessingMode_STREAMED}
+	claims, _ := structpb.NewStruct(map[string]any{"jwt_payload": map[string]any{"sub": "alice", "groups": []any{"a"}}})
+	peer, _ := structpb.NewStruct(map[string]any{"source.principal": "spiffe://cluster.local/ns/a/sa/b"})
+	withContext := requestHeadersMessage(hv(":path", "/v1/models"))
+	withContext.GetRequestHeaders().EndOfStream = true
+	withContext.MetadataContext = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"envoy.filters.http.jwt_authn": claims}}
+	withContext.Attributes = map[string]*structpb.Struct{"envoy.filters.http.ext_proc": peer}
+	body := func(resp bool, b string, end bool) *extprocv3.ProcessingRequest {
+		hb := &extprocv3.HttpBody{Body: []byte(b), EndOfStream: end}
+		if resp {
+			return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: hb}}
+		}
+		return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: hb}}
+	}
+	respHeaders := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseHeaders{
+		ResponseHeaders: &extprocv3.HttpHeaders{Headers: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{
+			hv(":status", "200"), {Key: "content-type", Value: "text/event-stream"},
+			{Key: "x-both", Value: "value", RawValue: []byte("raw")}}}}}}
+	trailers := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseTrailers{
+		ResponseTrailers: &extprocv3.HttpTrailers{Trailers: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{hv("grpc-status", "0")}}}}}
+	oldAttributes := requestHeadersMessage(hv(":path", "/v1/embeddings"))
+	oldAttributes.GetRequestHeaders().Attributes = map[string]*structpb.Struct{"x": peer} //nolint:staticcheck // older Envoys sent it; it must still decode
+
+	msgs := map[string][]byte{
+		"first message":              mustMarshal(t, first),
+		"metadata and attributes":    mustMarshal(t, withContext),
+		"request body":               mustMarshal(t, body(false, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, true)),
+		"response headers":           mustMarshal(t, respHeaders),
+		"response chunk":             mustMarshal(t, body(true, "data: {\"x\":1}\n\n", false)),
+		"last chunk, empty":          mustMarshal(t, body(true, "", true)),
+		"trailers":                   mustMarshal(t, trailers),
+		"request trailers, empty":    mustMarshal(t, &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: &extprocv3.HttpTrailers{}}}),
+		"headers' own attributes":    mustMarshal(t, oldAttributes),
+		"nothing set":                nil,
+		"observability mode":         mustMarshal(t, &extprocv3.ProcessingRequest{ObservabilityMode: true, Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{}}}),
+		"flow control":               mustMarshal(t, &extprocv3.ProcessingRequest{FlowControlInit: &extprocv3.ProcessingRequest_FlowControlInit{InitialWindowDownstreamToSidestream: 1 << 40}}),
+		"headers merged":             append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
+		"oneof switched and back":    append(append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, body(false, "x", true))...), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
+		"body merged, last one kept": append(mustMarshal(t, body(true, "first", true)), mustMarshal(t, body(true, "second", false))...),
+	}
+	// Hand-made: unknown fields at every level, a known field with another
+	// wire type, and malformed messages.
+	unknown := func(b []byte) []byte {
+		b = protowire.AppendTag(b, 99, protowire.VarintType)
+		b = protowire.AppendVarint(b, 7)
+		b = protowire.AppendTag(b, 98, protowire.BytesType)
+		return protowire.AppendBytes(b, []byte{0xff, 0xfe})
+	}
+	value := unknown(nil)
+	value = protowire.AppendTag(value, inKey, protowire.BytesType)
+	value = protowire.AppendString(value, "k")
+	value = protowire.AppendTag(value, inValue, protowire.VarintType) // not a string: unknown
+	value = protowire.AppendVarint(value, 1)
+	value = protowire.AppendTag(value, inValue, protowire.BytesType)
+	value = protowire.AppendString(value, "v")
+	hmap := protowire.AppendTag(unknown(nil), inHeaderValue, protowire.BytesType)
+	hmap = protowire.AppendBytes(hmap, value)
+	hh := protowire.AppendTag(unknown(nil), inHeaders, protowire.BytesType)
+	hh = protowire.AppendBytes(hh, hmap)
+	hh = protowire.AppendTag(hh, inHeadersEnd, protowire.VarintType)
+	hh = protowire.AppendVarint(hh, 300) // any non-zero varint is true
+	msg := protowire.AppendTag(unknown(nil), inResponseHeaders, protowire.BytesType)
+	msg = protowire.AppendBytes(msg, hh)
+	msg = protowire.AppendTag(msg, inRequestBody, protowire.VarintType) // not a message: unknown
+	msg = protowire.AppendVarint(msg, 5)
+	msgs["unknown fields everywhere"] = msg
+	msgs["group"] = protowire.AppendTag(protowire.AppendTag(msg, 97, protowire.StartGroupType), 97, protowire.EndGroupType)
+
+	bad := protowire.AppendTag(nil, inKey, protowire.BytesType)
+	bad = protowire.AppendString(bad, "k\xff")
+	bad = protowire.AppendBytes(protowire.AppendTag(nil, inHeaderValue, protowire.BytesType), bad)
+	bad = protowire.AppendBytes(protowire.AppendTag(nil, inHeaders, protowire.BytesType), bad)
+	msgs["key not UTF-8"] = protowire.AppendBytes(protowire.AppendTag(nil, inRequestHeaders, protowire.BytesType), bad)
+	badConfig := protowire.AppendTag(nil, inProtocolConfig, protowire.BytesType)
+	msgs["protocol_config malformed"] = protowire.AppendBytes(badConfig, []byte{0x08})
+	full := mustMarshal(t, first)
+	msgs["truncated"] = full[:len(full)-3]
+	msgs["end group alone"] = protowire.AppendTag(nil, 5, protowire.EndGroupType)
+	msgs["field zero"] = []byte{0x00, 0x01}
+	return msgs
+}
+
+func TestFrameMatchesProtobufGo(t *testing.T) {
+	for name, b := range frameMessages(t) {
+		t.Run(name, func(t *testing.T) { checkFrame(t, b) })
+	}
+}
+
+func TestFrameRefuses(t *testing.T) {
+	msgs := frameMessages(t)
+	for _, name := range []string{"key not UTF-8", "protocol_config malformed", "truncated", "end group alone", "field zero"} {
+		var f frame
+		if err := f.decode(msgs[name]); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		}
+	}
+}
+
+// TestFrameBodyCapacity shows that appending to a body cannot write over
+// the bytes after it in the message.
+func TestFrameBodyCapacity(t *testing.T) {
+	b := mustMarshal(t, &extprocv3.ProcessingRequest{
+		Request:        &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: []byte("body"), EndOfStream: true}},
+		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: filterv3.ProcessingMode_BUFFERED},
+	})
+	var f frame
+	if err := f.decode(b); err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(b)
+	_ = append(f.body, strings.Repeat("x", 16)...)
+	if !slices.Equal(before, b) {
+		t.Fatal("appending to the body changed the message")
+	}
+}
+
+// TestFrameAllocations holds the reader to what it is for: a headers
+// message costs at most its headers' array, and a body nothing.
+func TestFrameAllocations(t *testing.T) {
+	msgs := frameMessages(t)
+	for name, most := range map[string]float64{"first message": 1, "request body": 0, "response chunk": 0} {
+		b := msgs[name]
+		var f frame
+		got := testing.AllocsPerRun(100, func() {
+			f.headers = nil
+			if err := f.decode(b); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got > most {
+			t.Errorf("%s: %v allocations, want at most %v", name, got, most)
+		}
+	}
+}
+
+func FuzzFrame(f *testing.F) {
+	for _, b := range frameMessages(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkFrame(t, b) })
+}
+
+func BenchmarkFrame(b *testing.B) {
+	msgs := frameMessages(b)
+	for _, name := range []string{"first message", "request body", "response headers", "response chunk"} {
+		m := msgs[name]
+		b.Run(strings.ReplaceAll(name, " ", "_"), func(b *testing.B) {
+			b.Run("frame", func(b *testing.B) {
+				var f frame
+				b.ReportAllocs()
+				for b.Loop() {
+					f.headers = f.headers[:0]
+					if err := f.decode(m); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("protobuf-go", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var p extprocv3.ProcessingRequest
+					if err := proto.Unmarshal(m, &p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
