@@ -196,7 +196,8 @@ func (s *Stage) charge(end *endContext, x *pipeline.Exchange, micros int64) {
 	if micros <= 0 || s.state.Budgets() == nil {
 		return // no budgets configured: nothing to charge
 	}
-	if err := s.state.ChargeBudgets(end.get(s.state.InMemory()), admit.BudgetScopes(x.Identity), micros); err != nil {
+	var scopes [admit.MaxBudgetScopes]budget.Scope
+	if err := s.state.ChargeBudgets(end.get(s.state.InMemory()), admit.BudgetScopes(scopes[:0], x.Identity), micros); err != nil {
 		if s.state.FailOpen() {
 			s.state.NoteFailOpen(err)
 		}

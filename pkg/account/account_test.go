@@ -144,7 +144,7 @@ func TestAccounting(t *testing.T) {
 					t.Errorf("metadata (-want +got):\n%s", d)
 				}
 			}
-			d, err := st.Budgets().Check(ctx, admit.BudgetScopes(x.Identity))
+			d, err := st.Budgets().Check(ctx, admit.BudgetScopes(nil, x.Identity))
 			if err != nil {
 				t.Fatal(err)
 			}

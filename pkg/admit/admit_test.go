@@ -151,7 +151,7 @@ limits:
 		t.Errorf("scopes (-want +got):\n%s", d)
 	}
 	if d := cmp.Diff([]budget.Scope{{Kind: budget.Tenant, ID: "acme"}, {Kind: budget.Team, ID: "acme/search"},
-		{Kind: budget.Key, ID: "k1"}}, admit.BudgetScopes(caller())); d != "" {
+		{Kind: budget.Key, ID: "k1"}}, admit.BudgetScopes(nil, caller())); d != "" {
 		t.Errorf("budget scopes (-want +got):\n%s", d)
 	}
 }

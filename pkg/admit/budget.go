@@ -26,7 +26,8 @@ func (b *Budgets) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 	if b.state.Budgets() == nil || !ModelCall(x.API) {
 		return nil
 	}
-	d, err := b.state.CheckBudgets(ctx, BudgetScopes(x.Identity))
+	var scopes [MaxBudgetScopes]budget.Scope
+	d, err := b.state.CheckBudgets(ctx, BudgetScopes(scopes[:0], x.Identity))
 	if err != nil {
 		x.Budget = &pipeline.BudgetStanding{RemainingFraction: 1, Err: err}
 		return nil

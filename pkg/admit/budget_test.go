@@ -39,7 +39,7 @@ func TestBudgets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			snap := snapshot(t, budgetCfg(tt.onExceed))
 			st, budgets, stage := newStage(t, snap)
-			if _, err := st.Budgets().Charge(context.Background(), admit.BudgetScopes(caller()), tt.spent); err != nil {
+			if _, err := st.Budgets().Charge(context.Background(), admit.BudgetScopes(nil, caller()), tt.spent); err != nil {
 				t.Fatal(err)
 			}
 			x := exchange(snap, caller(), 0)
@@ -98,7 +98,7 @@ budgets:
 			}
 			// Having just failed, the store is left alone for a moment
 			// rather than waited for on every request.
-			if _, err := st.CheckBudgets(context.Background(), admit.BudgetScopes(caller())); !errors.Is(err, admit.ErrBudgetsDown) {
+			if _, err := st.CheckBudgets(context.Background(), admit.BudgetScopes(nil, caller())); !errors.Is(err, admit.ErrBudgetsDown) {
 				t.Errorf("right after a failure: %v, want ErrBudgetsDown", err)
 			}
 			if tt.code == "" {
@@ -134,7 +134,7 @@ budgets:
 			t.Errorf("request %d: %v, want %q", i, err, want)
 		}
 	}
-	if _, err := stA.Budgets().Charge(context.Background(), admit.BudgetScopes(caller()), 1_000_000); err != nil {
+	if _, err := stA.Budgets().Charge(context.Background(), admit.BudgetScopes(nil, caller()), 1_000_000); err != nil {
 		t.Fatal(err)
 	}
 	x := exchange(snap, caller(), 0)

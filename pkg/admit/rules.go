@@ -119,18 +119,17 @@ func teamID(id *identity.Identity) string {
 	return teamPath(id.Tenant, id.Team)
 }
 
-// BudgetScopes are the scopes a caller's spending is charged to: its
-// tenant, team ("<tenant>/<team>"), key id and user, whichever it has.
-func BudgetScopes(id *identity.Identity) []budget.Scope {
+// BudgetScopes appends to dst the scopes a caller's spending is charged
+// to: its tenant, team ("<tenant>/<team>"), key id and user, whichever it
+// has. There are at most MaxBudgetScopes, so a caller's array of that
+// size keeps them off the heap.
+func BudgetScopes(dst []budget.Scope, id *identity.Identity) []budget.Scope {
 	if id == nil {
-		return nil
+		return dst
 	}
-	var all [4]budget.Scope
-	n := 0
 	add := func(k budget.Kind, v string) {
 		if v != "" {
-			all[n] = budget.Scope{Kind: k, ID: v}
-			n++
+			dst = append(dst, budget.Scope{Kind: k, ID: v})
 		}
 	}
 	add(budget.Tenant, id.Tenant)
@@ -139,10 +138,8 @@ func BudgetScopes(id *identity.Identity) []budget.Scope {
 		add(budget.Key, id.Key.ID)
 	}
 	add(budget.User, id.User)
-	if n == 0 {
-		return nil
-	}
-	// Sized to what the caller has: the scopes go with every check and
-	// charge of its budgets.
-	return append(make([]budget.Scope, 0, n), all[:n]...)
+	return dst
 }
+
+// MaxBudgetScopes is the most scopes BudgetScopes appends.
+const MaxBudgetScopes = 4

@@ -157,10 +157,9 @@ func (in *instance) budget() Budget {
 	return b
 }
 
-// applicable returns the budgets that apply to a request from scopes, each
-// once, with their current periods.
-func (t *Tracker) applicable(scopes []Scope, now time.Time) []instance {
-	var out []instance
+// applicable appends to out the budgets that apply to a request from
+// scopes, each once, with their current periods.
+func (t *Tracker) applicable(out []instance, scopes []Scope, now time.Time) []instance {
 	add := func(b *tracked, s Scope) {
 		start, end := b.bounds(now)
 		key := t.counterKeyOf(b, s, start)
@@ -198,7 +197,8 @@ func counterKey(b Budget, start time.Time) string {
 // returns the error and the caller chooses to fail open or closed.
 func (t *Tracker) Check(ctx context.Context, scopes []Scope) (Decision, error) {
 	d := Decision{Allowed: true, RemainingFraction: 1}
-	inst := t.applicable(scopes, t.now())
+	var arr [4]instance
+	inst := t.applicable(arr[:0], scopes, t.now())
 	if len(inst) == 0 {
 		return d, nil
 	}
@@ -235,7 +235,8 @@ func (t *Tracker) Charge(ctx context.Context, scopes []Scope, micros int64) ([]C
 		return nil, fmt.Errorf("budget: charge %d: %w", micros, ErrNegativeCharge)
 	}
 	now := t.now()
-	inst := t.applicable(scopes, now)
+	var arr [4]instance
+	inst := t.applicable(arr[:0], scopes, now)
 	if micros == 0 || len(inst) == 0 {
 		return nil, nil
 	}

@@ -115,45 +115,90 @@ func (r *Result) Headers() map[string]string {
 }
 
 // EachHeader calls fn with each of Headers' headers, sorted by name,
-// without building the map: every admitted request sends them.
+// without building the map: every admitted request sends them. The
+// values share one string, one allocation for all of them.
 func (r *Result) EachHeader(fn func(name, value string)) {
+	var buf [160]byte
+	var hs [8]struct {
+		name string
+		end  int // of its value in b
+	}
+	b, n := buf[:0], 0
+	put := func(name string) { hs[n].name, hs[n].end = name, len(b); n++ }
 	if !r.Allowed && !r.Denial.TooLarge && r.RetryAfter > 0 {
-		fn(HeaderRetryAfter, itoa(ceilDiv(r.RetryAfter, time.Second)))
-		fn(HeaderRetryAfterMs, itoa(ceilDiv(r.RetryAfter, time.Millisecond)))
+		b = strconv.AppendInt(b, ceilDiv(r.RetryAfter, time.Second), 10)
+		put(HeaderRetryAfter)
+		b = strconv.AppendInt(b, ceilDiv(r.RetryAfter, time.Millisecond), 10)
+		put(HeaderRetryAfterMs)
 	}
 	req, tok := r.Requests, r.TokenQuota()
 	if req.Limit > 0 {
-		fn(HeaderLimitRequests, itoa(req.Limit))
+		b = strconv.AppendInt(b, req.Limit, 10)
+		put(HeaderLimitRequests)
 	}
 	if tok.Limit > 0 {
-		fn(HeaderLimitTokens, itoa(tok.Limit))
+		b = strconv.AppendInt(b, tok.Limit, 10)
+		put(HeaderLimitTokens)
 	}
 	if req.Limit > 0 {
-		fn(HeaderRemainingRequests, itoa(req.Remaining))
+		b = strconv.AppendInt(b, req.Remaining, 10)
+		put(HeaderRemainingRequests)
 	}
 	if tok.Limit > 0 {
-		fn(HeaderRemainingTokens, itoa(tok.Remaining))
+		b = strconv.AppendInt(b, tok.Remaining, 10)
+		put(HeaderRemainingTokens)
 	}
 	if req.Limit > 0 {
-		fn(HeaderResetRequests, FormatReset(req.Reset))
+		b = appendReset(b, req.Reset)
+		put(HeaderResetRequests)
 	}
 	if tok.Limit > 0 {
-		fn(HeaderResetTokens, FormatReset(tok.Reset))
+		b = appendReset(b, tok.Reset)
+		put(HeaderResetTokens)
 	}
 	if !r.Allowed && r.Denial.TooLarge {
-		fn(HeaderShouldRetry, "false")
+		b = append(b, "false"...)
+		put(HeaderShouldRetry)
+	}
+	all, start := string(b), 0
+	for _, h := range hs[:n] {
+		fn(h.name, all[start:h.end])
+		start = h.end
 	}
 }
 
-func itoa(v int64) string { return strconv.FormatInt(v, 10) }
-
 // FormatReset formats a reset duration as OpenAI does: a Go duration,
 // rounded up to the millisecond.
-func FormatReset(d time.Duration) string {
+func FormatReset(d time.Duration) string { return string(appendReset(nil, d)) }
+
+// appendReset appends FormatReset(d): what time.Duration's String writes
+// for d rounded up to the millisecond, without the string.
+func appendReset(b []byte, d time.Duration) []byte {
 	if d <= 0 {
-		return "0s"
+		return append(b, "0s"...)
 	}
-	return (time.Duration(ceilDiv(d, time.Millisecond)) * time.Millisecond).String()
+	ms := ceilDiv(d, time.Millisecond)
+	if ms < 1000 {
+		return append(strconv.AppendInt(b, ms, 10), "ms"...)
+	}
+	secs, frac := ms/1000, ms%1000
+	if h := secs / 3600; h > 0 {
+		b = append(strconv.AppendInt(b, h, 10), 'h')
+	}
+	if secs >= 60 {
+		b = append(strconv.AppendInt(b, secs/60%60, 10), 'm')
+	}
+	b = strconv.AppendInt(b, secs%60, 10)
+	if frac > 0 {
+		// Three digits, less the trailing zeros.
+		digits := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		n := 3
+		for digits[n-1] == '0' {
+			n--
+		}
+		b = append(append(b, '.'), digits[:n]...)
+	}
+	return append(b, 's')
 }
 
 func ceilDiv(d, unit time.Duration) int64 {

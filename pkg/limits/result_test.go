@@ -34,6 +34,56 @@ func TestFormatReset(t *testing.T) {
 	}
 }
 
+// TestFormatResetIsDurationString holds FormatReset, which writes the
+// duration itself, to what time.Duration's String writes for the same
+// value rounded up to the millisecond.
+func TestFormatResetIsDurationString(t *testing.T) {
+	check := func(d time.Duration) {
+		want := ((d + time.Millisecond - 1) / time.Millisecond * time.Millisecond).String()
+		if got := limits.FormatReset(d); got != want {
+			t.Fatalf("FormatReset(%d) = %q, want %q", d, got, want)
+		}
+	}
+	for ms := time.Duration(1); ms <= 130_000; ms++ {
+		check(ms * time.Millisecond)
+		check(ms*time.Millisecond - 1)
+	}
+	for h := time.Duration(1); h < 800; h += 7 {
+		check(h*time.Hour + 61*time.Second + 10*time.Millisecond)
+		check(h * time.Hour)
+	}
+}
+
+func FuzzFormatReset(f *testing.F) {
+	f.Add(int64(8640 * time.Millisecond))
+	f.Add(int64(2*time.Hour + time.Millisecond))
+	f.Fuzz(func(t *testing.T, n int64) {
+		d := time.Duration(n)
+		if d <= 0 || d > 100_000*time.Hour {
+			return
+		}
+		want := ((d + time.Millisecond - 1) / time.Millisecond * time.Millisecond).String()
+		if got := limits.FormatReset(d); got != want {
+			t.Fatalf("FormatReset(%d) = %q, want %q", d, got, want)
+		}
+	})
+}
+
+// TestEachHeaderAllocatesOnce: every admitted request sends the headers,
+// and their values share one string.
+func TestEachHeaderAllocatesOnce(t *testing.T) {
+	res := limits.Result{Allowed: true,
+		Requests: limits.Quota{Scope: "key:k", Limit: 6000, Remaining: 5999, Reset: 1500 * time.Millisecond},
+		Tokens:   limits.Quota{Scope: "tenant:t", Limit: 150000, Remaining: 149984, Reset: 6 * time.Minute}}
+	n := 0
+	if got := testing.AllocsPerRun(100, func() { res.EachHeader(func(string, string) { n++ }) }); got > 1 {
+		t.Errorf("EachHeader: %v allocations, want 1", got)
+	}
+	if n == 0 {
+		t.Fatal("no headers")
+	}
+}
+
 func TestHeaders(t *testing.T) {
 	reqs := limits.Quota{Scope: "key:k", Limit: 60, Remaining: 59, Reset: time.Second}
 	toks := limits.Quota{Scope: "tenant:t", Limit: 150000, Remaining: 149984, Reset: 6 * time.Minute}
