@@ -2,6 +2,7 @@ package budget
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -69,24 +70,39 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 
 // Spent implements Store.
 func (s *MemoryStore) Spent(_ context.Context, keys []string) ([]int64, error) {
+	return s.spent(keys, make([]int64, 0, len(keys))), nil
+}
+
+// spent appends the totals of keys to out.
+func (s *MemoryStore) spent(keys []string, out []int64) []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]int64, len(keys))
-	for i, k := range keys {
+	for _, k := range keys {
+		var total int64
 		if c := s.counters[k]; c != nil {
-			out[i] = c.total
+			total = c.total
 		}
+		out = append(out, total)
 	}
-	return out, nil
+	return out
 }
 
 // Add implements Store. All the adds of one call happen under one lock.
 func (s *MemoryStore) Add(_ context.Context, adds []Add) ([]Added, error) {
+	return s.add(adds, make([]Added, 0, len(adds))), nil
+}
+
+// add appends the results of adds to out.
+func (s *MemoryStore) add(adds []Add, out []Added) []Added {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep()
-	out := make([]Added, len(adds))
-	for i, a := range adds {
+	out = slices.Grow(out, len(adds))
+	first := len(out)
+	out = out[:first+len(adds)]
+	clear(out[first:])
+	for j, a := range adds {
+		i := first + j
 		c := s.counters[a.Key]
 		if c == nil {
 			c = &memCounter{fired: make(map[string]bool)}
@@ -102,7 +118,7 @@ func (s *MemoryStore) Add(_ context.Context, adds []Add) ([]Added, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // sweep forgets expired counters, at most once a minute.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -202,11 +203,13 @@ func (t *Tracker) Check(ctx context.Context, scopes []Scope) (Decision, error) {
 	if len(inst) == 0 {
 		return d, nil
 	}
-	keys := make([]string, len(inst))
-	for i, in := range inst {
-		keys[i] = in.key
+	var karr [len(arr)]string
+	keys := karr[:0]
+	for _, in := range inst {
+		keys = append(keys, in.key)
 	}
-	spent, err := t.store.Spent(ctx, keys)
+	var sarr [len(arr)]int64
+	spent, err := t.spent(ctx, keys, sarr[:0])
 	if err != nil {
 		return Decision{}, fmt.Errorf("budget: check: %w", err)
 	}
@@ -227,6 +230,24 @@ func (t *Tracker) Check(ctx context.Context, scopes []Scope) (Decision, error) {
 	return d, nil
 }
 
+// spent and add call the store. The in-process store is called directly,
+// with the caller's arrays: through the interface, the arrays would have
+// to live on the heap for every request, though only a shared store,
+// across the network, needs its own copy.
+func (t *Tracker) spent(ctx context.Context, keys []string, out []int64) ([]int64, error) {
+	if m, ok := t.store.(*MemoryStore); ok {
+		return m.spent(keys, out), nil
+	}
+	return t.store.Spent(ctx, slices.Clone(keys))
+}
+
+func (t *Tracker) add(ctx context.Context, adds []Add, out []Added) ([]Added, error) {
+	if m, ok := t.store.(*MemoryStore); ok {
+		return m.add(adds, out), nil
+	}
+	return t.store.Add(ctx, slices.Clone(adds))
+}
+
 // Charge adds micros to every budget that applies to scopes and returns the
 // crossings this charge caused, also sending them to the notifier. A charge
 // of zero does nothing.
@@ -240,11 +261,13 @@ func (t *Tracker) Charge(ctx context.Context, scopes []Scope, micros int64) ([]C
 	if micros == 0 || len(inst) == 0 {
 		return nil, nil
 	}
-	adds := make([]Add, len(inst))
-	for i, in := range inst {
-		adds[i] = Add{Key: in.key, Amount: micros, Marks: in.t.marks, ExpireAt: in.end.Add(expiryGrace)}
+	var aarr [len(arr)]Add
+	adds := aarr[:0]
+	for _, in := range inst {
+		adds = append(adds, Add{Key: in.key, Amount: micros, Marks: in.t.marks, ExpireAt: in.end.Add(expiryGrace)})
 	}
-	res, err := t.store.Add(ctx, adds)
+	var rarr [len(arr)]Added
+	res, err := t.add(ctx, adds, rarr[:0])
 	if err != nil {
 		return nil, fmt.Errorf("budget: charge: %w", err)
 	}
