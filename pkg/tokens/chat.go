@@ -141,8 +141,11 @@ func (e *Estimator) estimate(body []byte, p Profile, scope string, f format) (Es
 	if !c.req.messages.IsArray() {
 		return Estimate{}, fmt.Errorf("%w: messages is not an array", ErrBody)
 	}
-	// Count message text on the other cores while reading the rest.
-	c.bodyLen, c.parallel = len(body), runtime.GOMAXPROCS(0) > 1
+	// Count message text on the other cores while reading the rest, if
+	// there is enough of it: GOMAXPROCS takes the scheduler's lock, which
+	// every short request would otherwise contend for.
+	c.bodyLen = len(body)
+	c.parallel = c.bodyLen >= parallelFrom && runtime.GOMAXPROCS(0) > 1
 	if c.req.system.Exists() {
 		c.memoMessage(r, c.req.system, systemPrompt)
 	}
