@@ -2,7 +2,6 @@ package budget
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 )
@@ -97,12 +96,7 @@ func (s *MemoryStore) add(adds []Add, out []Added) []Added {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep()
-	out = slices.Grow(out, len(adds))
-	first := len(out)
-	out = out[:first+len(adds)]
-	clear(out[first:])
-	for j, a := range adds {
-		i := first + j
+	for _, a := range adds {
 		c := s.counters[a.Key]
 		if c == nil {
 			c = &memCounter{fired: make(map[string]bool)}
@@ -110,13 +104,14 @@ func (s *MemoryStore) add(adds []Add, out []Added) []Added {
 		}
 		c.total += a.Amount
 		c.expireAt = a.ExpireAt
-		out[i].Total = c.total
+		r := Added{Total: c.total}
 		for _, m := range a.Marks {
 			if c.total >= m.At && !c.fired[m.Name] {
 				c.fired[m.Name] = true
-				out[i].Fired = append(out[i].Fired, m.Name)
+				r.Fired = append(r.Fired, m.Name)
 			}
 		}
+		out = append(out, r)
 	}
 	return out
 }

@@ -158,6 +158,11 @@ func (in *instance) budget() Budget {
 	return b
 }
 
+// usualBudgets sizes the arrays a check or charge keeps its budgets in:
+// enough for the budgets that apply to most requests. It is a size, not
+// a limit; more go to the heap.
+const usualBudgets = 4
+
 // applicable appends to out the budgets that apply to a request from
 // scopes, each once, with their current periods.
 func (t *Tracker) applicable(out []instance, scopes []Scope, now time.Time) []instance {
@@ -198,7 +203,7 @@ func counterKey(b Budget, start time.Time) string {
 // returns the error and the caller chooses to fail open or closed.
 func (t *Tracker) Check(ctx context.Context, scopes []Scope) (Decision, error) {
 	d := Decision{Allowed: true, RemainingFraction: 1}
-	var arr [4]instance
+	var arr [usualBudgets]instance
 	inst := t.applicable(arr[:0], scopes, t.now())
 	if len(inst) == 0 {
 		return d, nil
@@ -256,7 +261,7 @@ func (t *Tracker) Charge(ctx context.Context, scopes []Scope, micros int64) ([]C
 		return nil, fmt.Errorf("budget: charge %d: %w", micros, ErrNegativeCharge)
 	}
 	now := t.now()
-	var arr [4]instance
+	var arr [usualBudgets]instance
 	inst := t.applicable(arr[:0], scopes, now)
 	if micros == 0 || len(inst) == 0 {
 		return nil, nil

@@ -285,3 +285,24 @@ func TestCrossingID(t *testing.T) {
 		t.Errorf("ID() = %q, want %q", got, want)
 	}
 }
+
+// TestTrackerAllocates: a check and a charge of the in-process store
+// keep their keys, totals and results in the tracker's arrays. Called
+// through the Store interface, every one would be on the heap, and every
+// other test would still pass.
+func TestTrackerAllocates(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	tr := newTracker(t, budget.NewMemoryStore(clk.Now), clk, nil,
+		budget.Budget{Name: "tenant", Scope: demo, Period: daily, LimitMicros: 1 << 50},
+		budget.Budget{Name: "per-key", Scope: budget.Scope{Kind: budget.Key, ID: budget.Each}, Period: daily, LimitMicros: 1 << 50})
+	ctx, scopes := context.Background(), []budget.Scope{demo, key1}
+	if _, err := tr.Charge(ctx, scopes, 1); err != nil { // the counters and their keys exist from here
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = tr.Check(ctx, scopes) }); n != 0 {
+		t.Errorf("Check: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = tr.Charge(ctx, scopes, 1) }); n != 0 {
+		t.Errorf("Charge: %v allocations, want 0", n)
+	}
+}

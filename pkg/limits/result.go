@@ -119,6 +119,8 @@ func (r *Result) Headers() map[string]string {
 // values share one string, one allocation for all of them.
 func (r *Result) EachHeader(fn func(name, value string)) {
 	var buf [160]byte
+	// Eight headers at most: retry-after and retry-after-ms go with a
+	// refusal that may be retried, x-should-retry with one that may not.
 	var hs [8]struct {
 		name string
 		end  int // of its value in b
@@ -202,5 +204,9 @@ func appendReset(b []byte, d time.Duration) []byte {
 }
 
 func ceilDiv(d, unit time.Duration) int64 {
-	return int64((d + unit - 1) / unit)
+	q := int64(d / unit)
+	if d%unit > 0 {
+		q++
+	}
+	return q
 }
