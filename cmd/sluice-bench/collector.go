@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -12,6 +11,8 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/sluice-gw/sluice/pkg/pbread"
 )
 
 // collector is an OTLP gRPC receiver that counts and drops the spans it
@@ -88,44 +89,15 @@ const (
 	fieldSpans         protowire.Number = 2
 )
 
-var errMalformed = errors.New("malformed ExportTraceServiceRequest")
-
 // countSpans counts the spans in an ExportTraceServiceRequest.
 func countSpans(b []byte) (int64, error) {
 	var n int64
-	err := eachMessage(b, fieldResourceSpans, func(rs []byte) error {
-		return eachMessage(rs, fieldScopeSpans, func(ss []byte) error {
-			return eachMessage(ss, fieldSpans, func([]byte) error { n++; return nil })
+	err := pbread.Each(b, fieldResourceSpans, func(rs []byte) error {
+		return pbread.Each(rs, fieldScopeSpans, func(ss []byte) error {
+			return pbread.Each(ss, fieldSpans, func([]byte) error { n++; return nil })
 		})
 	})
 	return n, err
-}
-
-// eachMessage calls fn with the contents of every field num of message b.
-func eachMessage(b []byte, num protowire.Number, fn func([]byte) error) error {
-	for len(b) > 0 {
-		f, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return errMalformed
-		}
-		b = b[n:]
-		if f != num || typ != protowire.BytesType {
-			if n = protowire.ConsumeFieldValue(f, typ, b); n < 0 {
-				return errMalformed
-			}
-			b = b[n:]
-			continue
-		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return errMalformed
-		}
-		b = b[n:]
-		if err := fn(v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // metricsSink drops pushed metrics; the bench records metrics for

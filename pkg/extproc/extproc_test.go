@@ -1,8 +1,10 @@
 package extproc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -229,6 +231,43 @@ func TestStreamedResponse(t *testing.T) {
 		if r.GetResponseBody().GetResponse().GetHeaderMutation() != nil {
 			t.Errorf("chunk %d: header mutations are ignored by Envoy in STREAMED mode; do not send them", i)
 		}
+	}
+}
+
+// TestEarlierMessagesOutliveLaterOnes: the request's headers and body,
+// and the response's headers, are read in place from the messages Envoy
+// sent, and stages use them until the stream ends. Every later message,
+// of every size, must leave them as they were.
+func TestEarlierMessagesOutliveLaterOnes(t *testing.T) {
+	body := `{"model":"m","messages":[{"role":"user","content":"hello"}]}`
+	var failures []string
+	check := func(x *pipeline.Exchange, when string) {
+		if x.Header.Get(":path") != "/v1/chat/completions" || x.Header.Get("x-tenant") != "acme" ||
+			string(x.Request.Body) != body || (x.RespHeader != nil && x.RespHeader.Get("x-upstream") != "u1") {
+			failures = append(failures, fmt.Sprintf("%s: path %q tenant %q body %q upstream %q", when,
+				x.Header.Get(":path"), x.Header.Get("x-tenant"), x.Request.Body, x.RespHeader.Get("x-upstream")))
+		}
+	}
+	c := client(t, &stages{
+		respHdr: func(x *pipeline.Exchange) error {
+			x.Streaming, x.Out.StreamBody = true, true
+			check(x, "response headers")
+			return nil
+		},
+		respBody: func(x *pipeline.Exchange, b []byte, _ bool) ([]byte, error) {
+			check(x, fmt.Sprintf("chunk of %d bytes", len(b)))
+			return b, nil
+		},
+	})
+	st := extproctest.Open(t, c)
+	st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false, "x-tenant", "acme"))
+	st.Send(extproctest.RequestBody([]byte(body), true))
+	st.Send(extproctest.ResponseHeaders(200, "text/event-stream", false, "x-upstream", "u1"))
+	for i, n := range []int{1, 4096, 17, 65536, 3} {
+		st.Send(extproctest.ResponseBody(bytes.Repeat([]byte{'x'}, n), i == 4))
+	}
+	for _, f := range failures {
+		t.Error(f)
 	}
 }
 

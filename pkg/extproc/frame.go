@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/sluice-gw/sluice/pkg/pbread"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
@@ -24,9 +25,10 @@ import (
 // read a byte of it. A frame costs one allocation per message, the copy
 // of its bytes that headers and bodies then point into.
 //
-// The fields Envoy sends only when asked to (metadata_context,
-// attributes), and the rare messages (trailers), are still decoded by
-// protobuf-go, from the same bytes. FuzzFrame holds the reader to
+// The metadata and attributes that come with the request's headers are
+// decoded by protobuf-go, from their own bytes; on other messages, where
+// Sluice does not use them, they are only checked. Rare messages
+// (trailers) go to protobuf-go whole. FuzzFrame holds the reader to
 // protobuf-go: the same messages accepted, the same values read.
 
 // Field numbers of ProcessingRequest and the messages in it; wire_test.go
@@ -75,102 +77,72 @@ type frame struct {
 	body []byte
 	// end is end_of_stream, of headers or body.
 	end bool
-	// filterMetadata and attributes are nil unless Envoy sent them.
+	// filterMetadata and attributes are nil unless Envoy sent them with
+	// the request's headers.
 	filterMetadata map[string]*structpb.Struct
 	attributes     map[string]*structpb.Struct
+	// context holds the metadata_context and attributes fields of the
+	// message, tags included, in a buffer the frame reuses.
+	context []byte
 }
 
-var (
-	errTruncated = errors.New("ext_proc message: truncated or malformed field")
-	errUTF8      = errors.New("ext_proc message: header string is not valid UTF-8")
-)
-
-// reader reads a message field by field: a message, string or bytes
-// field's contents, or a varint's value. Other wire types are checked
-// and skipped.
-type reader struct {
-	b      []byte
-	num    fieldNumber
-	typ    protowire.Type
-	bytes  []byte
-	varint uint64
-	// err is set once the message is found malformed.
-	err error
-}
-
-// next reads the next field, reporting false at the end of the message
-// or on a malformed one.
-func (r *reader) next() bool {
-	if len(r.b) == 0 || r.err != nil {
-		return false
-	}
-	num, typ, n := protowire.ConsumeTag(r.b)
-	// protowire leaves refusing numbers above the largest valid one to
-	// its caller, as protobuf-go does.
-	if n < 0 || !num.IsValid() {
-		r.err = errTruncated
-		return false
-	}
-	r.num, r.typ = num, typ
-	var m int
-	switch typ {
-	case protowire.BytesType:
-		r.bytes, m = protowire.ConsumeBytes(r.b[n:])
-	case protowire.VarintType:
-		r.varint, m = protowire.ConsumeVarint(r.b[n:])
-	default:
-		m = protowire.ConsumeFieldValue(num, typ, r.b[n:])
-	}
-	if m < 0 {
-		r.err = errTruncated
-		return false
-	}
-	r.b = r.b[n+m:]
-	return true
-}
-
-// is reports whether the field read is field num of type typ. A known
-// field number with another wire type is an unknown field to protobuf-go.
-func (r *reader) is(num fieldNumber, typ protowire.Type) bool { return r.num == num && r.typ == typ }
+var errUTF8 = errors.New("ext_proc message: a string is not valid UTF-8")
 
 // decode reads b, which the frame keeps. On error the frame holds no
 // message.
 func (f *frame) decode(b []byte) error {
 	f.kind, f.headers, f.body, f.end = 0, f.headers[:0], nil, false
-	f.filterMetadata, f.attributes = nil, nil
+	f.filterMetadata, f.attributes, f.context = nil, nil, f.context[:0]
 	slow := false
-	r := reader{b: b}
-	for r.next() {
-		if r.typ != protowire.BytesType {
+	r := pbread.Reader{B: b}
+	for r.Next() {
+		if r.Typ != protowire.BytesType {
 			continue
 		}
-		switch r.num {
+		switch r.Num {
 		case inRequestHeaders, inResponseHeaders:
-			f.switchTo(r.num)
-			r.err = f.httpHeaders(r.bytes, &slow)
+			f.switchTo(r.Num)
+			r.Err = f.httpHeaders(r.Bytes, &slow)
 		case inRequestBody, inResponseBody:
-			f.switchTo(r.num)
-			r.err = f.httpBody(r.bytes)
+			f.switchTo(r.Num)
+			r.Err = f.httpBody(r.Bytes)
 		case inRequestTrailers, inResponseTrailers:
 			// Trailers are answered without being read; protobuf-go
-			// checks them below.
-			f.switchTo(r.num)
-			slow = slow || len(r.bytes) > 0
+			// checks them.
+			f.switchTo(r.Num)
+			slow = slow || len(r.Bytes) > 0
 		case inMetadataContext, inAttributes:
-			slow = true
+			// Envoy sends forwarded metadata with every message, empty
+			// when there is none, and attributes with a direction's first.
+			// An empty metadata_context adds nothing; the rest is kept
+			// aside, with its tags, for afterwards.
+			if r.Num == inAttributes || len(r.Bytes) > 0 {
+				f.context = protowire.AppendBytes(protowire.AppendTag(f.context, r.Num, protowire.BytesType), r.Bytes)
+			}
 		case inProtocolConfig, inFlowControlInit, inWindowUpdate:
 			// Messages of enums, booleans and integers only: well formed
 			// if their fields are. Other fields are unknown here, as to
 			// protobuf-go, and kept unread.
-			r.err = wellFormed(r.bytes)
+			r.Err = pbread.WellFormed(r.Bytes)
 		}
 	}
-	if r.err != nil {
+	if r.Err != nil {
 		f.kind = 0
-		return r.err
+		return r.Err
 	}
-	if slow {
-		return f.decodeRest(b)
+	switch {
+	case slow:
+		return f.protobufGo(b)
+	case len(f.context) == 0:
+		return nil
+	case f.kind == inRequestHeaders:
+		return f.protobufGo(f.context)
+	}
+	// Only the request's headers use them: elsewhere they are checked
+	// as protobuf-go would, without being built.
+	if err := validContext(f.context); err != nil {
+		f.kind = 0
+		return err
 	}
 	return nil
 }
@@ -183,33 +155,36 @@ func (f *frame) switchTo(num fieldNumber) {
 	}
 }
 
-// decodeRest reads the whole message again with protobuf-go, for what
-// the fast path leaves to it: the metadata and attributes Envoy sends with
-// a stream's first message when configured to, and trailers.
-func (f *frame) decodeRest(msg []byte) error {
+// protobufGo decodes msg with protobuf-go, for what the fast path leaves
+// to it: the metadata and attributes that came with the request's
+// headers, from their own bytes; or, for trailers and the attributes
+// older Envoys sent inside HttpHeaders, the whole message.
+func (f *frame) protobufGo(msg []byte) error {
 	var m extprocv3.ProcessingRequest
 	if err := proto.Unmarshal(msg, &m); err != nil {
 		f.kind = 0
 		return err
 	}
-	f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
-	f.attributes = m.GetAttributes()
+	if f.kind == inRequestHeaders {
+		f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
+		f.attributes = m.GetAttributes()
+	}
 	return nil
 }
 
 func (f *frame) httpHeaders(b []byte, slow *bool) error {
-	r := reader{b: b}
-	for r.next() {
+	r := pbread.Reader{B: b}
+	for r.Next() {
 		switch {
-		case r.is(inHeaders, protowire.BytesType):
-			r.err = f.headerMap(r.bytes)
-		case r.is(inHeadersEnd, protowire.VarintType):
-			f.end = r.varint != 0
-		case r.is(inHeadersAttributes, protowire.BytesType):
+		case r.Is(inHeaders, protowire.BytesType):
+			r.Err = f.headerMap(r.Bytes)
+		case r.Is(inHeadersEnd, protowire.VarintType):
+			f.end = r.Varint != 0
+		case r.Is(inHeadersAttributes, protowire.BytesType):
 			*slow = true
 		}
 	}
-	return r.err
+	return r.Err
 }
 
 func (f *frame) headerMap(b []byte) error {
@@ -218,32 +193,32 @@ func (f *frame) headerMap(b []byte) error {
 	if n := countFields(b, inHeaderValue); cap(f.headers)-len(f.headers) < n {
 		f.headers = append(make(pipeline.Headers, 0, len(f.headers)+n), f.headers...)
 	}
-	r := reader{b: b}
-	for r.next() {
-		if r.is(inHeaderValue, protowire.BytesType) {
-			h, err := headerValue(r.bytes)
+	r := pbread.Reader{B: b}
+	for r.Next() {
+		if r.Is(inHeaderValue, protowire.BytesType) {
+			h, err := headerValue(r.Bytes)
 			if err != nil {
 				return err
 			}
 			f.headers = append(f.headers, h)
 		}
 	}
-	return r.err
+	return r.Err
 }
 
 // headerValue reads a HeaderValue. Its value is raw_value when that is
 // set, value otherwise, as Envoy fills one or the other.
 func headerValue(b []byte) (pipeline.Header, error) {
 	var key, value, raw []byte
-	r := reader{b: b}
-	for r.next() {
+	r := pbread.Reader{B: b}
+	for r.Next() {
 		switch {
-		case r.is(inKey, protowire.BytesType):
-			key = r.bytes
-		case r.is(inValue, protowire.BytesType):
-			value = r.bytes
-		case r.is(inRawValue, protowire.BytesType):
-			raw = r.bytes
+		case r.Is(inKey, protowire.BytesType):
+			key = r.Bytes
+		case r.Is(inValue, protowire.BytesType):
+			value = r.Bytes
+		case r.Is(inRawValue, protowire.BytesType):
+			raw = r.Bytes
 			continue
 		default:
 			continue
@@ -251,12 +226,12 @@ func headerValue(b []byte) (pipeline.Header, error) {
 		// key and value are proto3 strings: protobuf-go refuses a
 		// message with one that is not UTF-8, even if a later one
 		// replaces it.
-		if !utf8.Valid(r.bytes) {
+		if !utf8.Valid(r.Bytes) {
 			return pipeline.Header{}, errUTF8
 		}
 	}
-	if r.err != nil {
-		return pipeline.Header{}, r.err
+	if r.Err != nil {
+		return pipeline.Header{}, r.Err
 	}
 	if len(raw) > 0 {
 		value = raw
@@ -265,16 +240,16 @@ func headerValue(b []byte) (pipeline.Header, error) {
 }
 
 func (f *frame) httpBody(b []byte) error {
-	r := reader{b: b}
-	for r.next() {
+	r := pbread.Reader{B: b}
+	for r.Next() {
 		switch {
-		case r.is(inBody, protowire.BytesType):
-			f.body = r.bytes[:len(r.bytes):len(r.bytes)]
-		case r.is(inBodyEnd, protowire.VarintType):
-			f.end = r.varint != 0
+		case r.Is(inBody, protowire.BytesType):
+			f.body = r.Bytes[:len(r.Bytes):len(r.Bytes)]
+		case r.Is(inBodyEnd, protowire.VarintType):
+			f.end = r.Varint != 0
 		}
 	}
-	return r.err
+	return r.Err
 }
 
 // countFields returns how many fields num holds in message b, or 0 if b is
@@ -292,14 +267,6 @@ func countFields(b []byte, num fieldNumber) int {
 		b = b[m:]
 	}
 	return c
-}
-
-// wellFormed reports whether b is a sequence of whole fields.
-func wellFormed(b []byte) error {
-	r := reader{b: b}
-	for r.next() {
-	}
-	return r.err
 }
 
 // alias returns b as a string without copying. The frame's bytes are

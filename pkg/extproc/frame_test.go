@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/pipeline"
@@ -47,13 +48,17 @@ func readFrame(m *extprocv3.ProcessingRequest) frame {
 	case *extprocv3.ProcessingRequest_ResponseTrailers:
 		f.kind = inResponseTrailers
 	}
-	f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
-	f.attributes = m.GetAttributes()
+	// Sluice uses them only with the request's headers.
+	if f.kind == inRequestHeaders {
+		f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
+		f.attributes = m.GetAttributes()
+	}
 	return f
 }
 
 var frameOpts = cmp.Options{
 	cmp.AllowUnexported(frame{}),
+	cmpopts.IgnoreFields(frame{}, "context"), // scratch
 	protocmp.Transform(),
 	cmpopts.EquateEmpty(),
 }
@@ -124,22 +129,42 @@ func frameMessages(t testing.TB) map[string][]byte {
 	oldAttributes := requestHeadersMessage(hv(":path", "/v1/embeddings"))
 	oldAttributes.GetRequestHeaders().Attributes = map[string]*structpb.Struct{"x": peer} //nolint:staticcheck // older Envoys sent it; it must still decode
 
+	// Envoy forwards metadata with every message, an empty
+	// metadata_context when there is none, and attributes with the first
+	// message of each direction.
+	withMeta := func(m *extprocv3.ProcessingRequest, md *corev3.Metadata) *extprocv3.ProcessingRequest {
+		m.MetadataContext = md
+		return m
+	}
+	typed, _ := anypb.New(claims)
+	nested, _ := structpb.NewStruct(map[string]any{"a": []any{[]any{map[string]any{"b": []any{"c", 1.5, true, nil}}}}})
+	forwarded := &corev3.Metadata{
+		FilterMetadata:      map[string]*structpb.Struct{"envoy.filters.http.jwt_authn": claims, "x": nested},
+		TypedFilterMetadata: map[string]*anypb.Any{"typed": typed},
+	}
+	respWithAttrs := proto.Clone(respHeaders).(*extprocv3.ProcessingRequest)
+	respWithAttrs.Attributes = map[string]*structpb.Struct{"envoy.filters.http.ext_proc": peer}
+	respWithAttrs.MetadataContext = &corev3.Metadata{}
 	msgs := map[string][]byte{
-		"first message":              mustMarshal(t, first),
-		"metadata and attributes":    mustMarshal(t, withContext),
-		"request body":               mustMarshal(t, body(false, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, true)),
-		"response headers":           mustMarshal(t, respHeaders),
-		"response chunk":             mustMarshal(t, body(true, "data: {\"x\":1}\n\n", false)),
-		"last chunk, empty":          mustMarshal(t, body(true, "", true)),
-		"trailers":                   mustMarshal(t, trailers),
-		"request trailers, empty":    mustMarshal(t, &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: &extprocv3.HttpTrailers{}}}),
-		"headers' own attributes":    mustMarshal(t, oldAttributes),
-		"nothing set":                nil,
-		"observability mode":         mustMarshal(t, &extprocv3.ProcessingRequest{ObservabilityMode: true, Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{}}}),
-		"flow control":               mustMarshal(t, &extprocv3.ProcessingRequest{FlowControlInit: &extprocv3.ProcessingRequest_FlowControlInit{InitialWindowDownstreamToSidestream: 1 << 40}}),
-		"headers merged":             append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
-		"oneof switched and back":    append(append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, body(false, "x", true))...), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
-		"body merged, last one kept": append(mustMarshal(t, body(true, "first", true)), mustMarshal(t, body(true, "second", false))...),
+		"chunk, empty metadata":           mustMarshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), &corev3.Metadata{})),
+		"chunk, forwarded claims":         mustMarshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), forwarded)),
+		"first message, claims":           mustMarshal(t, withMeta(proto.Clone(first).(*extprocv3.ProcessingRequest), forwarded)),
+		"response headers and attributes": mustMarshal(t, respWithAttrs),
+		"first message":                   mustMarshal(t, first),
+		"metadata and attributes":         mustMarshal(t, withContext),
+		"request body":                    mustMarshal(t, body(false, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, true)),
+		"response headers":                mustMarshal(t, respHeaders),
+		"response chunk":                  mustMarshal(t, body(true, "data: {\"x\":1}\n\n", false)),
+		"last chunk, empty":               mustMarshal(t, body(true, "", true)),
+		"trailers":                        mustMarshal(t, trailers),
+		"request trailers, empty":         mustMarshal(t, &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: &extprocv3.HttpTrailers{}}}),
+		"headers' own attributes":         mustMarshal(t, oldAttributes),
+		"nothing set":                     nil,
+		"observability mode":              mustMarshal(t, &extprocv3.ProcessingRequest{ObservabilityMode: true, Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{}}}),
+		"flow control":                    mustMarshal(t, &extprocv3.ProcessingRequest{FlowControlInit: &extprocv3.ProcessingRequest_FlowControlInit{InitialWindowDownstreamToSidestream: 1 << 40}}),
+		"headers merged":                  append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
+		"oneof switched and back":         append(append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, body(false, "x", true))...), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
+		"body merged, last one kept":      append(mustMarshal(t, body(true, "first", true)), mustMarshal(t, body(true, "second", false))...),
 	}
 	// Hand-made: unknown fields at every level, a known field with another
 	// wire type, and malformed messages.
@@ -174,6 +199,16 @@ func frameMessages(t testing.TB) map[string][]byte {
 	bad = protowire.AppendBytes(protowire.AppendTag(nil, inHeaderValue, protowire.BytesType), bad)
 	bad = protowire.AppendBytes(protowire.AppendTag(nil, inHeaders, protowire.BytesType), bad)
 	msgs["key not UTF-8"] = protowire.AppendBytes(protowire.AppendTag(nil, inRequestHeaders, protowire.BytesType), bad)
+	// A claim that is not UTF-8, on a chunk: Struct.fields{"k": Value{string_value}}.
+	badValue := protowire.AppendBytes(protowire.AppendTag(nil, valueString, protowire.BytesType), []byte("\xff"))
+	badEntry := protowire.AppendString(protowire.AppendTag(nil, mapKey, protowire.BytesType), "k")
+	badEntry = protowire.AppendBytes(protowire.AppendTag(badEntry, mapValue, protowire.BytesType), badValue)
+	badStruct := protowire.AppendBytes(protowire.AppendTag(nil, structFields, protowire.BytesType), badEntry)
+	badMeta := protowire.AppendString(protowire.AppendTag(nil, mapKey, protowire.BytesType), "ns")
+	badMeta = protowire.AppendBytes(protowire.AppendTag(badMeta, mapValue, protowire.BytesType), badStruct)
+	badMeta = protowire.AppendBytes(protowire.AppendTag(nil, metaFilter, protowire.BytesType), badMeta)
+	chunk := mustMarshal(t, body(true, "data: x\n\n", false))
+	msgs["claim not UTF-8, on a chunk"] = protowire.AppendBytes(protowire.AppendTag(chunk, inMetadataContext, protowire.BytesType), badMeta)
 	badConfig := protowire.AppendTag(nil, inProtocolConfig, protowire.BytesType)
 	msgs["protocol_config malformed"] = protowire.AppendBytes(badConfig, []byte{0x08})
 	full := mustMarshal(t, first)
@@ -191,7 +226,7 @@ func TestFrameMatchesProtobufGo(t *testing.T) {
 
 func TestFrameRefuses(t *testing.T) {
 	msgs := frameMessages(t)
-	for _, name := range []string{"key not UTF-8", "protocol_config malformed", "truncated", "end group alone", "field zero"} {
+	for _, name := range []string{"key not UTF-8", "protocol_config malformed", "truncated", "end group alone", "field zero", "claim not UTF-8, on a chunk"} {
 		var f frame
 		if err := f.decode(msgs[name]); err == nil {
 			t.Errorf("%s: decoded without error", name)
@@ -221,7 +256,8 @@ func TestFrameBodyCapacity(t *testing.T) {
 // message costs at most its headers' array, and a body nothing.
 func TestFrameAllocations(t *testing.T) {
 	msgs := frameMessages(t)
-	for name, most := range map[string]float64{"first message": 1, "request body": 0, "response chunk": 0} {
+	for name, most := range map[string]float64{"first message": 1, "request body": 0, "response chunk": 0,
+		"chunk, empty metadata": 0, "chunk, forwarded claims": 0} {
 		b := msgs[name]
 		var f frame
 		got := testing.AllocsPerRun(100, func() {
@@ -245,7 +281,8 @@ func FuzzFrame(f *testing.F) {
 
 func BenchmarkFrame(b *testing.B) {
 	msgs := frameMessages(b)
-	for _, name := range []string{"first message", "request body", "response headers", "response chunk"} {
+	for _, name := range []string{"first message", "request body", "response headers", "response chunk",
+		"metadata and attributes", "chunk, empty metadata", "chunk, forwarded claims"} {
 		m := msgs[name]
 		b.Run(strings.ReplaceAll(name, " ", "_"), func(b *testing.B) {
 			b.Run("frame", func(b *testing.B) {

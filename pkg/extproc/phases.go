@@ -12,9 +12,9 @@ import (
 
 func (st *streamState) requestHeaders(ctx context.Context, h *frame) *extprocv3.ProcessingResponse {
 	x := st.x
-	// The exchange keeps the headers the frame read; the frame takes
-	// whatever room the exchange had.
-	x.Header, h.headers = h.headers, x.Header[:0]
+	// The exchange keeps the headers the frame read, and the frame
+	// starts a new array for the next headers it reads.
+	x.Header, h.headers = h.headers, nil
 	x.Method, x.Path = x.Header.Get(":method"), x.Header.Get(":path")
 	x.RequestID = x.Header.Get("x-request-id")
 	if x.RequestID == "" {
@@ -84,7 +84,7 @@ func (st *streamState) runRequest(ctx context.Context, body []byte, onHeaders bo
 
 func (st *streamState) responseHeaders(ctx context.Context, h *frame) *extprocv3.ProcessingResponse {
 	x := st.x
-	x.RespHeader, h.headers = h.headers, x.RespHeader[:0]
+	x.RespHeader, h.headers = h.headers, nil
 	x.Status, _ = strconv.Atoi(x.RespHeader.Get(":status"))
 	x.Outcome.Status = x.Status
 	x.ContentType = x.RespHeader.Get("content-type")

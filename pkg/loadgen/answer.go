@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/sluice-gw/sluice/pkg/pbread"
 )
 
 // The driver reads each ProcessingResponse straight from the wire, the
@@ -314,12 +316,7 @@ func value(b []byte, depth int) error {
 
 // walkMessage walks b, a message whose field n holds another message.
 func walkMessage(b []byte, n protowire.Number, inner func([]byte) error) error {
-	return walk(b, func(m protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if m == n && typ == protowire.BytesType {
-			return inner(v)
-		}
-		return nil
-	})
+	return malformed(pbread.Each(b, n, inner))
 }
 
 func noFields(protowire.Number, protowire.Type, []byte, uint64) error { return nil }
@@ -328,35 +325,21 @@ func noFields(protowire.Number, protowire.Type, []byte, uint64) error { return n
 // a length-delimited field or the value of a varint. Fixed-width fields
 // and groups are checked and skipped.
 func walk(b []byte, f func(n protowire.Number, typ protowire.Type, v []byte, x uint64) error) error {
-	for len(b) > 0 {
-		n, typ, l := protowire.ConsumeTag(b)
-		if l < 0 || n > protowire.MaxValidNumber {
-			return errMalformed
-		}
-		b = b[l:]
-		var (
-			v []byte
-			x uint64
-		)
-		switch typ {
-		case protowire.BytesType:
-			v, l = protowire.ConsumeBytes(b)
-		case protowire.VarintType:
-			x, l = protowire.ConsumeVarint(b)
-		default:
-			l = protowire.ConsumeFieldValue(n, typ, b)
-		}
-		if l < 0 {
-			return errMalformed
-		}
-		b = b[l:]
-		if typ == protowire.BytesType || typ == protowire.VarintType {
-			if err := f(n, typ, v, x); err != nil {
-				return err
-			}
+	r := pbread.Reader{B: b}
+	for r.Next() {
+		if r.Typ == protowire.BytesType || r.Typ == protowire.VarintType {
+			r.Err = f(r.Num, r.Typ, r.Bytes, r.Varint)
 		}
 	}
-	return nil
+	return malformed(r.Err)
+}
+
+// malformed is err, as this package names a malformed answer.
+func malformed(err error) error {
+	if errors.Is(err, pbread.ErrMalformed) {
+		return errMalformed
+	}
+	return err
 }
 
 // wireCodec sends requests as protobuf-go does and hands answers over as

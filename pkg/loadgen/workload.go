@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/tidwall/gjson"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Case is one kind of simulated HTTP request: what the client sends and
@@ -147,7 +147,11 @@ func newScript(c *Case, apiKey string, newTurns bool) *script {
 				s.requestID,
 			}},
 		}},
-		// Envoy sends its body modes in the first message of a stream.
+		// Envoy sends forwarded metadata with every message (empty when
+		// there is none, as here), the request attributes with the first,
+		// and its body modes in the first message of a stream.
+		MetadataContext: &corev3.Metadata{},
+		Attributes:      requestAttributes(),
 		ProtocolConfig: &extprocv3.ProtocolConfiguration{
 			RequestBodyMode:  filterv3.ProcessingMode_BUFFERED,
 			ResponseBodyMode: filterv3.ProcessingMode_BUFFERED,
@@ -165,6 +169,7 @@ func newScript(c *Case, apiKey string, newTurns bool) *script {
 		Request: &extprocv3.ProcessingRequest_ResponseHeaders{ResponseHeaders: &extprocv3.HttpHeaders{
 			Headers: &corev3.HeaderMap{Headers: respHeaders},
 		}},
+		MetadataContext: &corev3.Metadata{},
 	}
 	for i, ch := range c.ResponseChunks {
 		s.chunks = append(s.chunks, bodyMessage(true, ch, i == len(c.ResponseChunks)-1))
@@ -205,7 +210,20 @@ func hv(k, v string) *corev3.HeaderValue { return &corev3.HeaderValue{Key: k, Ra
 func bodyMessage(response bool, b []byte, end bool) *extprocv3.ProcessingRequest {
 	body := &extprocv3.HttpBody{Body: b, EndOfStream: end}
 	if response {
-		return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: body}}
+		return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: body},
+			MetadataContext: &corev3.Metadata{}}
 	}
-	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: body}}
+	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: body},
+		MetadataContext: &corev3.Metadata{}}
+}
+
+// requestAttributes are what Envoy sends with the first message under
+// envoy/envoy.yaml's request_attributes, for a plain-text downstream (no
+// peer certificate). request.id is left out: it would have to change with
+// every request, and x-request-id carries the same value.
+func requestAttributes() map[string]*structpb.Struct {
+	return map[string]*structpb.Struct{"envoy.filters.http.ext_proc": {Fields: map[string]*structpb.Value{
+		"source.address": structpb.NewStringValue("10.12.0.7:51544"),
+		"xds.route_name": structpb.NewStringValue("llm"),
+	}}}
 }
