@@ -400,7 +400,15 @@ func TestCacheHitLatency(t *testing.T) {
 	miss, hit := misses[n/2], hits[n/2]
 	t.Logf("median over %d: miss %s, hit %s (%.0fx); p90 miss %s, hit %s", n, miss, hit,
 		float64(miss)/float64(hit), misses[n*9/10], hits[n*9/10])
-	if hit*10 > miss {
+	switch {
+	case raceEnabled:
+		// The race detector slows Sluice's side several times over, and
+		// the ratio with it: the 10x target is measured without it
+		// (BENCHMARKS.md). A hit must still not wait for the provider.
+		if hit*2 > miss {
+			t.Errorf("median hit %s is not well under median miss %s: hits wait for the provider", hit, miss)
+		}
+	case hit*10 > miss:
 		t.Errorf("median hit %s is not 10x faster than median miss %s", hit, miss)
 	}
 }
