@@ -48,14 +48,16 @@ func (ri *responseInfo) scan(body []byte, stream bool, limit int) {
 }
 
 func (ri *responseInfo) reply(body []byte, limit int) {
-	r := gjson.GetManyBytes(body, "id", "model", "choices.#.finish_reason", "stop_reason",
-		"choices.0.message.content", "content.#(type==\"text\").text")
+	r := gjson.GetManyBytes(body, "id", "model", "choices.#.finish_reason", "stop_reason")
 	ri.id, ri.model = r[0].String(), r[1].String()
 	r[2].ForEach(func(_, v gjson.Result) bool { ri.addFinish(v); return true })
 	ri.addFinish(r[3])
 	if limit > 0 {
-		ri.add(r[4].String(), limit)
-		ri.add(r[5].String(), limit)
+		// Each path is a scan of the body: the completion's only when
+		// content is captured.
+		c := gjson.GetManyBytes(body, "choices.0.message.content", "content.#(type==\"text\").text")
+		ri.add(c[0].String(), limit)
+		ri.add(c[1].String(), limit)
 	}
 }
 
