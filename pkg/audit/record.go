@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sluice-gw/sluice/pkg/config"
-	"github.com/sluice-gw/sluice/pkg/identity"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/route"
 	"github.com/sluice-gw/sluice/pkg/translate"
@@ -103,7 +102,7 @@ func FromExchange(r *Record, x *pipeline.Exchange, level config.AuditLevel, now 
 	} else {
 		// Authentication failed or never ran: the client is still known
 		// from Envoy's attributes.
-		addr := x.Attributes[identity.AttributesNamespace].GetFields()[identity.AttrSourceAddress].GetStringValue()
+		addr := x.Conn.SourceAddress
 		if host, port, err := net.SplitHostPort(addr); err == nil {
 			r.ClientAddress, r.ClientPort = host, atoi(port)
 		} else {

@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/types/known/structpb"
-
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/identity"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
@@ -64,8 +62,7 @@ func TestRecordGolden(t *testing.T) {
 	denied.Outcome = pipeline.Outcome{Status: 403, Error: "policy_denied"}
 	unauthenticated := &pipeline.Exchange{RequestID: "req-3", Start: start, API: pipeline.APIChat,
 		Outcome: pipeline.Outcome{Status: 401, Error: "invalid_api_key"},
-		Attributes: map[string]*structpb.Struct{identity.AttributesNamespace: {Fields: map[string]*structpb.Value{
-			identity.AttrSourceAddress: structpb.NewStringValue("192.0.2.9:4431")}}}}
+		Conn:    identity.Connection{SourceAddress: "192.0.2.9:4431"}}
 	for _, tc := range []struct {
 		name  string
 		x     *pipeline.Exchange

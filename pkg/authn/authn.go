@@ -89,7 +89,7 @@ func (s *Stage) OnRequestHeaders(_ context.Context, x *pipeline.Exchange) error 
 	id, err := r.Resolve(identity.Request{
 		Header:         x.Header.Get,
 		FilterMetadata: x.FilterMetadata,
-		Attributes:     x.Attributes,
+		Conn:           x.Conn,
 	})
 	if err != nil {
 		return err

@@ -11,15 +11,18 @@ import (
 	"strings"
 	"testing"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/tidwall/gjson"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/extproc"
 	"github.com/sluice-gw/sluice/pkg/extproc/extproctest"
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/identity"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
@@ -243,9 +246,10 @@ func TestEarlierMessagesOutliveLaterOnes(t *testing.T) {
 	var failures []string
 	check := func(x *pipeline.Exchange, when string) {
 		if x.Header.Get(":path") != "/v1/chat/completions" || x.Header.Get("x-tenant") != "acme" ||
-			string(x.Request.Body) != body || (x.RespHeader != nil && x.RespHeader.Get("x-upstream") != "u1") {
-			failures = append(failures, fmt.Sprintf("%s: path %q tenant %q body %q upstream %q", when,
-				x.Header.Get(":path"), x.Header.Get("x-tenant"), x.Request.Body, x.RespHeader.Get("x-upstream")))
+			string(x.Request.Body) != body || (x.RespHeader != nil && x.RespHeader.Get("x-upstream") != "u1") ||
+			x.Conn.SourceAddress != "10.1.2.3:4567" {
+			failures = append(failures, fmt.Sprintf("%s: path %q tenant %q body %q upstream %q source %q", when,
+				x.Header.Get(":path"), x.Header.Get("x-tenant"), x.Request.Body, x.RespHeader.Get("x-upstream"), x.Conn.SourceAddress))
 		}
 	}
 	c := client(t, &stages{
@@ -259,12 +263,38 @@ func TestEarlierMessagesOutliveLaterOnes(t *testing.T) {
 			return b, nil
 		},
 	})
+	// As Envoy sends them: attributes with the first message, forwarded
+	// metadata with every other one.
+	// Forwarded claims of every size from a few bytes up, so that some
+	// message's metadata lands where the first message's attributes were
+	// if anything kept them in a reused buffer.
+	meta := func(n int) *corev3.Metadata {
+		claims, err := structpb.NewStruct(map[string]any{"sub": strings.Repeat("a", n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"envoy.filters.http.jwt_authn": claims}}
+	}
+	first := extproctest.RequestHeaders("POST", "/v1/chat/completions", false, "x-tenant", "acme")
+	first.Attributes = map[string]*structpb.Struct{identity.AttributesNamespace: {Fields: map[string]*structpb.Value{
+		identity.AttrSourceAddress: structpb.NewStringValue("10.1.2.3:4567")}}}
+	// The first without claims: its attributes are then read in place.
+	first.MetadataContext = &corev3.Metadata{}
 	st := extproctest.Open(t, c)
-	st.Send(extproctest.RequestHeaders("POST", "/v1/chat/completions", false, "x-tenant", "acme"))
-	st.Send(extproctest.RequestBody([]byte(body), true))
-	st.Send(extproctest.ResponseHeaders(200, "text/event-stream", false, "x-upstream", "u1"))
-	for i, n := range []int{1, 4096, 17, 65536, 3} {
-		st.Send(extproctest.ResponseBody(bytes.Repeat([]byte{'x'}, n), i == 4))
+	st.Send(first)
+	for _, m := range []*extprocv3.ProcessingRequest{extproctest.RequestBody([]byte(body), true),
+		extproctest.ResponseHeaders(200, "text/event-stream", false, "x-upstream", "u1")} {
+		m.MetadataContext = meta(1)
+		st.Send(m)
+	}
+	sizes := []int{1, 4096, 17, 65536, 3}
+	for n := 0; n < 100; n += 4 {
+		sizes = append(sizes, n)
+	}
+	for i, n := range sizes {
+		m := extproctest.ResponseBody(bytes.Repeat([]byte{'x'}, n), i == len(sizes)-1)
+		m.MetadataContext = meta(n % 128)
+		st.Send(m)
 	}
 	for _, f := range failures {
 		t.Error(f)

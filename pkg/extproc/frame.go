@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/sluice-gw/sluice/pkg/identity"
 	"github.com/sluice-gw/sluice/pkg/pbread"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
@@ -77,10 +78,10 @@ type frame struct {
 	body []byte
 	// end is end_of_stream, of headers or body.
 	end bool
-	// filterMetadata and attributes are nil unless Envoy sent them with
-	// the request's headers.
+	// filterMetadata and conn are empty unless Envoy sent them with the
+	// request's headers. conn's strings alias the message's bytes.
 	filterMetadata map[string]*structpb.Struct
-	attributes     map[string]*structpb.Struct
+	conn           identity.Connection
 	// context holds the metadata_context and attributes fields of the
 	// message, tags included, in a buffer the frame reuses.
 	context []byte
@@ -92,8 +93,8 @@ var errUTF8 = errors.New("ext_proc message: a string is not valid UTF-8")
 // message.
 func (f *frame) decode(b []byte) error {
 	f.kind, f.headers, f.body, f.end = 0, f.headers[:0], nil, false
-	f.filterMetadata, f.attributes, f.context = nil, nil, f.context[:0]
-	slow := false
+	f.filterMetadata, f.conn, f.context = nil, identity.Connection{}, f.context[:0]
+	slow, metadata := false, false
 	r := pbread.Reader{B: b}
 	for r.Next() {
 		if r.Typ != protowire.BytesType {
@@ -118,6 +119,7 @@ func (f *frame) decode(b []byte) error {
 			// aside, with its tags, for afterwards.
 			if r.Num == inAttributes || len(r.Bytes) > 0 {
 				f.context = protowire.AppendBytes(protowire.AppendTag(f.context, r.Num, protowire.BytesType), r.Bytes)
+				metadata = metadata || r.Num == inMetadataContext
 			}
 		case inProtocolConfig, inFlowControlInit, inWindowUpdate:
 			// Messages of enums, booleans and integers only: well formed
@@ -135,14 +137,22 @@ func (f *frame) decode(b []byte) error {
 		return f.protobufGo(b)
 	case len(f.context) == 0:
 		return nil
-	case f.kind == inRequestHeaders:
-		return f.protobufGo(f.context)
 	}
-	// Only the request's headers use them: elsewhere they are checked
-	// as protobuf-go would, without being built.
+	// Checked as protobuf-go checks them, on every message; only the
+	// request's headers use them.
 	if err := validContext(f.context); err != nil {
 		f.kind = 0
 		return err
+	}
+	if f.kind != inRequestHeaders {
+		return nil
+	}
+	// From the message itself, whose bytes stay as they are: the
+	// context's buffer is reused by the next message.
+	f.conn = connectionOf(b)
+	if metadata {
+		// Forwarded metadata (a JWT's claims) is handed on as Structs.
+		return f.protobufGo(f.context)
 	}
 	return nil
 }
@@ -156,9 +166,9 @@ func (f *frame) switchTo(num fieldNumber) {
 }
 
 // protobufGo decodes msg with protobuf-go, for what the fast path leaves
-// to it: the metadata and attributes that came with the request's
-// headers, from their own bytes; or, for trailers and the attributes
-// older Envoys sent inside HttpHeaders, the whole message.
+// to it: the metadata forwarded with the request's headers, from the
+// context's own bytes; or, for trailers and the attributes older Envoys
+// sent inside HttpHeaders, the whole message.
 func (f *frame) protobufGo(msg []byte) error {
 	var m extprocv3.ProcessingRequest
 	if err := proto.Unmarshal(msg, &m); err != nil {
@@ -167,7 +177,7 @@ func (f *frame) protobufGo(msg []byte) error {
 	}
 	if f.kind == inRequestHeaders {
 		f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
-		f.attributes = m.GetAttributes()
+		f.conn = identity.ConnectionFrom(m.GetAttributes())
 	}
 	return nil
 }

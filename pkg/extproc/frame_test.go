@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/sluice-gw/sluice/pkg/identity"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
@@ -51,7 +52,7 @@ func readFrame(m *extprocv3.ProcessingRequest) frame {
 	// Sluice uses them only with the request's headers.
 	if f.kind == inRequestHeaders {
 		f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
-		f.attributes = m.GetAttributes()
+		f.conn = identity.ConnectionFrom(m.GetAttributes())
 	}
 	return f
 }
@@ -145,7 +146,22 @@ func frameMessages(t testing.TB) map[string][]byte {
 	respWithAttrs := proto.Clone(respHeaders).(*extprocv3.ProcessingRequest)
 	respWithAttrs.Attributes = map[string]*structpb.Struct{"envoy.filters.http.ext_proc": peer}
 	respWithAttrs.MetadataContext = &corev3.Metadata{}
+	conn := func(fields map[string]any) []byte {
+		st, err := structpb.NewStruct(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := requestHeadersMessage(hv(":path", "/v1/chat/completions"))
+		m.MetadataContext = &corev3.Metadata{}
+		m.Attributes = map[string]*structpb.Struct{identity.AttributesNamespace: st, "other": st}
+		return mustMarshal(t, m)
+	}
+	readAttrs := conn(map[string]any{identity.AttrSourceAddress: "10.0.0.1:443", identity.AttrPeerURISAN: "spiffe://td/ns/a/sa/b",
+		identity.AttrRouteName: "llm", identity.AttrSourcePort: 8443.0})
 	msgs := map[string][]byte{
+		"attributes Sluice reads":         readAttrs,
+		"attributes of other kinds":       conn(map[string]any{identity.AttrSourceAddress: 7.0, identity.AttrSourcePort: "x", identity.AttrRouteName: nil}),
+		"attributes twice, the last wins": append(slices.Clone(readAttrs), conn(map[string]any{identity.AttrRouteName: "second"})...),
 		"chunk, empty metadata":           mustMarshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), &corev3.Metadata{})),
 		"chunk, forwarded claims":         mustMarshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), forwarded)),
 		"first message, claims":           mustMarshal(t, withMeta(proto.Clone(first).(*extprocv3.ProcessingRequest), forwarded)),

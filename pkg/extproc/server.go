@@ -168,7 +168,7 @@ func (st *streamState) handle(ctx context.Context, in *frame) *extprocv3.Process
 	case inRequestHeaders:
 		// Attributes and forwarded metadata come with the first message.
 		st.x.FilterMetadata = in.filterMetadata
-		st.x.Attributes = in.attributes
+		st.x.Conn = in.conn
 		return st.requestHeaders(ctx, in)
 	case inRequestBody:
 		return st.requestBody(ctx, in)

@@ -2,10 +2,12 @@ package extproc
 
 import (
 	"errors"
+	"math"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/sluice-gw/sluice/pkg/identity"
 	"github.com/sluice-gw/sluice/pkg/pbread"
 )
 
@@ -144,4 +146,92 @@ func validString(b []byte) error {
 		return errUTF8
 	}
 	return nil
+}
+
+// Value's other fields; a Value's kind is whichever of its fields came
+// last, as in protobuf-go's oneof.
+const (
+	valueNull   fieldNumber = 1
+	valueNumber fieldNumber = 2
+	valueBool   fieldNumber = 4
+)
+
+// connectionOf reads the attributes Sluice uses from a checked message,
+// as identity.ConnectionFrom reads them from protobuf-go's maps: the last
+// entry of AttributesNamespace wins, and within it the last entry of each
+// attribute. The strings alias b, which must not change afterwards.
+func connectionOf(b []byte) identity.Connection {
+	var c identity.Connection
+	r := pbread.Reader{B: b}
+	for r.Next() {
+		if !r.Is(inAttributes, protowire.BytesType) {
+			continue
+		}
+		var key string
+		var in identity.Connection
+		e := pbread.Reader{B: r.Bytes}
+		for e.Next() {
+			switch {
+			case e.Is(mapKey, protowire.BytesType):
+				key = alias(e.Bytes)
+			case e.Is(mapValue, protowire.BytesType):
+				// A value split over fields merges, as protobuf-go
+				// decodes it into the same message.
+				readAttributes(e.Bytes, &in)
+			}
+		}
+		if key == identity.AttributesNamespace {
+			c = in
+		}
+	}
+	return c
+}
+
+// readAttributes reads a Struct's fields into c.
+func readAttributes(b []byte, c *identity.Connection) {
+	s := pbread.Reader{B: b}
+	for s.Next() {
+		if !s.Is(structFields, protowire.BytesType) {
+			continue
+		}
+		var name, str string
+		var num float64
+		var kind fieldNumber
+		e := pbread.Reader{B: s.Bytes}
+		for e.Next() {
+			switch {
+			case e.Is(mapKey, protowire.BytesType):
+				name = alias(e.Bytes)
+			case e.Is(mapValue, protowire.BytesType):
+				v := pbread.Reader{B: e.Bytes}
+				for v.Next() {
+					switch {
+					case v.Is(valueString, protowire.BytesType):
+						kind, str = valueString, alias(v.Bytes)
+					case v.Is(valueNumber, protowire.Fixed64Type):
+						kind, num = valueNumber, math.Float64frombits(v.Fixed64)
+					case v.Is(valueNull, protowire.VarintType), v.Is(valueBool, protowire.VarintType),
+						v.Is(valueStructNumber, protowire.BytesType), v.Is(valueList, protowire.BytesType):
+						kind = v.Num
+					}
+				}
+			}
+		}
+		if kind != valueString {
+			str = ""
+		}
+		switch name {
+		case identity.AttrSourceAddress:
+			c.SourceAddress = str
+		case identity.AttrPeerURISAN:
+			c.PeerURISAN = str
+		case identity.AttrRouteName:
+			c.RouteName = str
+		case identity.AttrSourcePort:
+			c.HasSourcePort, c.SourcePort = true, 0
+			if kind == valueNumber {
+				c.SourcePort = num
+			}
+		}
+	}
 }

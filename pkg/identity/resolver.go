@@ -47,8 +47,33 @@ type Request struct {
 	// FilterMetadata is the ext_proc metadata_context's filter metadata
 	// (the JWT payload under envoy.filters.http.jwt_authn).
 	FilterMetadata map[string]*structpb.Struct
-	// Attributes are the ext_proc attributes by namespace (AttributesNamespace).
-	Attributes map[string]*structpb.Struct
+	// Conn is what Envoy's attributes say of the connection.
+	Conn Connection
+}
+
+// Connection holds the Envoy attributes a Resolver reads, from the
+// AttributesNamespace Struct: each string attribute's string value ("" if
+// absent or not a string), and source.port as Envoy's number, if sent.
+type Connection struct {
+	SourceAddress string
+	PeerURISAN    string
+	RouteName     string
+	SourcePort    float64
+	HasSourcePort bool
+}
+
+// ConnectionFrom reads the attributes of AttributesNamespace.
+func ConnectionFrom(attrs map[string]*structpb.Struct) Connection {
+	f := attrs[AttributesNamespace].GetFields()
+	c := Connection{
+		SourceAddress: f[AttrSourceAddress].GetStringValue(),
+		PeerURISAN:    f[AttrPeerURISAN].GetStringValue(),
+		RouteName:     f[AttrRouteName].GetStringValue(),
+	}
+	if p, ok := f[AttrSourcePort]; ok {
+		c.SourcePort, c.HasSourcePort = p.GetNumberValue(), true
+	}
+	return c
 }
 
 func (in Request) header(name string) string {
@@ -100,7 +125,7 @@ func NewResolver(snap *config.Snapshot, opts ...Option) (*Resolver, error) {
 //   - no credential at all, unless anonymous callers are allowed.
 func (r *Resolver) Resolve(in Request) (*Identity, error) {
 	id := &Identity{}
-	connection(in.Attributes[AttributesNamespace], id)
+	connection(in.Conn, id)
 	id.JWT = r.jwtPayload(in.FilterMetadata)
 	cred, bearer := credential(in)
 	verifiedJWT := bearer && id.JWT != nil && looksLikeJWT(cred)
@@ -229,11 +254,10 @@ func (r *Resolver) fromHeaders(in Request, id *Identity) bool {
 
 // connection reads the peer and route attributes. Envoy's source.address
 // is "ip:port"; the policy input has them apart.
-func connection(attrs *structpb.Struct, id *Identity) {
-	f := attrs.GetFields()
-	id.Principal = f[AttrPeerURISAN].GetStringValue()
-	id.RouteName = f[AttrRouteName].GetStringValue()
-	addr := f[AttrSourceAddress].GetStringValue()
+func connection(c Connection, id *Identity) {
+	id.Principal = c.PeerURISAN
+	id.RouteName = c.RouteName
+	addr := c.SourceAddress
 	id.SourceAddress = addr
 	// An address not forwarded is left alone: SplitHostPort would build
 	// an error to say so.
@@ -243,8 +267,8 @@ func connection(attrs *structpb.Struct, id *Identity) {
 			id.SourcePort, _ = strconv.Atoi(port) // a bad port leaves 0
 		}
 	}
-	if p, ok := f[AttrSourcePort]; ok {
-		id.SourcePort = int(p.GetNumberValue())
+	if c.HasSourcePort {
+		id.SourcePort = int(c.SourcePort)
 	}
 }
 

@@ -76,7 +76,7 @@ func req(headers map[string]string, jwt map[string]any, attrs map[string]any) id
 		if err != nil {
 			panic(err)
 		}
-		in.Attributes = map[string]*structpb.Struct{identity.AttributesNamespace: s}
+		in.Conn = identity.ConnectionFrom(map[string]*structpb.Struct{identity.AttributesNamespace: s})
 	}
 	return in
 }

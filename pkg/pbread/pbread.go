@@ -18,8 +18,8 @@ var ErrMalformed = errors.New("protobuf message: truncated or malformed field")
 
 // Reader reads the fields of the message in B. After Next reports true,
 // the field read is Num of wire type Typ, with its contents in Bytes (a
-// message, string or bytes field) or its value in Varint. Fields of
-// other wire types are checked and reported with neither.
+// message, string or bytes field) or its value in Varint or Fixed64.
+// Groups and 32-bit fields are checked and reported with none.
 //
 // A Reader is a value: a loop over one lives on the caller's stack.
 type Reader struct {
@@ -28,6 +28,8 @@ type Reader struct {
 	Typ    protowire.Type
 	Bytes  []byte
 	Varint uint64
+	// Fixed64 is a 64-bit field's bits (a double's, for one).
+	Fixed64 uint64
 	// Err is set once the message is found malformed, or by the caller
 	// to stop reading with an error of its own.
 	Err error
@@ -53,6 +55,8 @@ func (r *Reader) Next() bool {
 		r.Bytes, m = protowire.ConsumeBytes(r.B[n:])
 	case protowire.VarintType:
 		r.Varint, m = protowire.ConsumeVarint(r.B[n:])
+	case protowire.Fixed64Type:
+		r.Fixed64, m = protowire.ConsumeFixed64(r.B[n:])
 	default:
 		m = protowire.ConsumeFieldValue(num, typ, r.B[n:])
 	}

@@ -80,10 +80,11 @@ type Exchange struct {
 	Method, Path string
 	Header       Headers
 	// FilterMetadata is the metadata_context Envoy forwarded (for example
-	// jwt_authn's verified payload); Attributes are the ext_proc request
-	// attributes (source.address, the mTLS peer's URI SAN, the route name).
+	// jwt_authn's verified payload); Conn is what Envoy's request
+	// attributes say (source.address, the mTLS peer's URI SAN, the route
+	// name).
 	FilterMetadata map[string]*structpb.Struct
-	Attributes     map[string]*structpb.Struct
+	Conn           identity.Connection
 
 	API API
 	// Request is the OpenAI-shaped request (Anthropic-native bodies are
