@@ -26,11 +26,12 @@ import (
 // read a byte of it. A frame costs one allocation per message, the copy
 // of its bytes that headers and bodies then point into.
 //
-// The metadata and attributes that come with the request's headers are
-// decoded by protobuf-go, from their own bytes; on other messages, where
-// Sluice does not use them, they are only checked. Rare messages
-// (trailers) go to protobuf-go whole. FuzzFrame holds the reader to
-// protobuf-go: the same messages accepted, the same values read.
+// The four attributes Sluice reads come with the request's headers and
+// are read in place too (validate.go); the metadata forwarded with them
+// (a JWT's claims) is decoded by protobuf-go, from its own bytes. On
+// other messages, where Sluice does not use them, both are only checked.
+// Rare messages (trailers) go to protobuf-go whole. FuzzFrame holds the
+// reader to protobuf-go: the same messages accepted, the same values read.
 
 // Field numbers of ProcessingRequest and the messages in it; wire_test.go
 // checks them against the descriptors.
@@ -79,10 +80,10 @@ type frame struct {
 	// end is end_of_stream, of headers or body.
 	end bool
 	// filterMetadata and conn are empty unless Envoy sent them with the
-	// request's headers. conn's strings alias the message's bytes.
+	// request's headers.
 	filterMetadata map[string]*structpb.Struct
 	conn           identity.Connection
-	// context holds the metadata_context and attributes fields of the
+	// context holds the non-empty metadata_context fields of the
 	// message, tags included, in a buffer the frame reuses.
 	context []byte
 }
@@ -94,7 +95,7 @@ var errUTF8 = errors.New("ext_proc message: a string is not valid UTF-8")
 func (f *frame) decode(b []byte) error {
 	f.kind, f.headers, f.body, f.end = 0, f.headers[:0], nil, false
 	f.filterMetadata, f.conn, f.context = nil, identity.Connection{}, f.context[:0]
-	slow, metadata := false, false
+	slow, attributes := false, false
 	r := pbread.Reader{B: b}
 	for r.Next() {
 		if r.Typ != protowire.BytesType {
@@ -112,15 +113,18 @@ func (f *frame) decode(b []byte) error {
 			// checks them.
 			f.switchTo(r.Num)
 			slow = slow || len(r.Bytes) > 0
-		case inMetadataContext, inAttributes:
+		case inMetadataContext:
 			// Envoy sends forwarded metadata with every message, empty
-			// when there is none, and attributes with a direction's first.
-			// An empty metadata_context adds nothing; the rest is kept
+			// when there is none, which adds nothing. The rest is kept
 			// aside, with its tags, for afterwards.
-			if r.Num == inAttributes || len(r.Bytes) > 0 {
+			if len(r.Bytes) > 0 {
 				f.context = protowire.AppendBytes(protowire.AppendTag(f.context, r.Num, protowire.BytesType), r.Bytes)
-				metadata = metadata || r.Num == inMetadataContext
 			}
+		case inAttributes:
+			// One entry of the attributes, which come with a direction's
+			// first message: checked here, read below.
+			r.Err = validEntry(r.Bytes, recursionLimit-1, validStruct)
+			attributes = true
 		case inProtocolConfig, inFlowControlInit, inWindowUpdate:
 			// Messages of enums, booleans and integers only: well formed
 			// if their fields are. Other fields are unknown here, as to
@@ -132,14 +136,11 @@ func (f *frame) decode(b []byte) error {
 		f.kind = 0
 		return r.Err
 	}
-	switch {
-	case slow:
+	if slow {
 		return f.protobufGo(b)
-	case len(f.context) == 0:
-		return nil
 	}
-	// Checked as protobuf-go checks them, on every message; only the
-	// request's headers use them.
+	// Forwarded metadata is checked as protobuf-go checks it, on every
+	// message; only the request's headers use it, and the attributes.
 	if err := validContext(f.context); err != nil {
 		f.kind = 0
 		return err
@@ -147,10 +148,10 @@ func (f *frame) decode(b []byte) error {
 	if f.kind != inRequestHeaders {
 		return nil
 	}
-	// From the message itself, whose bytes stay as they are: the
-	// context's buffer is reused by the next message.
-	f.conn = connectionOf(b)
-	if metadata {
+	if attributes {
+		f.conn = connectionOf(b)
+	}
+	if len(f.context) > 0 {
 		// Forwarded metadata (a JWT's claims) is handed on as Structs.
 		return f.protobufGo(f.context)
 	}
@@ -167,8 +168,8 @@ func (f *frame) switchTo(num fieldNumber) {
 
 // protobufGo decodes msg with protobuf-go, for what the fast path leaves
 // to it: the metadata forwarded with the request's headers, from the
-// context's own bytes; or, for trailers and the attributes older Envoys
-// sent inside HttpHeaders, the whole message.
+// context's own bytes (which hold no attributes); or, for trailers and
+// the attributes older Envoys sent inside HttpHeaders, the whole message.
 func (f *frame) protobufGo(msg []byte) error {
 	var m extprocv3.ProcessingRequest
 	if err := proto.Unmarshal(msg, &m); err != nil {
@@ -177,7 +178,9 @@ func (f *frame) protobufGo(msg []byte) error {
 	}
 	if f.kind == inRequestHeaders {
 		f.filterMetadata = m.GetMetadataContext().GetFilterMetadata()
-		f.conn = identity.ConnectionFrom(m.GetAttributes())
+		if m.Attributes != nil {
+			f.conn = identity.ConnectionFrom(m.GetAttributes())
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -60,6 +61,7 @@ func readFrame(m *extprocv3.ProcessingRequest) frame {
 var frameOpts = cmp.Options{
 	cmp.AllowUnexported(frame{}),
 	cmpopts.IgnoreFields(frame{}, "context"), // scratch
+	cmpopts.EquateNaNs(),
 	protocmp.Transform(),
 	cmpopts.EquateEmpty(),
 }
@@ -225,6 +227,41 @@ func frameMessages(t testing.TB) map[string][]byte {
 	badMeta = protowire.AppendBytes(protowire.AppendTag(nil, metaFilter, protowire.BytesType), badMeta)
 	chunk := mustMarshal(t, body(true, "data: x\n\n", false))
 	msgs["claim not UTF-8, on a chunk"] = protowire.AppendBytes(protowire.AppendTag(chunk, inMetadataContext, protowire.BytesType), badMeta)
+	// Attributes built by hand: the map and oneof rules protobuf-go
+	// applies, which connectionOf must follow.
+	bytesField := func(b []byte, num fieldNumber, v []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), v)
+	}
+	strVal := func(v string) []byte { return bytesField(nil, valueString, []byte(v)) }
+	numVal := func(v float64) []byte {
+		return protowire.AppendFixed64(protowire.AppendTag(nil, valueNumber, protowire.Fixed64Type), math.Float64bits(v))
+	}
+	entry := func(parts ...[]byte) []byte { return slices.Concat(parts...) }
+	key := func(k string) []byte { return bytesField(nil, mapKey, []byte(k)) }
+	val := func(v []byte) []byte { return bytesField(nil, mapValue, v) }
+	withAttrs := func(fields ...[]byte) []byte {
+		var st []byte
+		for _, f := range fields {
+			st = bytesField(st, structFields, f)
+		}
+		m := bytesField(nil, inRequestHeaders, nil)
+		return bytesField(m, inAttributes, entry(key(identity.AttributesNamespace), val(st)))
+	}
+	msgs["attribute: key after value"] = withAttrs(entry(val(strVal("10.0.0.9:1")), key(identity.AttrSourceAddress)))
+	msgs["attribute: no value"] = withAttrs(key(identity.AttrSourcePort), key(identity.AttrRouteName))
+	msgs["attribute: values merge, the last kind wins"] = withAttrs(
+		entry(key(identity.AttrSourceAddress), val(strVal("a")), val(numVal(3))),
+		entry(key(identity.AttrRouteName), val(numVal(3)), val(strVal("r"))),
+		entry(key(identity.AttrSourcePort), val(strVal("x")), val(numVal(8080))))
+	msgs["attribute: number as a varint"] = withAttrs(entry(key(identity.AttrSourcePort),
+		val(protowire.AppendVarint(protowire.AppendTag(nil, valueNumber, protowire.VarintType), 5))))
+	msgs["attribute: not a number"] = withAttrs(entry(key(identity.AttrSourcePort), val(numVal(math.NaN()))))
+	msgs["attribute: other kinds"] = withAttrs(
+		entry(key(identity.AttrSourceAddress), val(slices.Concat(strVal("a"), protowire.AppendVarint(protowire.AppendTag(nil, valueBool, protowire.VarintType), 1)))),
+		entry(key(identity.AttrRouteName), val(slices.Concat(strVal("r"), bytesField(nil, valueList, nil)))),
+		entry(key(identity.AttrPeerURISAN), val(slices.Concat(strVal("p"), protowire.AppendVarint(protowire.AppendTag(nil, valueNull, protowire.VarintType), 0)))))
+	msgs["attribute: namespace entry without a value"] = slices.Concat(withAttrs(entry(key(identity.AttrRouteName), val(strVal("r")))),
+		bytesField(nil, inAttributes, key(identity.AttributesNamespace)))
 	badConfig := protowire.AppendTag(nil, inProtocolConfig, protowire.BytesType)
 	msgs["protocol_config malformed"] = protowire.AppendBytes(badConfig, []byte{0x08})
 	full := mustMarshal(t, first)

@@ -3,6 +3,7 @@ package extproc
 import (
 	"errors"
 	"math"
+	"strings"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -11,12 +12,12 @@ import (
 	"github.com/sluice-gw/sluice/pkg/pbread"
 )
 
-// The metadata and attributes on messages other than the request's
-// headers are checked here as protobuf-go checks them while decoding
-// (whole fields, valid field numbers, UTF-8 strings, bounded nesting),
-// without building the google.protobuf.Struct trees nobody reads. With
-// jwt_authn in front, Envoy forwards the verified claims with every body
-// chunk.
+// Envoy's metadata and attributes are checked here as protobuf-go checks
+// them while decoding (whole fields, valid field numbers, UTF-8 strings,
+// bounded nesting), without building the google.protobuf.Struct trees
+// nobody reads: with jwt_authn in front, Envoy forwards the verified
+// claims with every body chunk. The four attributes Sluice uses are read
+// here too (connectionOf).
 
 // Field numbers of the messages a context holds, besides Struct's and
 // Value's in metadata.go: Metadata, google.protobuf.Any, ListValue, and
@@ -33,18 +34,15 @@ const (
 
 var errDepth = errors.New("ext_proc message: nested too deeply")
 
-// validContext checks a run of ProcessingRequest metadata_context and
-// attributes fields.
+// validContext checks a run of ProcessingRequest metadata_context
+// fields.
 func validContext(b []byte) error {
 	// The ProcessingRequest holding them is one level.
 	depth := recursionLimit - 1
 	r := pbread.Reader{B: b}
 	for r.Next() {
-		switch {
-		case r.Is(inMetadataContext, protowire.BytesType):
+		if r.Is(inMetadataContext, protowire.BytesType) {
 			r.Err = validMetadata(r.Bytes, depth-1)
-		case r.Is(inAttributes, protowire.BytesType):
-			r.Err = validEntry(r.Bytes, depth, validStruct)
 		}
 	}
 	return r.Err
@@ -159,7 +157,9 @@ const (
 // connectionOf reads the attributes Sluice uses from a checked message,
 // as identity.ConnectionFrom reads them from protobuf-go's maps: the last
 // entry of AttributesNamespace wins, and within it the last entry of each
-// attribute. The strings alias b, which must not change afterwards.
+// attribute. The strings are read in place and copied once found: an
+// identity, with its peer and address, may be cached for a long time, and
+// must not keep a whole message alive.
 func connectionOf(b []byte) identity.Connection {
 	var c identity.Connection
 	r := pbread.Reader{B: b}
@@ -184,6 +184,9 @@ func connectionOf(b []byte) identity.Connection {
 			c = in
 		}
 	}
+	c.SourceAddress = strings.Clone(c.SourceAddress)
+	c.PeerURISAN = strings.Clone(c.PeerURISAN)
+	c.RouteName = strings.Clone(c.RouteName)
 	return c
 }
 
