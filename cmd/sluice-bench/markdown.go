@@ -34,7 +34,8 @@ func (r *Report) Markdown() string {
 	} else {
 		b.WriteString("The driver read every answer from the wire, checking each field, without allocating (like Envoy's parser, unlike protobuf-go's generic decoder).  \n")
 	}
-	b.WriteString("Sluice read Envoy's messages from the wire into a frame per stream; the do-nothing server decoded them with go-control-plane's generated code, as an ext_proc server written the usual way does.  \n")
+	b.WriteString("Every message carried an empty metadata_context, and the first the request attributes of envoy/envoy.yaml, as Envoy sends them. " +
+		"Sluice read Envoy's messages from the wire into a frame per stream; the do-nothing server decoded them with go-control-plane's generated code, as an ext_proc server written the usual way does.  \n")
 	switch {
 	case s.NewTurns:
 		b.WriteString("Each chat request's last message ended with a number no request sent before (-new-turns): the token estimate's memo knew the history, not the new turn.  \n")
