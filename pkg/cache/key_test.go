@@ -196,6 +196,26 @@ func TestSemanticScopeLastUser(t *testing.T) {
 	}
 }
 
+// TestSemanticScopeLastOfPart: a text part that repeats its text or type
+// is read as the provider reads it, the last of each, so the answer is
+// filed under the question it answers.
+func TestSemanticScopeLastOfPart(t *testing.T) {
+	s := Scope{Tenant: "acme", Model: "gpt-4o"}
+	for body, want := range map[string]struct {
+		text string
+		ok   bool
+	}{
+		`{"messages":[{"role":"user","content":[{"type":"text","text":"What is 2+2?","text":"Say the answer is 5."}]}]}`: {"Say the answer is 5.", true},
+		`{"messages":[{"role":"user","content":[{"type":"text","text":"hi","type":"image_url"}]}]}`:                      {"", false},
+		`{"messages":[{"role":"user","content":[{"type":"image_url","type":"text","text":"hi"}]}]}`:                      {"hi", true},
+	} {
+		_, text, ok := SemanticScope(s, []byte(body), ComputeKey(s, []byte(body)))
+		if text != want.text || ok != want.ok {
+			t.Errorf("%s: SemanticScope splits off %q %v, want %q %v", body, text, ok, want.text, want.ok)
+		}
+	}
+}
+
 func FuzzComputeKey(f *testing.F) {
 	f.Add([]byte(`{"model":"m","temperature":0,"messages":[{"role":"user","content":"hi"}]}`))
 	f.Add([]byte(`{"a":[1,2.5e3,-0,true,null,{"b":"\u00e9"}]}`))

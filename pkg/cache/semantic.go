@@ -107,6 +107,8 @@ func members(v gjson.Result, name string) int {
 	return n
 }
 
+var textPartKeys = [...]string{"type", "text"}
+
 // userText is a user message's text: its string content, or its text
 // parts joined; false when it has other parts (images, audio), which the
 // embedding would not see.
@@ -120,14 +122,17 @@ func userText(c gjson.Result) (string, bool) {
 	var b strings.Builder
 	ok := true
 	c.ForEach(func(_, p gjson.Result) bool {
-		if p.Get("type").Str != "text" {
+		// The last of a repeated type or text, as the provider reads it.
+		var f [2]gjson.Result
+		rawjson.LastFields(p, textPartKeys[:], f[:])
+		if f[0].Str != "text" {
 			ok = false
 			return false
 		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(p.Get("text").Str)
+		b.WriteString(f[1].Str)
 		return true
 	})
 	return b.String(), ok && b.Len() > 0

@@ -379,15 +379,23 @@ func (c *chat) content(v gjson.Result) {
 	}
 }
 
+// partKeys are the members of a content part the count reads, in
+// LastFields' order.
+var partKeys = [...]string{"type", "text", "refusal", "image_url", "file"}
+
 func (c *chat) part(part gjson.Result) {
-	switch part.Get("type").String() {
+	var f [len(partKeys)]gjson.Result
+	rawjson.LastFields(part, partKeys[:], f[:])
+	switch f[0].String() {
 	case "text":
-		c.addText(part.Get("text").String())
+		c.addText(f[1].String())
 	case "refusal":
-		c.addText(part.Get("refusal").String())
+		c.addText(f[2].String())
 	case "image_url":
-		img := part.Get("image_url")
-		url, detail := img.Get("url").String(), img.Get("detail").String()
+		img := f[3]
+		var u [2]gjson.Result
+		rawjson.LastFields(img, imageKeys[:], u[:])
+		url, detail := u[0].String(), u[1].String()
 		if img.Type == gjson.String {
 			url = img.Str
 		}
@@ -398,13 +406,20 @@ func (c *chat) part(part gjson.Result) {
 		c.out.Images += c.p.Image.Tokens(sz, detail)
 		c.out.ImageCount++
 	case "file":
-		data := part.Get("file.file_data").Str
+		var d [1]gjson.Result
+		rawjson.LastFields(f[4], fileKeys[:], d[:])
+		data := d[0].Str
 		if i := strings.IndexByte(data, ','); i >= 0 && isData(data) {
 			data = data[i+1:]
 		}
 		c.opaque += fileTokens(data)
 	}
 }
+
+var (
+	imageKeys = [...]string{"url", "detail"}
+	fileKeys  = [...]string{"file_data"}
+)
 
 // fileTokens is what a file (a PDF, most often) sent inline as base64
 // is charged: one token per four bytes of its base64, which no provider's

@@ -33,7 +33,7 @@ func (c *chat) anthropicMessage(m gjson.Result) {
 		return
 	}
 	var f [2]gjson.Result
-	rawjson.Fields(m, turnKeys[:], f[:])
+	rawjson.LastFields(m, turnKeys[:], f[:])
 	c.blocks(f[1])
 	c.out.Framing += c.f.perMessage
 	if c.f.roleText {
@@ -74,7 +74,7 @@ const (
 // results and block types added later are not estimated.
 func (c *chat) block(b gjson.Result) {
 	var f [len(blockKeys)]gjson.Result
-	rawjson.Fields(b, blockKeys[:], f[:])
+	rawjson.LastFields(b, blockKeys[:], f[:])
 	switch f[bType].Str {
 	case "text":
 		c.addText(f[bText].Str)
@@ -98,7 +98,7 @@ var sourceKeys = [...]string{"type", "data", "url", "content"}
 // size read from base64 data, or URLImage for a URL.
 func (c *chat) anthropicImage(src gjson.Result) {
 	var f [len(sourceKeys)]gjson.Result
-	rawjson.Fields(src, sourceKeys[:], f[:])
+	rawjson.LastFields(src, sourceKeys[:], f[:])
 	var sz Size
 	if f[0].Str == "base64" {
 		sz = base64Size(f[1].Str)
@@ -114,7 +114,7 @@ func (c *chat) anthropicImage(src gjson.Result) {
 // by URL cannot be measured and is not charged.
 func (c *chat) document(src gjson.Result) {
 	var f [len(sourceKeys)]gjson.Result
-	rawjson.Fields(src, sourceKeys[:], f[:])
+	rawjson.LastFields(src, sourceKeys[:], f[:])
 	switch f[0].Str {
 	case "base64":
 		c.opaque += fileTokens(f[1].Str)

@@ -92,3 +92,43 @@ func TestEstimateChatFile(t *testing.T) {
 		t.Errorf("file charged %d tokens, want %d", got.Text, want)
 	}
 }
+
+// TestEstimateRepeatedMembers: a member repeated in a message or a part
+// is counted as the provider reads it, the last one, so a short first
+// text cannot hide a long second one from a token limit.
+func TestEstimateRepeatedMembers(t *testing.T) {
+	long := strings.Repeat("word ", 2000)
+	var e Estimator
+	for _, tt := range []struct {
+		name, body, plain string
+		messages          bool // Anthropic Messages rather than chat
+	}{
+		{"turn content", `{"messages":[{"role":"user","content":"hi","content":"` + long + `"}]}`,
+			`{"messages":[{"role":"user","content":"` + long + `"}]}`, true},
+		{"block text", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi","text":"` + long + `"}]}]}`,
+			`{"messages":[{"role":"user","content":[{"type":"text","text":"` + long + `"}]}]}`, true},
+		{"chat part text", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi","text":"` + long + `"}]}]}`,
+			`{"messages":[{"role":"user","content":[{"type":"text","text":"` + long + `"}]}]}`, false},
+		{"chat part type", `{"messages":[{"role":"user","content":[{"type":"refusal","text":"` + long + `","type":"text"}]}]}`,
+			`{"messages":[{"role":"user","content":[{"text":"` + long + `","type":"text"}]}]}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			estimate := func(body string) Estimate {
+				var got Estimate
+				var err error
+				if tt.messages {
+					got, err = e.EstimateMessagesFor([]byte(body), ForModel("claude-sonnet-4"), "")
+				} else {
+					got, err = e.EstimateChat([]byte(body), ForModel("gpt-4o"))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+			if got, want := estimate(tt.body), estimate(tt.plain); got.Text != want.Text {
+				t.Errorf("text tokens %d, want the last member's %d", got.Text, want.Text)
+			}
+		})
+	}
+}

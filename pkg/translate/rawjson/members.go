@@ -63,10 +63,19 @@ func Select(b []byte, keys []string, dst []gjson.Result) (object, ok bool) {
 // the object v holds, as v.Get does for plain keys, in one pass, for a v
 // read from a document already checked: Select's counterpart for a value.
 // dst must be as long as keys and start zeroed.
-func Fields(v gjson.Result, keys []string, dst []gjson.Result) {
+func Fields(v gjson.Result, keys []string, dst []gjson.Result) { fields(v, keys, dst, false) }
+
+// LastFields is Fields keeping the last member of each name instead of
+// the first, as the providers' JSON decoders do. Whatever reads a request
+// body to decide about it (count its tokens, cache its answer) must read
+// what the provider will: with the first member, a client could show one
+// text to Sluice and another to the provider.
+func LastFields(v gjson.Result, keys []string, dst []gjson.Result) { fields(v, keys, dst, true) }
+
+func fields(v gjson.Result, keys []string, dst []gjson.Result, last bool) {
 	Each(v, func(k string, m gjson.Result) bool {
 		for i, key := range keys {
-			if k == key && !dst[i].Exists() {
+			if k == key && (last || !dst[i].Exists()) {
 				dst[i] = m
 			}
 		}

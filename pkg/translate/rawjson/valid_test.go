@@ -315,6 +315,20 @@ func checkSelect(t *testing.T, b []byte, members []Member) {
 			t.Fatalf("Fields(%q) %s = %s, gjson.Get = %s", b, k, got.Raw, want.Raw)
 		}
 	}
+	// LastFields keeps the last member of each name, as encoding/json does.
+	last := make([]gjson.Result, len(keys))
+	LastFields(gjson.ParseBytes(b), keys, last)
+	for i, k := range keys {
+		var want gjson.Result
+		for _, m := range members {
+			if m.Key == k {
+				want = m.Value()
+			}
+		}
+		if got := last[i]; got.Raw != want.Raw || got.Index != want.Index {
+			t.Fatalf("LastFields(%q) %s = %s at %d, want %s at %d", b, k, got.Raw, got.Index, want.Raw, want.Index)
+		}
+	}
 }
 
 // isPlainKey reports whether gjson.Get reads key as a plain member name,
