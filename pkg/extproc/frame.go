@@ -1,8 +1,6 @@
 package extproc
 
 import (
-	"errors"
-	"unicode/utf8"
 	"unsafe"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -88,8 +86,6 @@ type frame struct {
 	context []byte
 }
 
-var errUTF8 = errors.New("ext_proc message: a string is not valid UTF-8")
-
 // decode reads b, which the frame keeps. On error the frame holds no
 // message.
 func (f *frame) decode(b []byte) error {
@@ -123,7 +119,7 @@ func (f *frame) decode(b []byte) error {
 		case inAttributes:
 			// One entry of the attributes, which come with a direction's
 			// first message: checked here, read below.
-			r.Err = validEntry(r.Bytes, recursionLimit-1, validStruct)
+			r.Err = validAttribute(r.Bytes)
 			attributes = true
 		case inProtocolConfig, inFlowControlInit, inWindowUpdate:
 			// Messages of enums, booleans and integers only: well formed
@@ -139,21 +135,22 @@ func (f *frame) decode(b []byte) error {
 	if slow {
 		return f.protobufGo(b)
 	}
-	// Forwarded metadata is checked as protobuf-go checks it, on every
-	// message; only the request's headers use it, and the attributes.
+	if f.kind == inRequestHeaders {
+		if attributes {
+			f.conn = connectionOf(b)
+		}
+		if len(f.context) > 0 {
+			// Forwarded metadata (a JWT's claims) is handed on as
+			// Structs; protobuf-go checks it as it decodes it.
+			return f.protobufGo(f.context)
+		}
+		return nil
+	}
+	// Elsewhere forwarded metadata is only checked, as protobuf-go
+	// would: Sluice does not use it.
 	if err := validContext(f.context); err != nil {
 		f.kind = 0
 		return err
-	}
-	if f.kind != inRequestHeaders {
-		return nil
-	}
-	if attributes {
-		f.conn = connectionOf(b)
-	}
-	if len(f.context) > 0 {
-		// Forwarded metadata (a JWT's claims) is handed on as Structs.
-		return f.protobufGo(f.context)
 	}
 	return nil
 }
@@ -239,8 +236,8 @@ func headerValue(b []byte) (pipeline.Header, error) {
 		// key and value are proto3 strings: protobuf-go refuses a
 		// message with one that is not UTF-8, even if a later one
 		// replaces it.
-		if !utf8.Valid(r.Bytes) {
-			return pipeline.Header{}, errUTF8
+		if err := pbread.ValidString(r.Bytes); err != nil {
+			return pipeline.Header{}, err
 		}
 	}
 	if r.Err != nil {

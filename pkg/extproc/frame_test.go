@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/identity"
+	"github.com/sluice-gw/sluice/pkg/pbread/pbreadtest"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 )
 
@@ -88,15 +90,6 @@ func checkFrame(t *testing.T, b []byte) {
 
 func hv(k, v string) *corev3.HeaderValue { return &corev3.HeaderValue{Key: k, RawValue: []byte(v)} }
 
-func mustMarshal(t testing.TB, m proto.Message) []byte {
-	t.Helper()
-	b, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func requestHeadersMessage(hs ...*corev3.HeaderValue) *extprocv3.ProcessingRequest {
 	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{
 		RequestHeaders: &extprocv3.HttpHeaders{Headers: &corev3.HeaderMap{Headers: hs}}}}
@@ -156,7 +149,7 @@ func frameMessages(t testing.TB) map[string][]byte {
 		m := requestHeadersMessage(hv(":path", "/v1/chat/completions"))
 		m.MetadataContext = &corev3.Metadata{}
 		m.Attributes = map[string]*structpb.Struct{identity.AttributesNamespace: st, "other": st}
-		return mustMarshal(t, m)
+		return pbreadtest.Marshal(t, m)
 	}
 	readAttrs := conn(map[string]any{identity.AttrSourceAddress: "10.0.0.1:443", identity.AttrPeerURISAN: "spiffe://td/ns/a/sa/b",
 		identity.AttrRouteName: "llm", identity.AttrSourcePort: 8443.0})
@@ -164,25 +157,25 @@ func frameMessages(t testing.TB) map[string][]byte {
 		"attributes Sluice reads":         readAttrs,
 		"attributes of other kinds":       conn(map[string]any{identity.AttrSourceAddress: 7.0, identity.AttrSourcePort: "x", identity.AttrRouteName: nil}),
 		"attributes twice, the last wins": append(slices.Clone(readAttrs), conn(map[string]any{identity.AttrRouteName: "second"})...),
-		"chunk, empty metadata":           mustMarshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), &corev3.Metadata{})),
-		"chunk, forwarded claims":         mustMarshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), forwarded)),
-		"first message, claims":           mustMarshal(t, withMeta(proto.Clone(first).(*extprocv3.ProcessingRequest), forwarded)),
-		"response headers and attributes": mustMarshal(t, respWithAttrs),
-		"first message":                   mustMarshal(t, first),
-		"metadata and attributes":         mustMarshal(t, withContext),
-		"request body":                    mustMarshal(t, body(false, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, true)),
-		"response headers":                mustMarshal(t, respHeaders),
-		"response chunk":                  mustMarshal(t, body(true, "data: {\"x\":1}\n\n", false)),
-		"last chunk, empty":               mustMarshal(t, body(true, "", true)),
-		"trailers":                        mustMarshal(t, trailers),
-		"request trailers, empty":         mustMarshal(t, &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: &extprocv3.HttpTrailers{}}}),
-		"headers' own attributes":         mustMarshal(t, oldAttributes),
+		"chunk, empty metadata":           pbreadtest.Marshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), &corev3.Metadata{})),
+		"chunk, forwarded claims":         pbreadtest.Marshal(t, withMeta(body(true, "data: {\"x\":1}\n\n", false), forwarded)),
+		"first message, claims":           pbreadtest.Marshal(t, withMeta(proto.Clone(first).(*extprocv3.ProcessingRequest), forwarded)),
+		"response headers and attributes": pbreadtest.Marshal(t, respWithAttrs),
+		"first message":                   pbreadtest.Marshal(t, first),
+		"metadata and attributes":         pbreadtest.Marshal(t, withContext),
+		"request body":                    pbreadtest.Marshal(t, body(false, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, true)),
+		"response headers":                pbreadtest.Marshal(t, respHeaders),
+		"response chunk":                  pbreadtest.Marshal(t, body(true, "data: {\"x\":1}\n\n", false)),
+		"last chunk, empty":               pbreadtest.Marshal(t, body(true, "", true)),
+		"trailers":                        pbreadtest.Marshal(t, trailers),
+		"request trailers, empty":         pbreadtest.Marshal(t, &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: &extprocv3.HttpTrailers{}}}),
+		"headers' own attributes":         pbreadtest.Marshal(t, oldAttributes),
 		"nothing set":                     nil,
-		"observability mode":              mustMarshal(t, &extprocv3.ProcessingRequest{ObservabilityMode: true, Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{}}}),
-		"flow control":                    mustMarshal(t, &extprocv3.ProcessingRequest{FlowControlInit: &extprocv3.ProcessingRequest_FlowControlInit{InitialWindowDownstreamToSidestream: 1 << 40}}),
-		"headers merged":                  append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
-		"oneof switched and back":         append(append(mustMarshal(t, requestHeadersMessage(hv("a", "1"))), mustMarshal(t, body(false, "x", true))...), mustMarshal(t, requestHeadersMessage(hv("b", "2")))...),
-		"body merged, last one kept":      append(mustMarshal(t, body(true, "first", true)), mustMarshal(t, body(true, "second", false))...),
+		"observability mode":              pbreadtest.Marshal(t, &extprocv3.ProcessingRequest{ObservabilityMode: true, Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{}}}),
+		"flow control":                    pbreadtest.Marshal(t, &extprocv3.ProcessingRequest{FlowControlInit: &extprocv3.ProcessingRequest_FlowControlInit{InitialWindowDownstreamToSidestream: 1 << 40}}),
+		"headers merged":                  append(pbreadtest.Marshal(t, requestHeadersMessage(hv("a", "1"))), pbreadtest.Marshal(t, requestHeadersMessage(hv("b", "2")))...),
+		"oneof switched and back":         append(append(pbreadtest.Marshal(t, requestHeadersMessage(hv("a", "1"))), pbreadtest.Marshal(t, body(false, "x", true))...), pbreadtest.Marshal(t, requestHeadersMessage(hv("b", "2")))...),
+		"body merged, last one kept":      append(pbreadtest.Marshal(t, body(true, "first", true)), pbreadtest.Marshal(t, body(true, "second", false))...),
 	}
 	// Hand-made: unknown fields at every level, a known field with another
 	// wire type, and malformed messages.
@@ -225,7 +218,7 @@ func frameMessages(t testing.TB) map[string][]byte {
 	badMeta := protowire.AppendString(protowire.AppendTag(nil, mapKey, protowire.BytesType), "ns")
 	badMeta = protowire.AppendBytes(protowire.AppendTag(badMeta, mapValue, protowire.BytesType), badStruct)
 	badMeta = protowire.AppendBytes(protowire.AppendTag(nil, metaFilter, protowire.BytesType), badMeta)
-	chunk := mustMarshal(t, body(true, "data: x\n\n", false))
+	chunk := pbreadtest.Marshal(t, body(true, "data: x\n\n", false))
 	msgs["claim not UTF-8, on a chunk"] = protowire.AppendBytes(protowire.AppendTag(chunk, inMetadataContext, protowire.BytesType), badMeta)
 	// Attributes built by hand: the map and oneof rules protobuf-go
 	// applies, which connectionOf must follow.
@@ -262,9 +255,20 @@ func frameMessages(t testing.TB) map[string][]byte {
 		entry(key(identity.AttrPeerURISAN), val(slices.Concat(strVal("p"), protowire.AppendVarint(protowire.AppendTag(nil, valueNull, protowire.VarintType), 0)))))
 	msgs["attribute: namespace entry without a value"] = slices.Concat(withAttrs(entry(key(identity.AttrRouteName), val(strVal("r")))),
 		bytesField(nil, inAttributes, key(identity.AttributesNamespace)))
+	// Strings that are not UTF-8 in the other places a check must look:
+	// a typed metadata's type URL, a claim's key, a string in a list.
+	onChunk := func(meta []byte) []byte { return bytesField(slices.Clone(chunk), inMetadataContext, meta) }
+	anyURL := bytesField(nil, anyTypeURL, []byte("type.googleapis.com/\xff"))
+	msgs["type URL not UTF-8, on a chunk"] = onChunk(bytesField(nil, metaTyped, entry(key("t"), val(anyURL))))
+	withClaim := func(field []byte) []byte {
+		return onChunk(bytesField(nil, metaFilter, entry(key("ns"), val(bytesField(nil, structFields, field)))))
+	}
+	msgs["claim key not UTF-8, on a chunk"] = withClaim(entry(key("k\xff"), val(strVal("v"))))
+	list := bytesField(nil, valueList, bytesField(nil, 1, strVal("\xff"))) // ListValue.values[0]
+	msgs["list string not UTF-8, on a chunk"] = withClaim(entry(key("k"), val(list)))
 	badConfig := protowire.AppendTag(nil, inProtocolConfig, protowire.BytesType)
 	msgs["protocol_config malformed"] = protowire.AppendBytes(badConfig, []byte{0x08})
-	full := mustMarshal(t, first)
+	full := pbreadtest.Marshal(t, first)
 	msgs["truncated"] = full[:len(full)-3]
 	msgs["end group alone"] = protowire.AppendTag(nil, 5, protowire.EndGroupType)
 	msgs["field zero"] = []byte{0x00, 0x01}
@@ -279,7 +283,8 @@ func TestFrameMatchesProtobufGo(t *testing.T) {
 
 func TestFrameRefuses(t *testing.T) {
 	msgs := frameMessages(t)
-	for _, name := range []string{"key not UTF-8", "protocol_config malformed", "truncated", "end group alone", "field zero", "claim not UTF-8, on a chunk"} {
+	for _, name := range []string{"key not UTF-8", "protocol_config malformed", "truncated", "end group alone", "field zero", "claim not UTF-8, on a chunk",
+		"type URL not UTF-8, on a chunk", "claim key not UTF-8, on a chunk", "list string not UTF-8, on a chunk"} {
 		var f frame
 		if err := f.decode(msgs[name]); err == nil {
 			t.Errorf("%s: decoded without error", name)
@@ -290,7 +295,7 @@ func TestFrameRefuses(t *testing.T) {
 // TestFrameBodyCapacity shows that appending to a body cannot write over
 // the bytes after it in the message.
 func TestFrameBodyCapacity(t *testing.T) {
-	b := mustMarshal(t, &extprocv3.ProcessingRequest{
+	b := pbreadtest.Marshal(t, &extprocv3.ProcessingRequest{
 		Request:        &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: []byte("body"), EndOfStream: true}},
 		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: filterv3.ProcessingMode_BUFFERED},
 	})
@@ -358,5 +363,36 @@ func BenchmarkFrame(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestFrameNestingLimit: metadata and attributes nested around
+// protobuf-go's recursion limit are refused exactly where protobuf-go
+// refuses them, on the messages whose metadata is only checked and on
+// the request's headers.
+func TestFrameNestingLimit(t *testing.T) {
+	shapes := map[string]func(*structpb.Struct) *extprocv3.ProcessingRequest{
+		"metadata on a chunk": func(s *structpb.Struct) *extprocv3.ProcessingRequest {
+			return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: &extprocv3.HttpBody{}},
+				MetadataContext: &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"ns": s}}}
+		},
+		"attributes on a chunk": func(s *structpb.Struct) *extprocv3.ProcessingRequest {
+			return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: &extprocv3.HttpBody{}},
+				Attributes: map[string]*structpb.Struct{identity.AttributesNamespace: s}}
+		},
+		"attributes with the request's headers": func(s *structpb.Struct) *extprocv3.ProcessingRequest {
+			m := requestHeadersMessage(hv(":path", "/v1/models"))
+			m.Attributes = map[string]*structpb.Struct{identity.AttributesNamespace: s}
+			return m
+		},
+	}
+	newRequest := func() proto.Message { return &extprocv3.ProcessingRequest{} }
+	for name, shape := range shapes {
+		for _, list := range []bool{false, true} {
+			wire := func(levels int) []byte { return pbreadtest.Marshal(t, shape(pbreadtest.Nested(levels, list))) }
+			pbreadtest.AroundLimit(t, newRequest, wire, func(offset int, b []byte) {
+				t.Run(fmt.Sprintf("%s/list=%v/limit%+d", name, list, offset), func(t *testing.T) { checkFrame(t, b) })
+			})
+		}
 	}
 }

@@ -1,10 +1,8 @@
 package extproc
 
 import (
-	"errors"
 	"math"
 	"strings"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -19,131 +17,52 @@ import (
 // claims with every body chunk. The four attributes Sluice uses are read
 // here too (connectionOf).
 
-// Field numbers of the messages a context holds, besides Struct's and
-// Value's in metadata.go: Metadata, google.protobuf.Any, ListValue, and
-// Value's list. FuzzFrame checks the walk against protobuf-go.
+// Field numbers of Metadata and google.protobuf.Any, and of Value's list
+// (Struct's and Value's others are in metadata.go).
 const (
 	metaFilter fieldNumber = 1 // Metadata.filter_metadata
 	metaTyped  fieldNumber = 2 // Metadata.typed_filter_metadata
 	anyTypeURL fieldNumber = 1
 	valueList  fieldNumber = 6
-	listValues fieldNumber = 1
-	// recursionLimit is protobuf-go's bound on nested messages.
-	recursionLimit = protowire.DefaultRecursionLimit
 )
 
-var errDepth = errors.New("ext_proc message: nested too deeply")
+// Nesting levels, as protobuf-go counts them (pbread.RecursionLimit):
+// the ProcessingRequest is level 1, its metadata_context and each
+// attributes entry level 2.
+const contextLevel = 2
 
 // validContext checks a run of ProcessingRequest metadata_context
 // fields.
 func validContext(b []byte) error {
-	// The ProcessingRequest holding them is one level.
-	depth := recursionLimit - 1
-	r := pbread.Reader{B: b}
-	for r.Next() {
-		if r.Is(inMetadataContext, protowire.BytesType) {
-			r.Err = validMetadata(r.Bytes, depth-1)
-		}
-	}
-	return r.Err
+	return pbread.Each(b, inMetadataContext, func(m []byte) error { return validMetadata(m, contextLevel) })
 }
 
-func validMetadata(b []byte, depth int) error {
-	if depth < 0 {
-		return errDepth
+// validAttribute checks one entry of ProcessingRequest.attributes.
+func validAttribute(b []byte) error {
+	return pbread.ValidEntry(b, contextLevel, pbread.ValidStruct)
+}
+
+func validMetadata(b []byte, level int) error {
+	if level > pbread.RecursionLimit {
+		return pbread.ErrMalformed
 	}
 	r := pbread.Reader{B: b}
 	for r.Next() {
 		switch {
 		case r.Is(metaFilter, protowire.BytesType):
-			r.Err = validEntry(r.Bytes, depth, validStruct)
+			r.Err = pbread.ValidEntry(r.Bytes, level+1, pbread.ValidStruct)
 		case r.Is(metaTyped, protowire.BytesType):
-			r.Err = validEntry(r.Bytes, depth, validAny)
+			r.Err = pbread.ValidEntry(r.Bytes, level+1, validAny)
 		}
 	}
 	return r.Err
 }
 
-// validEntry checks a map entry with a string key and a message value.
-// The entry is a level, and so is its value.
-func validEntry(b []byte, depth int, value func([]byte, int) error) error {
-	if depth--; depth < 0 {
-		return errDepth
+func validAny(b []byte, level int) error {
+	if level > pbread.RecursionLimit {
+		return pbread.ErrMalformed
 	}
-	r := pbread.Reader{B: b}
-	for r.Next() {
-		switch {
-		case r.Is(mapKey, protowire.BytesType):
-			r.Err = validString(r.Bytes)
-		case r.Is(mapValue, protowire.BytesType):
-			r.Err = value(r.Bytes, depth-1)
-		}
-	}
-	return r.Err
-}
-
-func validAny(b []byte, depth int) error {
-	if depth < 0 {
-		return errDepth
-	}
-	r := pbread.Reader{B: b}
-	for r.Next() {
-		if r.Is(anyTypeURL, protowire.BytesType) {
-			r.Err = validString(r.Bytes)
-		}
-	}
-	return r.Err
-}
-
-func validStruct(b []byte, depth int) error {
-	if depth < 0 {
-		return errDepth
-	}
-	r := pbread.Reader{B: b}
-	for r.Next() {
-		if r.Is(structFields, protowire.BytesType) {
-			r.Err = validEntry(r.Bytes, depth, validValue)
-		}
-	}
-	return r.Err
-}
-
-func validValue(b []byte, depth int) error {
-	if depth < 0 {
-		return errDepth
-	}
-	r := pbread.Reader{B: b}
-	for r.Next() {
-		switch {
-		case r.Is(valueString, protowire.BytesType):
-			r.Err = validString(r.Bytes)
-		case r.Is(valueStructNumber, protowire.BytesType):
-			r.Err = validStruct(r.Bytes, depth-1)
-		case r.Is(valueList, protowire.BytesType):
-			r.Err = validList(r.Bytes, depth-1)
-		}
-	}
-	return r.Err
-}
-
-func validList(b []byte, depth int) error {
-	if depth < 0 {
-		return errDepth
-	}
-	r := pbread.Reader{B: b}
-	for r.Next() {
-		if r.Is(listValues, protowire.BytesType) {
-			r.Err = validValue(r.Bytes, depth-1)
-		}
-	}
-	return r.Err
-}
-
-func validString(b []byte) error {
-	if !utf8.Valid(b) {
-		return errUTF8
-	}
-	return nil
+	return pbread.Each(b, anyTypeURL, pbread.ValidString)
 }
 
 // Value's other fields; a Value's kind is whichever of its fields came

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/pipeline"
@@ -71,6 +72,17 @@ func TestFieldNumbers(t *testing.T) {
 		{&corev3.HeaderValue{}, "key", inKey},
 		{&corev3.HeaderValue{}, "value", inValue},
 		{&corev3.HeaderValue{}, "raw_value", inRawValue},
+		// What the metadata check and the attribute reader read.
+		{&corev3.Metadata{}, "filter_metadata", metaFilter},
+		{&corev3.Metadata{}, "typed_filter_metadata", metaTyped},
+		{&anypb.Any{}, "type_url", anyTypeURL},
+		{&structpb.Struct{}, "fields", structFields},
+		{&structpb.Value{}, "null_value", valueNull},
+		{&structpb.Value{}, "number_value", valueNumber},
+		{&structpb.Value{}, "string_value", valueString},
+		{&structpb.Value{}, "bool_value", valueBool},
+		{&structpb.Value{}, "struct_value", valueStructNumber},
+		{&structpb.Value{}, "list_value", valueList},
 	}
 	for _, tt := range tests {
 		d := tt.m.ProtoReflect().Descriptor()

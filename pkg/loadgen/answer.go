@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/pbread"
 )
@@ -84,15 +83,7 @@ var (
 	headerKey      = field(&corev3.HeaderValue{}, "key")
 	headerValueStr = field(&corev3.HeaderValue{}, "value")
 	mapHeaders     = field(&corev3.HeaderMap{}, "headers")
-
-	structFields = field(&structpb.Struct{}, "fields")
-	valueString  = field(&structpb.Value{}, "string_value")
-	valueStruct  = field(&structpb.Value{}, "struct_value")
-	valueList    = field(&structpb.Value{}, "list_value")
-	listValues   = field(&structpb.ListValue{}, "values")
 )
-
-const entryKey, entryValue protowire.Number = 1, 2
 
 // field is the number of m's field called name.
 func field(m proto.Message, name string) protowire.Number {
@@ -115,15 +106,10 @@ var (
 	errUnsupported = errors.New("a field this driver does not play")
 )
 
-// recursionLimit is protobuf-go's default bound on nesting. It counts
-// every message on the way down, the top one included, and every map
-// entry: a Struct inside a Value inside a Struct costs three levels.
-const recursionLimit = 10000
-
 // parse reads buf. Like protobuf-go it skips unknown fields and known
 // fields of the wrong wire type, lets a later scalar win over an earlier
 // one, merges repeated messages, starts a oneof afresh when its case
-// changes, and refuses nesting past recursionLimit. It refuses the
+// changes, and refuses nesting past pbread.RecursionLimit. It refuses the
 // fields the driver does not play (streamed immediate responses, message
 // timeout overrides, typed metadata, flow control) rather than ignore
 // what the server asked for.
@@ -147,7 +133,8 @@ func (a *answer) parse() error {
 			a.switchTo(n)
 			return a.immediate(v)
 		case respDynamicMetadata:
-			return structValue(v, 2)
+			// The ProcessingResponse is level 1, its metadata level 2.
+			return malformed(pbread.ValidStruct(v, 2))
 		case respModeOverride:
 			a.override = true
 			return walk(v, func(n protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
@@ -254,61 +241,6 @@ func headerValue(b []byte) error {
 	return walk(b, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if typ == protowire.BytesType && (n == headerKey || n == headerValueStr) && !utf8.Valid(v) {
 			return errMalformed
-		}
-		return nil
-	})
-}
-
-// structValue walks a google.protobuf.Struct at nesting level depth.
-func structValue(b []byte, depth int) error {
-	if depth > recursionLimit {
-		return errMalformed
-	}
-	return walk(b, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if n != structFields || typ != protowire.BytesType {
-			return nil
-		}
-		if depth+1 > recursionLimit { // the map entry
-			return errMalformed
-		}
-		return walk(v, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-			if typ != protowire.BytesType {
-				return nil
-			}
-			switch n {
-			case entryKey:
-				if !utf8.Valid(v) {
-					return errMalformed
-				}
-			case entryValue:
-				return value(v, depth+2)
-			}
-			return nil
-		})
-	})
-}
-
-// value walks a google.protobuf.Value at nesting level depth.
-func value(b []byte, depth int) error {
-	if depth > recursionLimit {
-		return errMalformed
-	}
-	return walk(b, func(n protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
-		switch n {
-		case valueString:
-			if !utf8.Valid(v) {
-				return errMalformed
-			}
-		case valueStruct:
-			return structValue(v, depth+1)
-		case valueList:
-			if depth+1 > recursionLimit {
-				return errMalformed
-			}
-			return walkMessage(v, listValues, func(v []byte) error { return value(v, depth+2) })
 		}
 		return nil
 	})

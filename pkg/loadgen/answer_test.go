@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"errors"
-	"sort"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -14,6 +13,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/sluice-gw/sluice/pkg/pbread/pbreadtest"
 )
 
 // seen is what the driver acts on, however it was decoded.
@@ -140,8 +141,8 @@ func TestAnswerRefuses(t *testing.T) {
 		"bad tag":               {[]byte{0x00}, errMalformed},
 		"invalid utf-8 header":  {marshalUnchecked(t, badKey), errMalformed},
 		"invalid utf-8 value":   {marshalUnchecked(t, badMeta), errMalformed},
-		"message timeout":       {mustMarshal(t, &extprocv3.ProcessingResponse{OverrideMessageTimeout: durationpb.New(1)}), errUnsupported},
-		"streamed immediate":    {mustMarshal(t, &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_StreamedImmediateResponse{StreamedImmediateResponse: &extprocv3.StreamedImmediateResponse{}}}), errUnsupported},
+		"message timeout":       {pbreadtest.Marshal(t, &extprocv3.ProcessingResponse{OverrideMessageTimeout: durationpb.New(1)}), errUnsupported},
+		"streamed immediate":    {pbreadtest.Marshal(t, &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_StreamedImmediateResponse{StreamedImmediateResponse: &extprocv3.StreamedImmediateResponse{}}}), errUnsupported},
 		"lone end group":        {protowire.AppendTag(nil, 3, protowire.EndGroupType), errMalformed},
 		"overlong varint":       {append(protowire.AppendTag(nil, 12, protowire.VarintType), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), errMalformed},
 		"length past the end":   {[]byte{0x22, 0x05, 0x0a}, errMalformed},
@@ -155,15 +156,6 @@ func TestAnswerRefuses(t *testing.T) {
 			checkSame(t, tt.b)
 		})
 	}
-}
-
-func mustMarshal(t testing.TB, m proto.Message) []byte {
-	t.Helper()
-	b, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // marshalUnchecked encodes m even where a string is not UTF-8, as a
@@ -206,7 +198,7 @@ func FuzzAnswerMatchesProtobuf(f *testing.F) {
 		{Response: &extprocv3.ProcessingResponse_ResponseHeaders{ResponseHeaders: &extprocv3.HeadersResponse{}}, ModeOverride: &filterv3.ProcessingMode{ResponseBodyMode: filterv3.ProcessingMode_STREAMED}},
 		{Response: &extprocv3.ProcessingResponse_ImmediateResponse{ImmediateResponse: &extprocv3.ImmediateResponse{Status: &typev3.HttpStatus{Code: 404}, Body: []byte("{}"), Details: "x"}}},
 	} {
-		b := mustMarshal(f, m)
+		b := pbreadtest.Marshal(f, m)
 		f.Add(b)
 		// The same message twice: later scalars win, messages merge.
 		f.Add(append(append([]byte(nil), b...), b...))
@@ -217,36 +209,16 @@ func FuzzAnswerMatchesProtobuf(f *testing.F) {
 // TestAnswerNestingLimit nests Structs, and lists, around protobuf-go's
 // recursion limit: the reader must refuse exactly where it does.
 func TestAnswerNestingLimit(t *testing.T) {
-	nest := func(levels int, list bool) []byte {
-		v := structpb.NewStringValue("x")
-		for range levels {
-			if list {
-				v = structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{v}})
-			} else {
-				v = structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"k": v}})
-			}
-		}
-		md := &structpb.Struct{Fields: map[string]*structpb.Value{"sluice": v}}
-		b, err := proto.MarshalOptions{}.Marshal(&extprocv3.ProcessingResponse{DynamicMetadata: md})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	newResponse := func() proto.Message { return &extprocv3.ProcessingResponse{} }
 	for _, list := range []bool{false, true} {
-		// The shallowest nesting protobuf-go refuses: refusal only grows
-		// with depth, so a binary search finds it.
-		refused := sort.Search(recursionLimit, func(levels int) bool {
-			return proto.Unmarshal(nest(levels, list), &extprocv3.ProcessingResponse{}) != nil
-		})
-		if refused == recursionLimit {
-			t.Fatalf("list=%v: protobuf-go refused no nesting below %d levels", list, recursionLimit)
+		wire := func(levels int) []byte {
+			return pbreadtest.Marshal(t, &extprocv3.ProcessingResponse{DynamicMetadata: pbreadtest.Nested(levels, list)})
 		}
-		for _, levels := range []int{refused - 1, refused, refused + 1} {
-			if !checkSame(t, nest(levels, list)) {
-				t.Fatalf("list=%v, %d levels: refused as unsupported", list, levels)
+		pbreadtest.AroundLimit(t, newResponse, wire, func(offset int, b []byte) {
+			if !checkSame(t, b) {
+				t.Fatalf("list=%v, limit%+d: refused as unsupported", list, offset)
 			}
-		}
+		})
 	}
 }
 

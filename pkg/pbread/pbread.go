@@ -4,7 +4,9 @@
 //
 // It checks what protobuf-go's decoder checks of every field (whole
 // tags and values, valid field numbers, groups closed) and leaves the
-// meaning of fields, and rules such as UTF-8 strings, to its caller.
+// meaning of fields, and rules such as UTF-8 strings, to its caller;
+// for google.protobuf.Struct, which both readers meet in Envoy's
+// metadata, ValidStruct checks those rules too.
 package pbread
 
 import (

@@ -7,9 +7,12 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sluice-gw/sluice/pkg/pbread"
+	"github.com/sluice-gw/sluice/pkg/pbread/pbreadtest"
 )
 
 type field struct {
@@ -89,6 +92,65 @@ func FuzzWellFormed(f *testing.F) {
 		want := proto.Unmarshal(b, &emptypb.Empty{})
 		if got := pbread.WellFormed(b); (got == nil) != (want == nil) {
 			t.Fatalf("WellFormed = %v, protobuf-go %v, for % x", got, want, b)
+		}
+	})
+}
+
+// TestStructFieldNumbers checks the Struct field numbers against the
+// descriptors.
+func TestStructFieldNumbers(t *testing.T) {
+	for _, tt := range []struct {
+		m     proto.Message
+		field string
+		num   protowire.Number
+	}{
+		{&structpb.Struct{}, "fields", 1},
+		{&structpb.Value{}, "string_value", 3},
+		{&structpb.Value{}, "struct_value", 5},
+		{&structpb.Value{}, "list_value", 6},
+		{&structpb.ListValue{}, "values", 1},
+	} {
+		d := tt.m.ProtoReflect().Descriptor()
+		if f := d.Fields().ByName(protoreflect.Name(tt.field)); f == nil || f.Number() != tt.num {
+			t.Errorf("%s.%s: want number %d, descriptor has %v", d.Name(), tt.field, tt.num, f)
+		}
+	}
+}
+
+// TestValidStructNestingLimit: ValidStruct refuses exactly the nesting
+// protobuf-go refuses, through Structs and through lists.
+func TestValidStructNestingLimit(t *testing.T) {
+	for _, list := range []bool{false, true} {
+		wire := func(levels int) []byte { return pbreadtest.Marshal(t, pbreadtest.Nested(levels, list)) }
+		newStruct := func() proto.Message { return &structpb.Struct{} }
+		pbreadtest.AroundLimit(t, newStruct, wire, func(offset int, b []byte) {
+			want := proto.Unmarshal(b, &structpb.Struct{})
+			if got := pbread.ValidStruct(b, 1); (got == nil) != (want == nil) {
+				t.Errorf("list=%v, limit%+d: ValidStruct %v, protobuf-go %v", list, offset, got, want)
+			}
+		})
+	}
+}
+
+// FuzzValidStruct holds ValidStruct to protobuf-go's decoding of a Struct.
+func FuzzValidStruct(f *testing.F) {
+	for _, s := range []map[string]any{{"a": "b"}, {"a": []any{"x", 1.5, true, nil, map[string]any{"c": "d"}}}} {
+		st, err := structpb.NewStruct(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, err := proto.Marshal(st)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0x0a, 0x05, 0x0a, 0x01, 0xff, 0x12, 0x00})            // key not UTF-8
+	f.Add([]byte{0x0a, 0x07, 0x0a, 0x01, 'k', 0x12, 0x02, 0x1a, 0xff}) // truncated string value
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := proto.Unmarshal(b, &structpb.Struct{})
+		if got := pbread.ValidStruct(b, 1); (got == nil) != (want == nil) {
+			t.Fatalf("ValidStruct = %v, protobuf-go %v, for % x", got, want, b)
 		}
 	})
 }
