@@ -198,3 +198,26 @@ func BenchmarkEstimateShort(b *testing.B) {
 	}
 	b.Run("next-turn", func(b *testing.B) { benchNewTurns(b, body, p) })
 }
+
+// BenchmarkEstimateManyShort is a 100 KB body of 2,500 short messages:
+// too short to remember or to hand to the other cores one by one.
+func BenchmarkEstimateManyShort(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"messages":[`)
+	for i := range 2500 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"role":"user","content":"w` + strconv.Itoa(i) + ` ok go"}`)
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	var e Estimator
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.EstimateChatFor(body, ForModel("gpt-4o"), "t"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

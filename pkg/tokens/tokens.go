@@ -103,7 +103,10 @@ func Needed(body []byte, p Profile, limit int) bool {
 // appears in text.
 func UpperBound(body []byte, p Profile) int {
 	n := int(math.Ceil(float64(len(body))*max(p.Factor, 1))) + replyPriming
-	images := bytes.Count(body, []byte(`"image_url"`)) + bytes.Count(body, []byte(`"image"`))
+	// One pass: `"image` starts both an "image_url" key and an "image"
+	// block type (and anything else so named, which only loosens the
+	// bound).
+	images := bytes.Count(body, []byte(`"image`))
 	if images > 0 {
 		n += images * p.Image.max()
 	}
