@@ -37,7 +37,7 @@ func (r *Report) Markdown() string {
 	b.WriteString("Every message carried an empty metadata_context, and the first the request attributes of envoy/envoy.yaml, as Envoy sends them. " +
 		"Sluice read Envoy's messages from the wire into a frame per stream; the do-nothing server decoded them with go-control-plane's generated code, as an ext_proc server written the usual way does.  \n")
 	switch {
-	case s.NewTurns:
+	case s.NewTurns && s.Limits:
 		b.WriteString("Each chat request's last message ended with a number no request sent before (-new-turns): the token estimate's memo knew the history, not the new turn.  \n")
 	case s.Limits:
 		b.WriteString("Every request sent the same body, so the token estimate for the limits found all of its messages in its memo (pkg/tokens); -new-turns makes each last message new.  \n")

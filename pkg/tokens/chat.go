@@ -426,8 +426,8 @@ var (
 )
 
 // fileTokens is what a file (a PDF, most often) sent inline as base64
-// is charged: one token per four bytes of its base64, which no provider's
-// per-page charge for text and page images has been seen to exceed. A
+// is charged: one token per four bytes of its base64, a size-based guess
+// (no tokenizer reads a PDF) not measured against providers' usage. A
 // file sent by id cannot be measured and is not charged.
 func fileTokens(base64 string) int { return perFourBytes(len(base64)) }
 
