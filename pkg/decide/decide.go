@@ -138,6 +138,16 @@ func (s *Stage) options(p *config.Policy, cat policy.Catalogue) policy.Options {
 	return o
 }
 
+// StackBytes is what an evaluation needs while a policy is loaded, so the
+// stream can reserve it before the pipeline's frames pile up
+// (pipeline.DeepStage).
+func (s *Stage) StackBytes() int {
+	if s.engine.Load() == nil {
+		return 0
+	}
+	return policy.StackBytes
+}
+
 // OnRequest implements pipeline.RequestStage.
 func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 	e := s.engine.Load()

@@ -26,3 +26,14 @@ func TestEvaluatorFromConfig(t *testing.T) {
 		t.Error("a change of evaluator counts as the same policy source")
 	}
 }
+
+func TestStackBytesWhileAPolicyIsLoaded(t *testing.T) {
+	s := New(slog.New(slog.DiscardHandler))
+	if got := s.StackBytes(); got != 0 {
+		t.Errorf("no policy: StackBytes() = %d, want 0", got)
+	}
+	s.engine.Store(&policy.Engine{})
+	if got := s.StackBytes(); got != policy.StackBytes {
+		t.Errorf("a policy loaded: StackBytes() = %d, want %d", got, policy.StackBytes)
+	}
+}

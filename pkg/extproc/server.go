@@ -26,6 +26,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/gwerror"
 	"github.com/sluice-gw/sluice/pkg/pipeline"
+	"github.com/sluice-gw/sluice/pkg/stackroom"
 )
 
 // Server implements envoy.service.ext_proc.v3.ExternalProcessor.
@@ -76,12 +77,24 @@ func New(ps Pipelines, cfg func() *config.Snapshot, log *slog.Logger) *Server {
 // InFlight is the number of open streams; used for draining on shutdown.
 func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
+// streamStack is the stack a stream's handling needs without its deep
+// stages (pipeline.DeepStage), gRPC's receive and send included: with
+// this much reserved, no stream of make bench's cases grows its stack
+// again (go run ./cmd/sluice-bench -cpuprofile, runtime.copystack under
+// Process).
+const streamStack = 12 << 10
+
 // Process handles one HTTP request's stream. Envoy opens one per request.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	ctx := stream.Context()
 	st := &streamState{srv: s, p: s.pipelines.Main, ans: takeAnswer()}
+	// gRPC starts each stream's goroutine with a small stack, which would
+	// otherwise double in gRPC's receive and again in the deepest stage,
+	// each time copying every frame beneath. A deep stage's need adds to
+	// the depth it runs at.
+	stackroom.Reserve(streamStack + st.p.StackBytes())
 	// Every Send has returned, and gRPC copied the answer, by the time
 	// this runs.
 	defer putAnswer(st.ans)

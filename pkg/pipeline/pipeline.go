@@ -29,6 +29,14 @@ type ResponseStage interface {
 	OnResponseBody(ctx context.Context, x *Exchange, chunk []byte, end bool) ([]byte, error)
 }
 
+// DeepStage is implemented by a stage whose work runs deeper than the rest
+// of the pipeline (a policy evaluation's recursion). StackBytes is the
+// stack it needs, or 0 when it has nothing to do; the stream reserves the
+// deepest stage's need up front (see package stackroom).
+type DeepStage interface {
+	StackBytes() int
+}
+
 // Stages is the full stage set. The order inside each slice is the order of
 // execution; it is fixed by New, never by user config.
 type Stages struct {
@@ -38,7 +46,10 @@ type Stages struct {
 }
 
 // Pipeline runs stages in their fixed order.
-type Pipeline struct{ s Stages }
+type Pipeline struct {
+	s    Stages
+	deep []DeepStage
+}
 
 // New builds a pipeline and rejects duplicate stage names, which would make
 // errors and metrics ambiguous.
@@ -66,7 +77,32 @@ func New(s Stages) (*Pipeline, error) {
 			return nil, err
 		}
 	}
-	return &Pipeline{s: s}, nil
+	p := &Pipeline{s: s}
+	for _, st := range s.Headers {
+		p.addDeep(st)
+	}
+	for _, st := range s.Request {
+		p.addDeep(st)
+	}
+	for _, st := range s.Response {
+		p.addDeep(st)
+	}
+	return p, nil
+}
+
+func (p *Pipeline) addDeep(st any) {
+	if d, ok := st.(DeepStage); ok {
+		p.deep = append(p.deep, d)
+	}
+}
+
+// StackBytes is the most stack any of the pipeline's stages needs now.
+func (p *Pipeline) StackBytes() int {
+	n := 0
+	for _, d := range p.deep {
+		n = max(n, d.StackBytes())
+	}
+	return n
 }
 
 // RequestHeaders runs the header stages. It stops at the first error or

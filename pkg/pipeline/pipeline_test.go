@@ -177,3 +177,38 @@ func TestAtEndOrder(t *testing.T) {
 		t.Errorf("ran %v, want %v", got, want)
 	}
 }
+
+// deep is a stage whose stack need can change while it runs, as the
+// policy stage's does when a policy is loaded or removed.
+type deep struct {
+	rec
+	need *int
+}
+
+func (d deep) StackBytes() int { return *d.need }
+
+func TestStackBytesIsTheDeepestStagesNow(t *testing.T) {
+	req, resp := 0, 0
+	p, err := pipeline.New(pipeline.Stages{
+		Request:  []pipeline.RequestStage{rec{name: "plain"}, deep{rec{name: "policy"}, &req}},
+		Response: []pipeline.ResponseStage{deep{rec{name: "guard"}, &resp}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ req, resp, want int }{
+		{0, 0, 0}, {24 << 10, 0, 24 << 10}, {24 << 10, 32 << 10, 32 << 10}, {0, 4 << 10, 4 << 10},
+	} {
+		req, resp = tc.req, tc.resp
+		if got := p.StackBytes(); got != tc.want {
+			t.Errorf("stages needing %d and %d: StackBytes() = %d, want %d", tc.req, tc.resp, got, tc.want)
+		}
+	}
+	plain, err := pipeline.New(pipeline.Stages{Request: []pipeline.RequestStage{rec{name: "plain"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.StackBytes(); got != 0 {
+		t.Errorf("no deep stage: StackBytes() = %d, want 0", got)
+	}
+}

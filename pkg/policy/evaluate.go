@@ -14,6 +14,11 @@ import (
 	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
+// StackBytes is the stack one evaluation needs; a caller that reserves it
+// before its own frames pile up spares the evaluation a deep stack growth
+// (see package stackroom).
+const StackBytes = policyvm.StackBytes
+
 // Evaluate asks the policy about one request. The Decision is never nil
 // and is the one to enforce: when Allow is false, Status and Reason are
 // for the client, and DecisionID belongs in the response either way.
