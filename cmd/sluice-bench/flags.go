@@ -63,7 +63,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.rssRequests, "rss-requests", 100_000, "requests to drive through `sluice serve` before reading its RSS; 0 skips")
 	fs.IntVar(&o.rssConcurrency, "rss-concurrency", 64, "concurrency of the RSS run")
 	fs.StringVar(&o.sluiceBin, "sluice-bin", "", "prebuilt sluice binary for the RSS run (default: go build ./cmd/sluice)")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process cells (driver and both servers) to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process cells (driver and both servers) to this file; samples carry the label role=sluice, do-nothing, driver or collector (go tool pprof -tagfocus role=sluice)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the in-process cells to this file")
 	fs.StringVar(&o.format, "format", "markdown", "report format: markdown or json")
 	fs.StringVar(&o.out, "o", "", "write the report to this file instead of stdout")

@@ -31,7 +31,9 @@ func observe(bc *benchConfig) (*observability, error) {
 	if err := os.Unsetenv("OTEL_SDK_DISABLED"); err != nil {
 		return nil, fmt.Errorf("unsetting OTEL_SDK_DISABLED: %w", err)
 	}
-	col, err := startCollector()
+	var col *collector
+	var err error
+	as("collector", func() { col, err = startCollector() })
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,10 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 		return nil, err
 	}
 	start := time.Now()
-	if rep.Cells, err = profiled(o, func() ([]Cell, error) { return runCells(ctx, o, base, sl, log) }); err != nil {
+	as("driver", func() {
+		rep.Cells, err = profiled(o, func() ([]Cell, error) { return runCells(ctx, o, base, sl, log) })
+	})
+	if err != nil {
 		return nil, err
 	}
 	if o.rssRequests > 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/pprof"
 
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/loadgen"
@@ -36,6 +37,18 @@ func listen() (net.Listener, error) {
 	return ln, nil
 }
 
+// as runs f with the calling goroutine labelled role=name for the
+// profiler. Goroutines inherit the labels of the goroutine that starts
+// them, so everything a server starts inside f (gRPC's transports, stream
+// handlers, exporters, writers) is labelled with it, and -cpuprofile can be
+// split by role: go tool pprof -tagfocus role=sluice.
+func as(name string, f func()) {
+	prev := context.Background()
+	pprof.SetGoroutineLabels(pprof.WithLabels(prev, pprof.Labels("role", name)))
+	defer pprof.SetGoroutineLabels(prev)
+	f()
+}
+
 // startBaseline serves the do-nothing processor on loopback TCP.
 func startBaseline(conns int) (*target, error) {
 	ln, err := listen()
@@ -43,9 +56,9 @@ func startBaseline(conns int) (*target, error) {
 		return nil, err
 	}
 	srv := loadgen.NewBaselineServer()
-	go func() { _ = srv.Serve(ln) }()
+	as("do-nothing", func() { go func() { _ = srv.Serve(ln) }() })
 	t := &target{name: "do-nothing", addr: ln.Addr().String(), stop: srv.Stop}
-	if t.client, err = loadgen.Dial(t.addr, conns); err != nil {
+	if err = dial(t, conns); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -73,19 +86,26 @@ func startSluice(ctx context.Context, bc *benchConfig, conns int) (*target, erro
 	// Logs are dropped: failures reach the driver as immediate responses
 	// and are reported from there, and logging would cost time in the
 	// measured path that a production log sink would not charge here.
-	srv, err := server.Build(snap, "", slog.New(slog.DiscardHandler))
+	var srv *server.Server
+	as("sluice", func() { srv, err = server.Build(snap, "", slog.New(slog.DiscardHandler)) })
 	if err != nil {
 		_, _ = gl.Close(), al.Close()
 		return nil, fmt.Errorf("starting sluice: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, gl, al) }()
+	as("sluice", func() { go func() { defer close(done); _ = srv.Serve(ctx, gl, al) }() })
 	t := &target{name: "sluice", addr: gl.Addr().String(), stop: func() { cancel(); <-done }}
-	if t.client, err = loadgen.Dial(t.addr, conns); err != nil {
+	if err = dial(t, conns); err != nil {
 		t.close()
 		return nil, err
 	}
 	t.client.APIKey = bc.key
 	return t, nil
+}
+
+// dial connects the driver to t; its transports are labelled role=driver.
+func dial(t *target, conns int) (err error) {
+	as("driver", func() { t.client, err = loadgen.Dial(t.addr, conns) })
+	return err
 }
