@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -58,6 +59,12 @@ func New(snap *config.Snapshot, path string, stages *Stages, log *slog.Logger) (
 		extproc.ServerOption(),
 		grpc.MaxRecvMsgSize(msg),
 		grpc.MaxSendMsgSize(msg),
+		// Streams run on long-lived workers instead of a new goroutine
+		// each: a worker's stack stays grown from one stream to the next
+		// (see package stackroom), where a new goroutine grows its own,
+		// a few microseconds a stream. Streams beyond the workers still
+		// get a goroutine of their own.
+		grpc.NumStreamWorkers(streamWorkers()),
 		// Envoy keeps the ext_proc connection open and pings it; allow
 		// that rather than closing with ENHANCE_YOUR_CALM.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
@@ -67,6 +74,12 @@ func New(snap *config.Snapshot, path string, stages *Stages, log *slog.Logger) (
 	s.admin = &http.Server{Handler: s.adminMux(), ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }
+
+// streamWorkers is how many streams are handled on long-lived goroutines.
+// A worker that waits long between streams has its stack shrunk by the
+// garbage collector and grown again, so there are about as many as the
+// streams a busy replica has in flight at once, not more.
+func streamWorkers() uint32 { return uint32(32 * runtime.GOMAXPROCS(0)) } //nolint:gosec // GOMAXPROCS is small and positive
 
 // Config returns the current config snapshot.
 func (s *Server) Config() *config.Snapshot { return s.store.Load() }
