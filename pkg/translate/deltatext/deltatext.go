@@ -9,10 +9,11 @@
 package deltatext
 
 import (
-	"strings"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // Joiner holds back the unfinished character at the end of one text's
@@ -38,11 +39,7 @@ func (j *Joiner) Next(r gjson.Result) string {
 		j.esc = inner[len(inner)-n:]
 		inner = inner[:len(inner)-n]
 	}
-	s := inner
-	if strings.IndexByte(inner, '\\') >= 0 {
-		s = gjson.Parse(`"` + inner + `"`).Str
-	}
-	return j.NextText(s)
+	return j.NextText(rawjson.Unescape(inner))
 }
 
 // NextText takes a delta that is already decoded text and returns the

@@ -138,11 +138,7 @@ func walkObject(b []byte, fn func(key string, start, end int)) (object, ok bool)
 // colon ends before b[end].
 func keyOf(b []byte, start, end int) string {
 	raw := alias(b[start:end])
-	raw = raw[:strings.LastIndexByte(raw, '"')+1]
-	if strings.IndexByte(raw, '\\') < 0 {
-		return raw[1 : len(raw)-1]
-	}
-	return gjson.Parse(raw).Str
+	return String(raw[:strings.LastIndexByte(raw, '"')+1])
 }
 
 // result is the gjson.Result of the valid value raw found at index, as
@@ -153,12 +149,7 @@ func result(raw string, index int) gjson.Result {
 	case '{', '[':
 		r.Type = gjson.JSON
 	case '"':
-		r.Type = gjson.String
-		if len(raw) >= 2 && strings.IndexByte(raw, '\\') < 0 {
-			r.Str = raw[1 : len(raw)-1]
-		} else {
-			r.Str = gjson.Parse(raw).Str
-		}
+		r.Type, r.Str = gjson.String, String(raw)
 	case 't':
 		r.Type = gjson.True
 	case 'f':
