@@ -63,17 +63,74 @@ func (in *Instance) store(fn *function, args []operand, fr []*ast.Term, v *ast.T
 }
 
 // argCache holds one function's results by argument values. Reads take
-// no lock: each hash maps to an immutable slice of entries, replaced whole
-// when one is added.
+// no lock and allocate nothing: a table of slots, each an immutable set of
+// entries for one hash, found by open addressing. Writers, under mu,
+// replace a slot's set whole, and the table whole when it fills past half.
 type argCache struct {
-	m  sync.Map // uint64 -> []argEntry
+	t  atomic.Pointer[argTable]
 	mu sync.Mutex
 	n  int // entries, under mu
+}
+
+type argTable struct {
+	shift uint8 // 64 - log2(len(slots))
+	used  int   // slots holding a hash, under the cache's mu
+	slots []atomic.Pointer[argSlot]
+}
+
+// argSlot is the entries of one hash.
+type argSlot struct {
+	h       uint64
+	entries []argEntry
 }
 
 type argEntry struct {
 	args []*ast.Term
 	v    *ast.Term
+}
+
+// minArgSlots is a new table's size; it doubles as entries come.
+const minArgSlots = 16
+
+func newArgTable(slots int) *argTable {
+	t := &argTable{shift: 64, slots: make([]atomic.Pointer[argSlot], slots)}
+	for n := slots; n > 1; n >>= 1 {
+		t.shift--
+	}
+	return t
+}
+
+// home is h's first slot. Fibonacci hashing spreads hashArgs's
+// polynomial sums, whose low bits alone cluster, over the whole table.
+func (t *argTable) home(h uint64) int {
+	return int((h * 0x9e3779b97f4a7c15) >> t.shift) //nolint:gosec // below len(slots)
+}
+
+// find is h's slot, or nil when the table holds no entry for h.
+func (t *argTable) find(h uint64) *argSlot {
+	mask := len(t.slots) - 1
+	for i := t.home(h); ; i = (i + 1) & mask {
+		s := t.slots[i].Load()
+		if s == nil || s.h == h {
+			return s
+		}
+	}
+}
+
+// set stores s in h's slot, or in the first free one. The caller holds
+// the cache's mu and leaves a free slot.
+func (t *argTable) set(s *argSlot) {
+	mask := len(t.slots) - 1
+	for i := t.home(s.h); ; i = (i + 1) & mask {
+		old := t.slots[i].Load()
+		if old == nil || old.h == s.h {
+			if old == nil {
+				t.used++
+			}
+			t.slots[i].Store(s)
+			return
+		}
+	}
 }
 
 func hashArgs(args []operand, fr []*ast.Term, e *eval) uint64 {
@@ -84,19 +141,25 @@ func hashArgs(args []operand, fr []*ast.Term, e *eval) uint64 {
 	return h
 }
 
+// find is h's slot, or nil when the cache holds nothing for h.
+func (c *argCache) find(h uint64) *argSlot {
+	if t := c.t.Load(); t != nil {
+		return t.find(h)
+	}
+	return nil
+}
+
 func (c *argCache) get(args []operand, fr []*ast.Term, e *eval) *ast.Term {
-	entries, _ := c.m.Load(hashArgs(args, fr, e))
-	for _, ent := range asEntries(entries) {
+	s := c.find(hashArgs(args, fr, e))
+	if s == nil {
+		return nil
+	}
+	for _, ent := range s.entries {
 		if sameArgs(ent.args, args, fr, e) {
 			return ent.v
 		}
 	}
 	return nil
-}
-
-func asEntries(v any) []argEntry {
-	entries, _ := v.([]argEntry)
-	return entries
 }
 
 func sameArgs(have []*ast.Term, args []operand, fr []*ast.Term, e *eval) bool {
@@ -115,19 +178,46 @@ func (c *argCache) put(args []operand, fr []*ast.Term, v *ast.Term, e *eval) {
 	if c.n >= maxArgEntries {
 		return
 	}
-	prev, _ := c.m.Load(h)
-	entries := asEntries(prev)
-	for _, ent := range entries {
-		if sameArgs(ent.args, args, fr, e) {
-			return
+	var entries []argEntry
+	if s := c.find(h); s != nil {
+		for _, ent := range s.entries {
+			if sameArgs(ent.args, args, fr, e) {
+				return
+			}
 		}
+		entries = s.entries
 	}
 	vals := make([]*ast.Term, len(args))
 	for i, a := range args {
 		vals[i] = e.value(a, fr)
 	}
-	c.m.Store(h, append(entries[:len(entries):len(entries)], argEntry{args: vals, v: v}))
+	// A new set, never an append into the old one's room: readers may
+	// be ranging over it.
+	c.add(&argSlot{h: h, entries: append(entries[:len(entries):len(entries)], argEntry{args: vals, v: v})})
 	c.n++
+}
+
+// add stores s, replacing the slot of its hash, and doubles the table
+// once it is more than half full. The caller holds mu.
+func (c *argCache) add(s *argSlot) {
+	t := c.t.Load()
+	if t == nil {
+		t = newArgTable(minArgSlots)
+		c.t.Store(t)
+	}
+	t.set(s)
+	if 2*t.used <= len(t.slots) {
+		return
+	}
+	// Readers still on the old table see what it held, and miss the rest
+	// until they load the new one.
+	grown := newArgTable(2 * len(t.slots))
+	for i := range t.slots {
+		if old := t.slots[i].Load(); old != nil {
+			grown.set(old)
+		}
+	}
+	c.t.Store(grown)
 }
 
 // funcFacts is what a function does that decides whether it may be shared.

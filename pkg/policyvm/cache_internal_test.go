@@ -3,6 +3,7 @@ package policyvm
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,28 +55,36 @@ func evalInternal(t *testing.T, in *Instance, input string) *ast.Term {
 	return Result(rs)
 }
 
-// entries counts the argument sets c holds, by walking them rather than
+// each calls f with every entry c holds, walking its table rather than
 // trusting its counter.
+func (c *argCache) each(f func(argEntry)) {
+	t := c.t.Load()
+	if t == nil {
+		return
+	}
+	for i := range t.slots {
+		if s := t.slots[i].Load(); s != nil {
+			for _, ent := range s.entries {
+				f(ent)
+			}
+		}
+	}
+}
+
+// entries counts the argument sets c holds.
 func (c *argCache) entries() int {
 	n := 0
-	c.m.Range(func(_, v any) bool {
-		n += len(asEntries(v))
-		return true
-	})
+	c.each(func(argEntry) { n++ })
 	return n
 }
 
 // cachedFor is what c holds for one argument value, nil when nothing.
 func (c *argCache) cachedFor(arg *ast.Term) *ast.Term {
 	var found *ast.Term
-	c.m.Range(func(_, v any) bool {
-		for _, ent := range asEntries(v) {
-			if len(ent.args) == 1 && ent.args[0].Equal(arg) {
-				found = ent.v
-				return false
-			}
+	c.each(func(ent argEntry) {
+		if found == nil && len(ent.args) == 1 && ent.args[0].Equal(arg) {
+			found = ent.v
 		}
-		return true
 	})
 	return found
 }
@@ -189,5 +198,80 @@ func TestSharingBound(t *testing.T) {
 	}
 	if v := dc.cachedFor(ast.IntNumberTerm(0)); v == nil || v.String() != "0" {
 		t.Errorf("the first argument set is not kept: %v", v)
+	}
+}
+
+// argHashes are hashes an argument cache must tell apart: sequential ones,
+// ones that differ only in their high bits, and hashArgs's polynomial sums,
+// whose low bits cluster.
+func argHashes(n int) []uint64 {
+	seen := map[uint64]bool{}
+	hs := make([]uint64, 0, n)
+	for i := range uint64(n / 3) {
+		for _, h := range []uint64{i, i<<40 | 1, 1 + 31*i} {
+			if !seen[h] {
+				seen[h] = true
+				hs = append(hs, h)
+			}
+		}
+	}
+	return hs
+}
+
+func TestArgTableKeepsEveryHashAsItGrows(t *testing.T) {
+	var c argCache
+	hs := argHashes(3 * maxArgEntries)
+	for i, h := range hs {
+		c.add(&argSlot{h: h, entries: []argEntry{{v: ast.IntNumberTerm(i)}}})
+	}
+	for _, h := range hs {
+		s := c.find(h)
+		if s == nil || s.h != h {
+			t.Fatalf("hash %#x not found after %d slots", h, len(hs))
+		}
+	}
+	if s := c.find(1 << 63); s != nil {
+		t.Errorf("a hash never added found slot %#x", s.h)
+	}
+	if tb := c.t.Load(); 2*tb.used > len(tb.slots) {
+		t.Errorf("table of %d slots holds %d: more than half full", len(tb.slots), tb.used)
+	}
+}
+
+// TestArgTableReadsWhileWriting runs readers against a writer that keeps
+// growing the table; under -race it checks that reads need no lock.
+func TestArgTableReadsWhileWriting(t *testing.T) {
+	var c argCache
+	hs := argHashes(3000)
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				for _, h := range hs {
+					if s := c.find(h); s != nil && (s.h != h || len(s.entries) != 1) {
+						t.Errorf("hash %#x found slot %#x with %d entries", h, s.h, len(s.entries))
+						return
+					}
+				}
+			}
+		})
+	}
+	c.mu.Lock()
+	for i, h := range hs {
+		c.add(&argSlot{h: h, entries: []argEntry{{v: ast.IntNumberTerm(i)}}})
+	}
+	c.mu.Unlock()
+	close(done)
+	readers.Wait()
+	for _, h := range hs {
+		if c.find(h) == nil {
+			t.Fatalf("hash %#x lost", h)
+		}
 	}
 }
