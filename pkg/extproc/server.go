@@ -90,11 +90,6 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	defer s.inflight.Add(-1)
 	ctx := stream.Context()
 	st := &streamState{srv: s, p: s.pipelines.Main, ans: takeAnswer()}
-	// gRPC starts each stream's goroutine with a small stack, which would
-	// otherwise double in gRPC's receive and again in the deepest stage,
-	// each time copying every frame beneath. A deep stage's need adds to
-	// the depth it runs at.
-	stackroom.Reserve(streamStack + st.p.StackBytes())
 	// Every Send has returned, and gRPC copied the answer, by the time
 	// this runs.
 	defer putAnswer(st.ans)
@@ -108,6 +103,13 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	if v := metadata.ValueFromIncomingContext(ctx, AttemptMetadata); len(v) > 0 && v[0] != "" {
 		st.x.Attempt, st.p = v[0], s.pipelines.Attempt
 	}
+	// A new goroutine's small stack would otherwise double in gRPC's
+	// receive and again in the deepest stage, each time copying every
+	// frame beneath; here it is grown once, over a handful of frames. A
+	// deep stage's need adds to the depth it runs at. The garbage
+	// collector may halve the stack again while the stream waits on
+	// Envoy, so this saves the deep copies, not every copy.
+	stackroom.Reserve(streamStack + st.p.StackBytes())
 	for {
 		// The frame is read by the codec ServerOption installs.
 		if err := stream.RecvMsg(&st.in); err != nil {

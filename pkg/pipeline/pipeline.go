@@ -96,8 +96,13 @@ func (p *Pipeline) addDeep(st any) {
 	}
 }
 
-// StackBytes is the most stack any of the pipeline's stages needs now.
+// StackBytes is the most stack any of the pipeline's stages needs now;
+// 0 for a nil pipeline (a server without an attempt pipeline refuses
+// attempts later, with an error).
 func (p *Pipeline) StackBytes() int {
+	if p == nil {
+		return 0
+	}
 	n := 0
 	for _, d := range p.deep {
 		n = max(n, d.StackBytes())

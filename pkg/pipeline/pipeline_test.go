@@ -211,4 +211,8 @@ func TestStackBytesIsTheDeepestStagesNow(t *testing.T) {
 	if got := plain.StackBytes(); got != 0 {
 		t.Errorf("no deep stage: StackBytes() = %d, want 0", got)
 	}
+	var none *pipeline.Pipeline
+	if got := none.StackBytes(); got != 0 {
+		t.Errorf("no pipeline: StackBytes() = %d, want 0", got)
+	}
 }
