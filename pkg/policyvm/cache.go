@@ -191,8 +191,8 @@ func (c *argCache) put(args []operand, fr []*ast.Term, v *ast.Term, e *eval) {
 	for i, a := range args {
 		vals[i] = e.value(a, fr)
 	}
-	// A new set, never an append into the old one's room: readers may
-	// be ranging over it.
+	// A new set in a new slot: a slot, once published, never changes,
+	// so a reader holding it needs no lock.
 	c.add(&argSlot{h: h, entries: append(entries[:len(entries):len(entries)], argEntry{args: vals, v: v})})
 	c.n++
 }

@@ -238,40 +238,99 @@ func TestArgTableKeepsEveryHashAsItGrows(t *testing.T) {
 	}
 }
 
-// TestArgTableReadsWhileWriting runs readers against a writer that keeps
-// growing the table; under -race it checks that reads need no lock.
+// TestArgTableReadsWhileWriting runs readers against a writer that grows
+// the table and replaces every slot with a longer one; readers check that
+// each slot they find is one the writer published, whole. Under -race it
+// also checks that reads need no lock.
 func TestArgTableReadsWhileWriting(t *testing.T) {
-	var c argCache
 	hs := argHashes(3000)
-	done := make(chan struct{})
-	var readers sync.WaitGroup
-	for range 4 {
-		readers.Go(func() {
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				for _, h := range hs {
-					if s := c.find(h); s != nil && (s.h != h || len(s.entries) != 1) {
-						t.Errorf("hash %#x found slot %#x with %d entries", h, s.h, len(s.entries))
+	value := func(i, j int) *ast.Term { return ast.IntNumberTerm(2*i + j) }
+	slot := func(i, n int) *argSlot {
+		s := &argSlot{h: hs[i]}
+		for j := range n {
+			s.entries = append(s.entries, argEntry{v: value(i, j)})
+		}
+		return s
+	}
+	for range 3 {
+		var c argCache
+		var started, readers sync.WaitGroup
+		done := make(chan struct{})
+		for range 4 {
+			started.Add(1)
+			readers.Go(func() {
+				started.Done()
+				for {
+					select {
+					case <-done:
 						return
+					default:
+					}
+					for i, h := range hs {
+						s := c.find(h)
+						if s == nil {
+							continue
+						}
+						if n := len(s.entries); n < 1 || n > 2 {
+							t.Errorf("hash %#x: a slot of %d entries", h, n)
+							return
+						}
+						for j, ent := range s.entries {
+							if !ent.v.Equal(value(i, j)) {
+								t.Errorf("hash %#x: entry %d is %v, want %v", h, j, ent.v, value(i, j))
+								return
+							}
+						}
 					}
 				}
+			})
+		}
+		started.Wait()
+		c.mu.Lock()
+		for i := range hs {
+			c.add(slot(i, 1))
+		}
+		for i := range hs {
+			c.add(slot(i, 2))
+		}
+		c.mu.Unlock()
+		close(done)
+		readers.Wait()
+		for _, h := range hs {
+			if s := c.find(h); s == nil || len(s.entries) != 2 {
+				t.Fatalf("hash %#x lost or not replaced", h)
 			}
-		})
-	}
-	c.mu.Lock()
-	for i, h := range hs {
-		c.add(&argSlot{h: h, entries: []argEntry{{v: ast.IntNumberTerm(i)}}})
-	}
-	c.mu.Unlock()
-	close(done)
-	readers.Wait()
-	for _, h := range hs {
-		if c.find(h) == nil {
-			t.Fatalf("hash %#x lost", h)
 		}
 	}
+}
+
+// BenchmarkArgCacheFind is the hit path of a function's shared results:
+// the table, against the sync.Map keyed by hash it replaced.
+func BenchmarkArgCacheFind(b *testing.B) {
+	hs := argHashes(600)
+	var c argCache
+	var m sync.Map
+	for i, h := range hs {
+		s := &argSlot{h: h, entries: []argEntry{{v: ast.IntNumberTerm(i)}}}
+		c.add(s)
+		m.Store(h, s.entries)
+	}
+	b.Run("table", func(b *testing.B) {
+		for b.Loop() {
+			for _, h := range hs {
+				if c.find(h) == nil {
+					b.Fatal("miss")
+				}
+			}
+		}
+	})
+	b.Run("sync.Map", func(b *testing.B) {
+		for b.Loop() {
+			for _, h := range hs {
+				if _, ok := m.Load(h); !ok {
+					b.Fatal("miss")
+				}
+			}
+		}
+	})
 }
