@@ -348,18 +348,20 @@ func (k *keyer) messages() int {
 // string reads the string at the read position, unescaped.
 func (k *keyer) string() string {
 	start := k.i
-	var j int // the closing quote, or len(s) when there is none
-	var esc bool
-	if end, e, ok := rawjson.ScanString(k.body, start+1); ok {
-		j, esc = end-1, e
-	} else {
-		j, esc = k.looseString(start + 1)
+	if end, esc, ok := rawjson.ScanString(k.body, start+1); ok {
+		k.i = end
+		if !esc {
+			return k.s[start+1 : end-1]
+		}
+		return rawjson.String(k.s[start:end])
 	}
+	// A malformed string is read as gjson reads it, up to its closing
+	// quote or the end of the body.
+	j, esc := k.looseString(start + 1) // j: the closing quote, or len(s)
 	k.i = j + 1
 	if !esc {
 		return k.s[start+1 : j]
 	}
-	// Escapes are rare in requests; gjson unescapes them as before.
 	return gjson.Parse(k.s[start:min(j+1, len(k.s))]).Str
 }
 
