@@ -28,6 +28,9 @@ type options struct {
 	protoAnswers bool
 	// newTurns makes each chat request's last message new.
 	newTurns bool
+	// baselineWorkers runs the do-nothing server's streams on gRPC's
+	// stream workers, as Sluice's are.
+	baselineWorkers bool
 
 	rssRequests    int
 	rssConcurrency int
@@ -60,6 +63,8 @@ func parseFlags(args []string) (*options, error) {
 		"decode the servers' answers with protobuf-go's generic decoder, as runs before November 22, 2026 did, instead of reading them from the wire as Envoy's parser costs")
 	fs.BoolVar(&o.newTurns, "new-turns", false,
 		"end each chat request's last message with a number no request sent before, as each turn of a conversation is new, so Sluice can remember only the history (default: the same body every time)")
+	fs.BoolVar(&o.baselineWorkers, "baseline-workers", false,
+		"run the do-nothing server's streams on long-lived gRPC workers, as Sluice's are, instead of a goroutine per stream (gRPC's default, the usual setup)")
 	fs.IntVar(&o.rssRequests, "rss-requests", 100_000, "requests to drive through `sluice serve` before reading its RSS; 0 skips")
 	fs.IntVar(&o.rssConcurrency, "rss-concurrency", 64, "concurrency of the RSS run")
 	fs.StringVar(&o.sluiceBin, "sluice-bin", "", "prebuilt sluice binary for the RSS run (default: go build ./cmd/sluice)")

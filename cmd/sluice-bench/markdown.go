@@ -36,7 +36,12 @@ func (r *Report) Markdown() string {
 	}
 	b.WriteString("Every message carried an empty metadata_context, and the first the request attributes of envoy/envoy.yaml, as Envoy sends them. " +
 		"Sluice read Envoy's messages from the wire into a frame per stream; the do-nothing server decoded them with go-control-plane's generated code, as an ext_proc server written the usual way does. " +
-		"Sluice ran its streams on long-lived gRPC workers, as sluice serve does; the do-nothing server a goroutine per stream, gRPC's default.  \n")
+		"Sluice ran its streams on long-lived gRPC workers, as sluice serve does; ")
+	if s.BaselineWorkers {
+		b.WriteString("so did the do-nothing server (-baseline-workers).  \n")
+	} else {
+		b.WriteString("the do-nothing server a goroutine per stream, gRPC's default.  \n")
+	}
 	switch {
 	case s.NewTurns && s.Limits:
 		b.WriteString("Each chat request's last message ended with a number no request sent before (-new-turns): the token estimate's memo knew the history, not the new turn.  \n")

@@ -60,6 +60,9 @@ type Settings struct {
 	// NewTurns is set when each chat request's last message was one no
 	// request sent before.
 	NewTurns bool `json:"new_turns,omitempty"`
+	// BaselineWorkers is set when the do-nothing server ran its streams
+	// on gRPC's stream workers.
+	BaselineWorkers bool `json:"baseline_workers,omitempty"`
 }
 
 // Cell is one case at one concurrency, against both servers.

@@ -30,7 +30,7 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 		defer obs.close()
 		defer func() { rep.Observed = obs.report() }()
 	}
-	base, err := startBaseline(o.conns)
+	base, err := startBaseline(o.conns, o.baselineWorkers)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +101,7 @@ func settingsOf(o *options) Settings {
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds,
 		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, Limits: o.limits,
 		Observability: o.observability, ProtoAnswers: o.protoAnswers, NewTurns: o.newTurns,
+		BaselineWorkers: o.baselineWorkers,
 	}
 	for _, c := range o.cases {
 		s.Cases = append(s.Cases, c.Name)

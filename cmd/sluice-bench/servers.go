@@ -7,6 +7,8 @@ import (
 	"net"
 	"runtime/pprof"
 
+	"google.golang.org/grpc"
+
 	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/loadgen"
 	"github.com/sluice-gw/sluice/pkg/server"
@@ -43,19 +45,21 @@ func listen() (net.Listener, error) {
 // handlers, exporters, writers) is labelled with it, and -cpuprofile can be
 // split by role: go tool pprof -tagfocus role=sluice.
 func as(name string, f func()) {
-	prev := context.Background()
-	pprof.SetGoroutineLabels(pprof.WithLabels(prev, pprof.Labels("role", name)))
-	defer pprof.SetGoroutineLabels(prev)
-	f()
+	pprof.Do(context.Background(), pprof.Labels("role", name), func(context.Context) { f() })
 }
 
-// startBaseline serves the do-nothing processor on loopback TCP.
-func startBaseline(conns int) (*target, error) {
+// startBaseline serves the do-nothing processor on loopback TCP, on
+// stream workers like Sluice's when workers is set.
+func startBaseline(conns int, workers bool) (*target, error) {
 	ln, err := listen()
 	if err != nil {
 		return nil, err
 	}
-	srv := loadgen.NewBaselineServer()
+	var opts []grpc.ServerOption
+	if workers {
+		opts = append(opts, server.StreamWorkers())
+	}
+	srv := loadgen.NewBaselineServer(opts...)
 	as("do-nothing", func() { go func() { _ = srv.Serve(ln) }() })
 	t := &target{name: "do-nothing", addr: ln.Addr().String(), stop: srv.Stop}
 	if err = dial(t, conns); err != nil {

@@ -27,8 +27,8 @@ type Baseline struct {
 }
 
 // NewBaselineServer returns a gRPC server with Baseline registered.
-func NewBaselineServer() *grpc.Server {
-	s := grpc.NewServer()
+func NewBaselineServer(opts ...grpc.ServerOption) *grpc.Server {
+	s := grpc.NewServer(opts...)
 	extprocv3.RegisterExternalProcessorServer(s, Baseline{})
 	return s
 }

@@ -60,11 +60,11 @@ func New(snap *config.Snapshot, path string, stages *Stages, log *slog.Logger) (
 		grpc.MaxRecvMsgSize(msg),
 		grpc.MaxSendMsgSize(msg),
 		// Streams run on long-lived workers instead of a new goroutine
-		// each: a worker's stack stays grown from one stream to the next
-		// (see package stackroom), where a new goroutine grows its own,
-		// a few microseconds a stream. Streams beyond the workers still
-		// get a goroutine of their own.
-		grpc.NumStreamWorkers(streamWorkers()),
+		// each: a new goroutine starts with the smallest stack and grows
+		// it on every stream (see package stackroom), where a busy
+		// worker's stack is often still grown from its last stream.
+		// Streams beyond the workers get a goroutine of their own.
+		StreamWorkers(),
 		// Envoy keeps the ext_proc connection open and pings it; allow
 		// that rather than closing with ENHANCE_YOUR_CALM.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
@@ -75,11 +75,14 @@ func New(snap *config.Snapshot, path string, stages *Stages, log *slog.Logger) (
 	return s, nil
 }
 
-// streamWorkers is how many streams are handled on long-lived goroutines.
-// A worker that waits long between streams has its stack shrunk by the
-// garbage collector and grown again, so there are about as many as the
-// streams a busy replica has in flight at once, not more.
-func streamWorkers() uint32 { return uint32(32 * runtime.GOMAXPROCS(0)) } //nolint:gosec // GOMAXPROCS is small and positive
+// StreamWorkers is the option that runs streams on long-lived goroutines,
+// 32 per core. The garbage collector halves the stack of a worker it finds
+// waiting, and gRPC hands a stream to the worker that has waited longest,
+// so more workers than a busy replica has streams in flight would only
+// wait, and shrink, in turn.
+func StreamWorkers() grpc.ServerOption {
+	return grpc.NumStreamWorkers(uint32(32 * runtime.GOMAXPROCS(0))) //nolint:gosec // GOMAXPROCS is small and positive
+}
 
 // Config returns the current config snapshot.
 func (s *Server) Config() *config.Snapshot { return s.store.Load() }
