@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/tidwall/gjson"
+
+	"github.com/sluice-gw/sluice/pkg/identity"
 )
 
 func TestCasesAreWellFormed(t *testing.T) {
@@ -166,5 +169,22 @@ func TestNewTurns(t *testing.T) {
 				history = h
 			}
 		})
+	}
+}
+
+// TestFirstMessageCarriesWhatSluiceReads holds the driver's attributes to
+// the names Sluice reads them by: misnamed, they would still cost their
+// bytes, but the connection Sluice reads would be empty and the bench
+// would not run the path a real Envoy's attributes take.
+func TestFirstMessageCarriesWhatSluiceReads(t *testing.T) {
+	s := newScript(Cases()[0], "", false)
+	c := identity.ConnectionFrom(s.reqHeaders.GetAttributes())
+	if c.SourceAddress == "" || c.RouteName == "" {
+		t.Errorf("the first message's attributes read as %+v; want a source address and a route name", c)
+	}
+	for _, m := range append([]*extprocv3.ProcessingRequest{s.reqHeaders, s.reqBody, s.respHeaders}, s.chunks...) {
+		if m.GetMetadataContext() == nil {
+			t.Errorf("a %T without metadata_context; Envoy sends one with every message", m.GetRequest())
+		}
 	}
 }
