@@ -81,28 +81,14 @@ const (
 // must not keep a whole message alive.
 func connectionOf(b []byte) identity.Connection {
 	var c identity.Connection
-	r := pbread.Reader{B: b}
-	for r.Next() {
-		if !r.Is(inAttributes, protowire.BytesType) {
-			continue
-		}
-		var key string
+	_ = pbread.Each(b, inAttributes, func(e []byte) error {
 		var in identity.Connection
-		e := pbread.Reader{B: r.Bytes}
-		for e.Next() {
-			switch {
-			case e.Is(mapKey, protowire.BytesType):
-				key = alias(e.Bytes)
-			case e.Is(mapValue, protowire.BytesType):
-				// A value split over fields merges, as protobuf-go
-				// decodes it into the same message.
-				readAttributes(e.Bytes, &in)
-			}
-		}
-		if key == identity.AttributesNamespace {
+		key, _ := pbread.Entry(e, func(v []byte) { readAttributes(v, &in) })
+		if alias(key) == identity.AttributesNamespace {
 			c = in
 		}
-	}
+		return nil
+	})
 	c.SourceAddress = strings.Clone(c.SourceAddress)
 	c.PeerURISAN = strings.Clone(c.PeerURISAN)
 	c.RouteName = strings.Clone(c.RouteName)
@@ -111,49 +97,54 @@ func connectionOf(b []byte) identity.Connection {
 
 // readAttributes reads a Struct's fields into c.
 func readAttributes(b []byte, c *identity.Connection) {
-	s := pbread.Reader{B: b}
-	for s.Next() {
-		if !s.Is(structFields, protowire.BytesType) {
-			continue
-		}
-		var name, str string
-		var num float64
-		var kind fieldNumber
-		e := pbread.Reader{B: s.Bytes}
-		for e.Next() {
-			switch {
-			case e.Is(mapKey, protowire.BytesType):
-				name = alias(e.Bytes)
-			case e.Is(mapValue, protowire.BytesType):
-				v := pbread.Reader{B: e.Bytes}
-				for v.Next() {
-					switch {
-					case v.Is(valueString, protowire.BytesType):
-						kind, str = valueString, alias(v.Bytes)
-					case v.Is(valueNumber, protowire.Fixed64Type):
-						kind, num = valueNumber, math.Float64frombits(v.Fixed64)
-					case v.Is(valueNull, protowire.VarintType), v.Is(valueBool, protowire.VarintType),
-						v.Is(valueStructNumber, protowire.BytesType), v.Is(valueList, protowire.BytesType):
-						kind = v.Num
-					}
-				}
-			}
-		}
-		if kind != valueString {
-			str = ""
-		}
-		switch name {
+	_ = pbread.Each(b, structFields, func(e []byte) error {
+		var v attribute
+		name, _ := pbread.Entry(e, v.read)
+		switch alias(name) {
 		case identity.AttrSourceAddress:
-			c.SourceAddress = str
+			c.SourceAddress = v.string()
 		case identity.AttrPeerURISAN:
-			c.PeerURISAN = str
+			c.PeerURISAN = v.string()
 		case identity.AttrRouteName:
-			c.RouteName = str
+			c.RouteName = v.string()
 		case identity.AttrSourcePort:
 			c.HasSourcePort, c.SourcePort = true, 0
-			if kind == valueNumber {
-				c.SourcePort = num
+			if v.kind == valueNumber {
+				c.SourcePort = v.num
 			}
 		}
+		return nil
+	})
+}
+
+// attribute is a google.protobuf.Value as connectionOf reads it: its kind
+// is whichever of its fields came last, as in protobuf-go's oneof.
+type attribute struct {
+	kind fieldNumber
+	str  string
+	num  float64
+}
+
+// read reads one of the Value's fields, which merge in order.
+func (a *attribute) read(b []byte) {
+	r := pbread.Reader{B: b}
+	for r.Next() {
+		switch {
+		case r.Is(valueString, protowire.BytesType):
+			a.kind, a.str = valueString, alias(r.Bytes)
+		case r.Is(valueNumber, protowire.Fixed64Type):
+			a.kind, a.num = valueNumber, math.Float64frombits(r.Fixed64)
+		case r.Is(valueNull, protowire.VarintType), r.Is(valueBool, protowire.VarintType),
+			r.Is(valueStructNumber, protowire.BytesType), r.Is(valueList, protowire.BytesType):
+			a.kind = r.Num
+		}
 	}
+}
+
+// string is the Value's string, "" if it holds another kind.
+func (a *attribute) string() string {
+	if a.kind != valueString {
+		return ""
+	}
+	return a.str
 }

@@ -154,3 +154,24 @@ func FuzzValidStruct(f *testing.F) {
 		}
 	})
 }
+
+func TestEntry(t *testing.T) {
+	field := func(b []byte, num protowire.Number, s string) []byte {
+		return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), s)
+	}
+	// Two keys and two value fields, another field between them: the
+	// last key wins and both values come, in order.
+	b := field(nil, 1, "first")
+	b = field(b, 2, "v1")
+	b = protowire.AppendVarint(protowire.AppendTag(b, 3, protowire.VarintType), 7)
+	b = field(b, 1, "last")
+	b = field(b, 2, "v2")
+	var values []string
+	key, err := pbread.Entry(b, func(v []byte) { values = append(values, string(v)) })
+	if err != nil || string(key) != "last" || !slices.Equal(values, []string{"v1", "v2"}) {
+		t.Errorf("Entry = %q, %v with values %q; want \"last\", nil with [v1 v2]", key, err, values)
+	}
+	if _, err := pbread.Entry(b[:len(b)-1], func([]byte) {}); !errors.Is(err, pbread.ErrMalformed) {
+		t.Errorf("a truncated entry: err = %v, want ErrMalformed", err)
+	}
+}

@@ -54,6 +54,23 @@ func ValidEntry(b []byte, level int, value func(b []byte, level int) error) erro
 	return r.Err
 }
 
+// Entry reads map entry b as protobuf-go decodes it: it returns the key,
+// the last one sent, and calls value with each of the entry's value
+// fields in order, which protobuf-go merges into one message. It checks
+// neither; ValidEntry does.
+func Entry(b []byte, value func([]byte)) (key []byte, err error) {
+	r := Reader{B: b}
+	for r.Next() {
+		switch {
+		case r.Is(entryKey, protowire.BytesType):
+			key = r.Bytes
+		case r.Is(entryValue, protowire.BytesType):
+			value(r.Bytes)
+		}
+	}
+	return key, r.Err
+}
+
 // ValidStruct reports whether b is a google.protobuf.Struct, at nesting
 // level level, that protobuf-go accepts: whole fields, UTF-8 keys and
 // strings, and nesting within RecursionLimit.
