@@ -54,46 +54,36 @@ type Pipeline struct {
 // New builds a pipeline and rejects duplicate stage names, which would make
 // errors and metrics ambiguous.
 func New(s Stages) (*Pipeline, error) {
+	p := &Pipeline{s: s}
 	seen := map[string]bool{}
-	check := func(n string) error {
+	add := func(list string, st interface{ Name() string }) error {
+		n := list + "/" + st.Name()
 		if seen[n] {
 			return fmt.Errorf("pipeline: duplicate stage %q", n)
 		}
 		seen[n] = true
+		// A stage in two lists is kept twice; StackBytes takes the most.
+		if d, ok := st.(DeepStage); ok {
+			p.deep = append(p.deep, d)
+		}
 		return nil
 	}
 	for _, st := range s.Headers {
-		if err := check("headers/" + st.Name()); err != nil {
+		if err := add("headers", st); err != nil {
 			return nil, err
 		}
 	}
 	for _, st := range s.Request {
-		if err := check("request/" + st.Name()); err != nil {
+		if err := add("request", st); err != nil {
 			return nil, err
 		}
 	}
 	for _, st := range s.Response {
-		if err := check("response/" + st.Name()); err != nil {
+		if err := add("response", st); err != nil {
 			return nil, err
 		}
-	}
-	p := &Pipeline{s: s}
-	for _, st := range s.Headers {
-		p.addDeep(st)
-	}
-	for _, st := range s.Request {
-		p.addDeep(st)
-	}
-	for _, st := range s.Response {
-		p.addDeep(st)
 	}
 	return p, nil
-}
-
-func (p *Pipeline) addDeep(st any) {
-	if d, ok := st.(DeepStage); ok {
-		p.deep = append(p.deep, d)
-	}
 }
 
 // StackBytes is the most stack any of the pipeline's stages needs now;
