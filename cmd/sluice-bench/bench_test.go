@@ -84,6 +84,13 @@ func TestParseFlags(t *testing.T) {
 		{args: []string{"-cases", "nope"}, wantErr: `unknown case "nope"`},
 		{args: []string{"-concurrency", "0"}, wantErr: "not a positive integer"},
 		{args: []string{"-format", "xml"}, wantErr: "want markdown or json"},
+		{args: []string{"-baseline-workers"}, check: func(o *options) bool {
+			return o.baselineWorkers && settingsOf(o).BaselineWorkers &&
+				strings.Contains((&Report{Settings: settingsOf(o)}).Markdown(), "so did the do-nothing server")
+		}},
+		{args: nil, check: func(o *options) bool {
+			return strings.Contains((&Report{Settings: settingsOf(o)}).Markdown(), "the do-nothing server a goroutine per stream")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
