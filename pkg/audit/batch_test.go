@@ -177,3 +177,40 @@ func TestCloseDuringLinger(t *testing.T) {
 	t.Errorf("in %d attempts, Close never returned within the %s linger (fastest %s): it waits the linger out",
 		attempts, batchLinger, fastest)
 }
+
+// TestSteadyTrafficDoesNotWakeTheWriter adds records faster than one a
+// linger, as a busy gateway does (one every 100µs), and checks that the writer keeps to its
+// own timer: it writes a batch each linger, and only a record that finds
+// it idle (the first, or one after a pause the machine caused) has to
+// wake it. Before, every batch began with such a wake-up.
+func TestSteadyTrafficDoesNotWakeTheWriter(t *testing.T) {
+	sink := &countingSink{}
+	w := newLingeringWriter(t, sink)
+	var ids []string
+	for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+		id := "r" + strconv.Itoa(len(ids))
+		if !w.Add(request(id)) {
+			t.Fatalf("record %s dropped", id)
+		}
+		ids = append(ids, id)
+		// time.Sleep can take a millisecond here, as long as a linger.
+		for next := time.Now().Add(batchLinger / 10); time.Now().Before(next); {
+			runtime.Gosched()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out, writes, _ := sink.result()
+	checkTrail(t, out, ids)
+	woken := w.idleTakes.Load()
+	t.Logf("%d records in %d writes; %d batches began with a wake-up", len(ids), writes, woken)
+	if writes < 10 {
+		t.Fatalf("only %d writes in 100ms of traffic: the writer did not write each linger", writes)
+	}
+	if woken*3 > uint64(writes) {
+		t.Errorf("%d of %d writes began by waking the writer; want the writer to follow its own timer", woken, writes)
+	}
+}

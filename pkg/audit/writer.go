@@ -62,6 +62,9 @@ type Writer struct {
 	written    atomic.Uint64
 	sinkErrors atomic.Uint64
 	lastWarn   atomic.Int64
+	// idleTakes counts the batches begun by a record the writer was
+	// idle for, each of which an Add had to wake it up to take.
+	idleTakes atomic.Uint64
 
 	// lingers is set when the queue has room for what arrives while the
 	// writer lingers, at any plausible request rate.
