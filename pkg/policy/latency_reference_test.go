@@ -439,7 +439,9 @@ func BenchmarkReferencePolicy(b *testing.B) {
 // which a busy machine does not inflate. With SLUICE_REFERENCE_BASELINE
 // set to another copy of the policy, that copy is measured too, each of
 // its decisions right after the same decision of this one, so that both
-// see the same machine.
+// see the same machine. To read the tail it also reports each input's
+// median (the mix of decisions without the run-to-run spread) and a fixed
+// loop timed the same way (the spread the machine adds by itself).
 func TestReferencePolicyLatency(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("latency report: not with -short or -race")
@@ -494,6 +496,19 @@ func TestReferencePolicyLatency(t *testing.T) {
 	for i, d := range cpu[0] {
 		byKind[kinds[i%len(ins)]] = append(byKind[kinds[i%len(ins)]], d)
 	}
+	// Each input's median over its runs, before the slices are sorted:
+	// how much of the tail is the mix of decisions, not one decision's
+	// spread from run to run.
+	runs := n / len(ins)
+	medians := make([]time.Duration, len(ins))
+	for k := range ins {
+		own := make([]time.Duration, 0, runs)
+		for i := k; i < n; i += len(ins) {
+			own = append(own, cpu[0][i])
+		}
+		slices.Sort(own)
+		medians[k] = own[len(own)/2]
+	}
 	for j, name := range names {
 		t.Logf("%s:", name)
 		t.Logf("  wall: %s", refPercentiles(wall[j]))
@@ -508,6 +523,32 @@ func TestReferencePolicyLatency(t *testing.T) {
 		}
 	}
 	t.Logf("decisions over the %d inputs: %s", len(ins), refCounts(outcomes))
+	if _, ok := threadCPU(); ok {
+		t.Logf("cpu of %s, each input's median of its %d runs: %s", names[0], runs, refPercentiles(medians))
+		// The same work every time, timed the same way: the spread the
+		// machine adds on its own (interrupts, a neighbour's cache).
+		t.Logf("the machine, a fixed loop timed the same way: %s", refPercentiles(refFixedWork(n)))
+	}
+}
+
+// refSink keeps refFixedWork's loop from being optimised away.
+var refSink uint64
+
+// refFixedWork times n runs of the same loop, about 20 µs each, on the
+// calling thread's CPU clock.
+func refFixedWork(n int) []time.Duration {
+	d := make([]time.Duration, n)
+	for i := range d {
+		c0, _ := threadCPU()
+		x := uint64(i)
+		for range 20000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		refSink += x
+		c1, _ := threadCPU()
+		d[i] = c1 - c0
+	}
+	return d
 }
 
 func refPercentiles(d []time.Duration) string {
