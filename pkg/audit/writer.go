@@ -54,6 +54,8 @@ type Writer struct {
 	closed bool
 	stop   chan struct{}
 	done   chan struct{}
+	// full tells a lingering writer that a batch's worth is queued.
+	full chan struct{}
 
 	queued     atomic.Int64  // bytes waiting
 	count      atomic.Int64  // records waiting or being added
@@ -101,7 +103,7 @@ func NewWriter(opts Options) (*Writer, error) {
 		opts.Now = time.Now
 	}
 	w := &Writer{opts: opts, q: make(chan item, opts.QueueRecords), chain: newChain(opts.HMACKey),
-		stop: make(chan struct{}), done: make(chan struct{}), segmentPending: true, reason: "start"}
+		full: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), segmentPending: true, reason: "start"}
 	if opts.Resume != nil {
 		if err := w.chain.resume(opts.Resume); err != nil {
 			return nil, fmt.Errorf("audit: cannot continue the chain: %w", err)
@@ -145,7 +147,8 @@ func (w *Writer) enqueue(b *[]byte) bool {
 	}
 	// Reserve room first: once both bounds hold a place, the send cannot
 	// block, and the drops counted so far go with this record.
-	if w.queued.Add(n) > w.opts.QueueBytes {
+	queued := w.queued.Add(n)
+	if queued > w.opts.QueueBytes {
 		w.queued.Add(-n)
 		w.reject(b)
 		return false
@@ -157,6 +160,14 @@ func (w *Writer) enqueue(b *[]byte) bool {
 		return false
 	}
 	w.q <- item{body: b, gap: w.unreported.Swap(0)}
+	if queued >= batchMax && queued-n < batchMax {
+		// This record filled a batch: the lingering writer need not
+		// wait out its timer.
+		select {
+		case w.full <- struct{}{}:
+		default:
+		}
+	}
 	return true
 }
 
