@@ -17,10 +17,11 @@ const batchMax = 64 << 10
 // that much later; Close still writes everything queued.
 const batchLinger = 50 * time.Millisecond
 
-// The least queue a writer lingers with: a full batch of small records,
-// with room for what arrives while it is written. Queues this large
-// never have to wait out a linger to make room, as a full batch cuts it
-// short.
+// The least queue a writer lingers with: a full batch of the smallest
+// records (149 bytes for an empty one, so 440 to a batch), with room for
+// what arrives while it is written. Queues this large never have to wait
+// out a linger to make room, as a full batch cuts it short
+// (TestLingeringQueueHoldsAFullBatch).
 const (
 	lingerQueueRecords = 1024
 	lingerQueueBytes   = 4 * batchMax

@@ -264,3 +264,18 @@ func TestFullBatchCutsTheLingerShort(t *testing.T) {
 	}
 	t.Errorf("in %d attempts a full batch waited at least %s for its write (linger %s): the writer waited out its linger", attempts, fastest, batchLinger)
 }
+
+// TestLingeringQueueHoldsAFullBatch holds the bound a lingering writer
+// relies on: the Add that fills a batch (batchMax bytes) wakes it, so its
+// queue must hold a batch of the smallest records, with room to spare,
+// before its record bound refuses any.
+func TestLingeringQueueHoldsAFullBatch(t *testing.T) {
+	var empty Record
+	smallest := len(empty.AppendJSON(nil))
+	if perBatch := batchMax / smallest; 2*perBatch > lingerQueueRecords {
+		t.Errorf("a batch holds up to %d records of %d bytes; a lingering queue of %d records leaves no room for the next", perBatch, smallest, lingerQueueRecords)
+	}
+	if 2*batchMax > lingerQueueBytes {
+		t.Errorf("a lingering queue of %d bytes holds less than two batches of %d", lingerQueueBytes, batchMax)
+	}
+}
