@@ -6,12 +6,17 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // logEvent is what Evaluate hands to the decision log. Input and result are
@@ -33,37 +38,11 @@ type logEvent struct {
 // bundleRef names the bundle a decision was made with.
 type bundleRef struct{ name, revision string }
 
-// eventJSON is one line of the decision log, in OPA's decision-log event
-// format (EventV1), so tools that read OPA's logs read Sluice's.
-type eventJSON struct {
-	Labels     map[string]string     `json:"labels"`
-	DecisionID string                `json:"decision_id"`
-	Bundles    map[string]bundleJSON `json:"bundles,omitempty"`
-	Path       string                `json:"path"`
-	Input      any                   `json:"input"`
-	Result     *any                  `json:"result,omitempty"`
-	Error      *errorJSON            `json:"error,omitempty"`
-	Timestamp  string                `json:"timestamp"`
-	Metrics    map[string]int64      `json:"metrics"`
-	Custom     customJSON            `json:"custom"`
-}
-
-type bundleJSON struct {
-	Revision string `json:"revision,omitempty"`
-}
-
+// errorJSON is a line's error: OPA's code, message and location.
 type errorJSON struct {
 	Code     string        `json:"code"`
 	Message  string        `json:"message"`
 	Location *ast.Location `json:"location,omitempty"`
-}
-
-// customJSON is what Sluice adds to OPA's event: what it did with the
-// decision, and which policy made it.
-type customJSON struct {
-	Outcome        string `json:"outcome"`
-	Mode           string `json:"mode"`
-	PolicyRevision string `json:"policy_revision"`
 }
 
 // decisionLog writes events as JSON lines on its own goroutine. A full
@@ -79,6 +58,10 @@ type decisionLog struct {
 	labels map[string]string
 	path   string
 	logger *slog.Logger
+	// labelsJSON is labels, encoded once.
+	labelsJSON []byte
+	// line is the event being written; only the writer goroutine uses it.
+	line []byte
 }
 
 func newDecisionLog(w io.Writer, size int, path, instance string, drops *atomic.Uint64, logger *slog.Logger) *decisionLog {
@@ -92,6 +75,7 @@ func newDecisionLog(w io.Writer, size int, path, instance string, drops *atomic.
 		path:   path,
 		logger: logger,
 	}
+	l.labelsJSON = labelsJSON(l.labels)
 	go l.run()
 	return l
 }
@@ -120,11 +104,10 @@ func (l *decisionLog) close() {
 func (l *decisionLog) run() {
 	defer close(l.exited)
 	bw := bufio.NewWriterSize(l.w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
 	failing := false
 	write := func(ev *logEvent) {
-		err := enc.Encode(l.event(ev))
+		l.line = l.appendEvent(l.line[:0], ev)
+		_, err := bw.Write(l.line)
 		if len(l.queue) == 0 && err == nil {
 			err = bw.Flush()
 		}
@@ -156,37 +139,79 @@ func (l *decisionLog) run() {
 	}
 }
 
-func (l *decisionLog) event(ev *logEvent) *eventJSON {
-	out := &eventJSON{
-		Labels:     l.labels,
-		DecisionID: ev.decisionID,
-		Path:       l.path,
-		Timestamp:  ev.timestamp.UTC().Format(time.RFC3339Nano),
-		Metrics:    map[string]int64{"timer_rego_query_eval_ns": ev.evalNS},
-		Custom: customJSON{
-			Outcome:        ev.outcome.String(),
-			Mode:           Enforce.String(),
-			PolicyRevision: ev.revision,
-		},
-	}
-	if ev.dryRun {
-		out.Custom.Mode = DryRun.String()
-	}
+// appendEvent appends ev as one line of the decision log, in OPA's
+// decision-log event format (EventV1), so tools that read OPA's logs read
+// Sluice's: the fields in the order OPA writes them, the input and the
+// result straight from the AST (appendJSON). Built with encoding/json
+// through maps and interfaces, a line cost about 45 µs of CPU in make
+// bench; TestAppendEventMatchesEncodingJSON holds it to that encoding.
+func (l *decisionLog) appendEvent(b []byte, ev *logEvent) []byte {
+	b = append(b, `{"labels":`...)
+	b = append(b, l.labelsJSON...)
+	b = append(b, `,"decision_id":`...)
+	b = rawjson.AppendString(b, ev.decisionID)
 	if ev.bundle != nil {
-		out.Bundles = map[string]bundleJSON{ev.bundle.name: {Revision: ev.bundle.revision}}
+		b = append(b, `,"bundles":{`...)
+		b = rawjson.AppendString(b, ev.bundle.name)
+		b = append(b, ":{"...)
+		if ev.bundle.revision != "" {
+			b = append(b, `"revision":`...)
+			b = rawjson.AppendString(b, ev.bundle.revision)
+		}
+		b = append(b, "}}"...)
 	}
-	if v, err := ast.JSON(ev.input); err == nil {
-		out.Input = v
+	b = append(b, `,"path":`...)
+	b = rawjson.AppendString(b, l.path)
+	b = append(b, `,"input":`...)
+	mark := len(b)
+	var err error
+	if b, err = appendJSON(b, ev.input); err != nil {
+		b = append(b[:mark], "null"...)
 	}
 	if ev.result != nil {
-		if v, err := ast.JSON(ev.result.Value); err == nil {
-			out.Result = &v
+		mark = len(b)
+		b = append(b, `,"result":`...)
+		if b, err = appendJSON(b, ev.result.Value); err != nil {
+			b = b[:mark]
 		}
 	}
 	if ev.err != nil {
-		out.Error = errorOf(ev.err)
+		// Rare, and carrying OPA's location type: encoding/json.
+		if raw, err := json.Marshal(errorOf(ev.err)); err == nil {
+			b = append(b, `,"error":`...)
+			b = append(b, raw...)
+		}
 	}
-	return out
+	b = append(b, `,"timestamp":"`...)
+	b = ev.timestamp.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","metrics":{"timer_rego_query_eval_ns":`...)
+	b = strconv.AppendInt(b, ev.evalNS, 10)
+	b = append(b, `},"custom":{"outcome":`...)
+	b = rawjson.AppendString(b, ev.outcome.String())
+	b = append(b, `,"mode":`...)
+	mode := Enforce
+	if ev.dryRun {
+		mode = DryRun
+	}
+	b = rawjson.AppendString(b, mode.String())
+	b = append(b, `,"policy_revision":`...)
+	b = rawjson.AppendString(b, ev.revision)
+	return append(b, "}}\n"...)
+}
+
+// labelsJSON is the labels object of every line: its keys sorted, as
+// OPA's (and encoding/json's) are.
+func labelsJSON(labels map[string]string) []byte {
+	b := []byte{'{'}
+	for i, k := range slices.Sorted(maps.Keys(labels)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = rawjson.AppendString(b, k)
+		b = append(b, ':')
+		b = rawjson.AppendString(b, labels[k])
+	}
+	return append(b, '}')
 }
 
 // errorOf keeps OPA's error code and location when there is one.
