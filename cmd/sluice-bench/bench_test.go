@@ -84,6 +84,11 @@ func TestParseFlags(t *testing.T) {
 		{args: []string{"-cases", "nope"}, wantErr: `unknown case "nope"`},
 		{args: []string{"-concurrency", "0"}, wantErr: "not a positive integer"},
 		{args: []string{"-format", "xml"}, wantErr: "want markdown or json"},
+		{args: []string{"-decision-log"}, wantErr: "-decision-log needs -policy"},
+		{args: []string{"-policy", "policies/sluice", "-decision-log"}, check: func(o *options) bool {
+			return o.decisionLog && settingsOf(o).DecisionLog &&
+				strings.Contains((&Report{Settings: settingsOf(o)}).Markdown(), "every decision logged to a file")
+		}},
 		{args: []string{"-baseline-workers"}, check: func(o *options) bool {
 			return o.baselineWorkers && settingsOf(o).BaselineWorkers &&
 				strings.Contains((&Report{Settings: settingsOf(o)}).Markdown(), "so did the do-nothing server")
@@ -108,18 +113,19 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-// TestObservabilityRuns drives Sluice with tracing, metrics and the audit
-// log on, and checks that spans reached the collector and records the
-// audit file, so -observability can never quietly measure them off.
-func TestObservabilityRuns(t *testing.T) {
+// smallRun runs a short plain-request bench with set's options and
+// fails the test on any error.
+func smallRun(t *testing.T, set func(*options)) *Report {
+	t.Helper()
 	cs, err := loadgen.SelectCases([]string{"openai-openai"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := &options{
 		duration: 300 * time.Millisecond, warmup: 30 * time.Millisecond, rounds: 1,
-		concurrency: []int{4}, cases: cs, conns: 1, format: "markdown", observability: true,
+		concurrency: []int{4}, cases: cs, conns: 1, format: "markdown",
 	}
+	set(o)
 	rep, err := run(context.Background(), o, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +133,27 @@ func TestObservabilityRuns(t *testing.T) {
 	if rep.Errors != 0 {
 		t.Fatalf("%d requests failed", rep.Errors)
 	}
+	return rep
+}
+
+// TestDecisionLogRuns drives Sluice with the shipped policy and its
+// decision log on, and checks that the log got the decisions, so
+// -decision-log cannot quietly measure it off.
+func TestDecisionLogRuns(t *testing.T) {
+	rep := smallRun(t, func(o *options) { o.policyDir, o.decisionLog = "../../policies/sluice", true })
+	if rep.DecisionsLogged == 0 {
+		t.Fatal("no decision reached the decision log")
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "every decision logged to a file") {
+		t.Errorf("markdown does not say the decision log was on:\n%s", md)
+	}
+}
+
+// TestObservabilityRuns drives Sluice with tracing, metrics and the audit
+// log on, and checks that spans reached the collector and records the
+// audit file, so -observability can never quietly measure them off.
+func TestObservabilityRuns(t *testing.T) {
+	rep := smallRun(t, func(o *options) { o.observability = true })
 	ob := rep.Observed
 	if ob == nil || ob.SpansExported == 0 || ob.AuditRecords == 0 {
 		t.Fatalf("observability produced nothing: %+v", ob)

@@ -33,6 +33,9 @@ type benchConfig struct {
 	keyID     string
 	keyHash   string
 	policyDir string // absolute, or "" for no policy
+	// decisionLog, when set, is the file the policy's decisions are
+	// logged to.
+	decisionLog string
 	// limits turns on layered rate limits and a tenant budget, set high
 	// enough never to refuse, so the run measures what checking them
 	// costs.
@@ -91,7 +94,11 @@ budgets:
 `
 	}
 	if bc.policyDir != "" {
-		src += fmt.Sprintf("policy: {dir: %q}\n", bc.policyDir)
+		if bc.decisionLog != "" {
+			src += fmt.Sprintf("policy: {dir: %q, decision_log: {enabled: true, path: %q}}\n", bc.policyDir, bc.decisionLog)
+		} else {
+			src += fmt.Sprintf("policy: {dir: %q}\n", bc.policyDir)
+		}
 	}
 	if bc.otlp != "" {
 		src += fmt.Sprintf(`telemetry:

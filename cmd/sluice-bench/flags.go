@@ -21,6 +21,8 @@ type options struct {
 	cases       []*loadgen.Case
 	conns       int
 	policyDir   string
+	// decisionLog logs every decision to a file (needs policyDir).
+	decisionLog bool
 	limits      bool
 	// observability runs Sluice with tracing, metrics and the audit log on.
 	observability bool
@@ -56,6 +58,7 @@ func parseFlags(args []string) (*options, error) {
 	cases := fs.String("cases", "openai-openai,openai-anthropic-stream,openai-openai-stream", "comma-separated cases")
 	fs.IntVar(&o.conns, "conns", 2, "HTTP/2 connections per server, as Envoy opens one per worker thread")
 	fs.StringVar(&o.policyDir, "policy", "", "run Sluice with this OPA policy directory (default: no policy)")
+	fs.BoolVar(&o.decisionLog, "decision-log", false, "with -policy, log every decision to a file, in OPA's decision-log format")
 	fs.BoolVar(&o.limits, "limits", false, "run Sluice with layered rate limits (key, team, tenant) and a tenant budget, none of which refuses")
 	fs.BoolVar(&o.observability, "observability", false,
 		"run Sluice with telemetry (10% of traces sampled, exported by OTLP gRPC to an in-process collector; Prometheus metrics) and the audit log (a file, standard level) on")
@@ -92,6 +95,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.cases, err = loadgen.SelectCases(splitList(*cases)); err != nil {
 		return nil, fmt.Errorf("-cases: %w", err)
+	}
+	if o.decisionLog && o.policyDir == "" {
+		return nil, errors.New("-decision-log needs -policy")
 	}
 	if o.format != "markdown" && o.format != "json" {
 		return nil, fmt.Errorf("-format: want markdown or json, got %q", o.format)

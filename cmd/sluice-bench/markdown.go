@@ -51,6 +51,9 @@ func (r *Report) Markdown() string {
 	policy := "no policy"
 	if s.Policy != "" {
 		policy = "OPA policy from `" + s.Policy + "`"
+		if s.DecisionLog {
+			policy += fmt.Sprintf(", every decision logged to a file (%d lines)", r.DecisionsLogged)
+		}
 	}
 	if s.Limits {
 		policy += "; in-memory rate limits per key, team and tenant and a tenant budget, checked and settled on every call"

@@ -19,6 +19,8 @@ type Report struct {
 	// Observed is what telemetry and the audit log produced, when
 	// -observability turned them on.
 	Observed *Observed `json:"observed,omitempty"`
+	// DecisionsLogged is how many lines -decision-log's file held.
+	DecisionsLogged int `json:"decisions_logged,omitempty"`
 	// Errors counts failed requests in every run; a report with errors is
 	// not a valid measurement.
 	Errors         int     `json:"errors"`
@@ -49,6 +51,8 @@ type Settings struct {
 	Conns       int      `json:"conns"`
 	// Policy is the policy directory Sluice ran with, if any.
 	Policy string `json:"policy,omitempty"`
+	// DecisionLog is set when every decision was logged to a file.
+	DecisionLog bool `json:"decision_log,omitempty"`
 	// Limits is set when Sluice checked layered rate limits and a budget.
 	Limits bool `json:"limits,omitempty"`
 	// Observability is set when Sluice ran with tracing, metrics and the

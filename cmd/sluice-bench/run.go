@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -22,6 +24,20 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 		return nil, err
 	}
 	bc.limits = o.limits
+	if o.decisionLog {
+		dir, err := os.MkdirTemp("", "sluice-bench-decisions-")
+		if err != nil {
+			return nil, fmt.Errorf("decision log directory: %w", err)
+		}
+		bc.decisionLog = filepath.Join(dir, "decisions.jsonl")
+		// Runs after Sluice has stopped and flushed its log.
+		defer func() {
+			if data, err := os.ReadFile(bc.decisionLog); err == nil {
+				rep.DecisionsLogged = bytes.Count(data, []byte{'\n'})
+			}
+			_ = os.RemoveAll(dir)
+		}()
+	}
 	if o.observability {
 		obs, err := observe(bc)
 		if err != nil {
@@ -99,7 +115,7 @@ func command(o *options) string {
 func settingsOf(o *options) Settings {
 	s := Settings{
 		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds,
-		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, Limits: o.limits,
+		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, DecisionLog: o.decisionLog, Limits: o.limits,
 		Observability: o.observability, ProtoAnswers: o.protoAnswers, NewTurns: o.newTurns,
 		BaselineWorkers: o.baselineWorkers,
 	}
