@@ -1,15 +1,21 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // logLine is the part of OPA's decision-log event the tests check.
@@ -228,5 +234,33 @@ func TestDecisionIDs(t *testing.T) {
 			t.Fatalf("decision id %q is not a fresh version 4 UUID", id)
 		}
 		seen[id] = true
+	}
+}
+
+// TestDecisionLogSteadyTrafficDoesNotWakeTheWriter logs a decision every
+// 100µs and checks that only the first has to wake the writer: the
+// writer keeps to its linger's cadence while decisions keep coming. And
+// every line arrives.
+func TestDecisionLogSteadyTrafficDoesNotWakeTheWriter(t *testing.T) {
+	var buf bytes.Buffer
+	var drops atomic.Uint64
+	l := newDecisionLog(&buf, defaultLogBuffer, "sluice/decision", "instance", &drops, slog.New(slog.DiscardHandler))
+	sent := 0
+	for start := time.Now(); time.Since(start) < 2*logLinger; sent++ {
+		l.send(&logEvent{decisionID: strconv.Itoa(sent), input: ast.NewObject(), timestamp: time.Unix(1700000000, 0)})
+		// time.Sleep can take a millisecond here.
+		for next := time.Now().Add(100 * time.Microsecond); time.Now().Before(next); {
+			runtime.Gosched()
+		}
+	}
+	woken := l.idleTakes.Load()
+	l.close()
+	lines := bytes.Count(buf.Bytes(), []byte("\n"))
+	t.Logf("%d decisions, %d lines; %d batches began with a wake-up", sent, lines, woken)
+	if lines != sent || drops.Load() != 0 {
+		t.Fatalf("%d lines and %d drops for %d decisions", lines, drops.Load(), sent)
+	}
+	if woken > 2 {
+		t.Errorf("%d batches began by waking the writer; want the first only (two on a machine that paused the sender for a linger)", woken)
 	}
 }
