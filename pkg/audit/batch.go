@@ -31,8 +31,6 @@ const (
 // writes them as one batch, until Close.
 func (w *Writer) run() {
 	defer close(w.done)
-	w.linger = time.NewTimer(time.Hour)
-	w.linger.Stop()
 	for {
 		select {
 		case it := <-w.q:
@@ -58,24 +56,8 @@ func (w *Writer) run() {
 // batch's worth is queued or Close comes first. Adding does not wake the
 // writer meanwhile, except the Add that fills a batch.
 func (w *Writer) gather() {
-	if !w.lingers {
-		return
-	}
-	// A batch signalled full before the last write took its records.
-	select {
-	case <-w.full:
-	default:
-	}
-	if w.queued.Load() >= batchMax {
-		return
-	}
-	w.linger.Reset(batchLinger)
-	select {
-	case <-w.linger.C:
-	case <-w.full:
-		w.linger.Stop()
-	case <-w.stop:
-		w.linger.Stop()
+	if w.linger != nil {
+		w.linger.Wait(w.stop)
 	}
 }
 
@@ -85,7 +67,7 @@ func (w *Writer) gather() {
 // the writer lingering rather than waiting on the queue, so it never has
 // to wake the writer, and the runtime an idle core for it.
 func (w *Writer) follow() {
-	if !w.lingers {
+	if w.linger == nil {
 		return
 	}
 	for {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluice-gw/sluice/pkg/linger"
 )
 
 // Sink receives complete records, each a JSON object and a newline.
@@ -54,8 +56,6 @@ type Writer struct {
 	closed bool
 	stop   chan struct{}
 	done   chan struct{}
-	// full tells a lingering writer that a batch's worth is queued.
-	full chan struct{}
 
 	queued     atomic.Int64  // bytes waiting
 	count      atomic.Int64  // records waiting or being added
@@ -68,12 +68,11 @@ type Writer struct {
 	// idle for, each of which an Add had to wake it up to take.
 	idleTakes atomic.Uint64
 
-	// lingers is set when the queue has room for what arrives while the
-	// writer lingers, at any plausible request rate.
-	lingers bool
+	// linger paces the writer when the queue has room for what arrives
+	// while it lingers, at any plausible request rate; nil otherwise.
+	linger *linger.Linger
 
 	// Owned by the writer goroutine.
-	linger         *time.Timer
 	buf            []byte
 	lost           uint64 // records of failed writes, for the next gap
 	segmentPending bool
@@ -103,7 +102,7 @@ func NewWriter(opts Options) (*Writer, error) {
 		opts.Now = time.Now
 	}
 	w := &Writer{opts: opts, q: make(chan item, opts.QueueRecords), chain: newChain(opts.HMACKey),
-		full: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), segmentPending: true, reason: "start"}
+		stop: make(chan struct{}), done: make(chan struct{}), segmentPending: true, reason: "start"}
 	if opts.Resume != nil {
 		if err := w.chain.resume(opts.Resume); err != nil {
 			return nil, fmt.Errorf("audit: cannot continue the chain: %w", err)
@@ -111,7 +110,9 @@ func NewWriter(opts Options) (*Writer, error) {
 		w.reason = "resume"
 	}
 	w.lastWarn.Store(-int64(opts.WarnEvery))
-	w.lingers = opts.QueueRecords >= lingerQueueRecords && opts.QueueBytes >= lingerQueueBytes
+	if opts.QueueRecords >= lingerQueueRecords && opts.QueueBytes >= lingerQueueBytes {
+		w.linger = linger.New(batchLinger, func() bool { return w.queued.Load() >= batchMax })
+	}
 	go w.run()
 	return w, nil
 }
@@ -160,13 +161,10 @@ func (w *Writer) enqueue(b *[]byte) bool {
 		return false
 	}
 	w.q <- item{body: b, gap: w.unreported.Swap(0)}
-	if queued >= batchMax && queued-n < batchMax {
-		// This record filled a batch: the lingering writer need not
-		// wait out its timer.
-		select {
-		case w.full <- struct{}{}:
-		default:
-		}
+	if w.linger != nil && queued >= batchMax && queued-n < batchMax {
+		// This record filled a batch: the writer need not wait out its
+		// linger.
+		w.linger.Full()
 	}
 	return true
 }

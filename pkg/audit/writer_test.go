@@ -66,8 +66,8 @@ func newTestWriter(t *testing.T, queue int, sinks ...Sink) *Writer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := queue >= lingerQueueRecords; w.lingers != want {
-		t.Fatalf("a queue of %d records lingers = %v, want %v", queue, w.lingers, want)
+	if want := queue >= lingerQueueRecords; (w.linger != nil) != want {
+		t.Fatalf("a queue of %d records lingers = %v, want %v", queue, w.linger != nil, want)
 	}
 	return w
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/sluice-gw/sluice/pkg/linger"
 	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
@@ -55,15 +56,14 @@ type decisionLog struct {
 	closed atomic.Bool
 	once   sync.Once
 	drops  *atomic.Uint64
-	labels map[string]string
 	path   string
 	logger *slog.Logger
-	// full tells a lingering writer that half the queue is taken.
-	full chan struct{}
+	// linger paces the writer: a batch is half the queue.
+	linger *linger.Linger
 	// idleTakes counts the batches begun by a line the writer was idle
 	// for, each of which an Evaluate had to wake it up to take.
 	idleTakes atomic.Uint64
-	// labelsJSON is labels, encoded once.
+	// labelsJSON is the labels object of every line, encoded once.
 	labelsJSON []byte
 	// line is the event being written; only the writer goroutine uses it.
 	line []byte
@@ -73,15 +73,15 @@ func newDecisionLog(w io.Writer, size int, path, instance string, drops *atomic.
 	l := &decisionLog{
 		w:      w,
 		queue:  make(chan *logEvent, size),
-		full:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		exited: make(chan struct{}),
 		drops:  drops,
-		labels: map[string]string{"id": instance, "version": "sluice"},
 		path:   path,
 		logger: logger,
+		// OPA's labels: which instance decided, and that Sluice did.
+		labelsJSON: labelsJSON(map[string]string{"id": instance, "version": "sluice"}),
 	}
-	l.labelsJSON = labelsJSON(l.labels)
+	l.linger = linger.New(logLinger, func() bool { return len(l.queue) >= cap(l.queue)/2 })
 	go l.run()
 	return l
 }
@@ -94,11 +94,9 @@ func (l *decisionLog) send(ev *logEvent) {
 	select {
 	case l.queue <- ev:
 		if len(l.queue) >= cap(l.queue)/2 {
-			// The lingering writer need not wait out its timer.
-			select {
-			case l.full <- struct{}{}:
-			default:
-			}
+			// Half the queue is a batch: the writer need not wait out
+			// its linger.
+			l.linger.Full()
 		}
 	default:
 		l.drops.Add(1)
@@ -139,8 +137,6 @@ func (l *decisionLog) run() {
 		_, err := bw.Write(l.line)
 		report(err)
 	}
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
 	for {
 		select {
 		case ev := <-l.queue:
@@ -150,7 +146,7 @@ func (l *decisionLog) run() {
 			// cadence: an Evaluate then finds the writer lingering and
 			// never has to wake it.
 			for {
-				open := l.gather(linger)
+				open := l.linger.Wait(l.done)
 				n := l.drain(write)
 				report(bw.Flush())
 				if !open || n == 0 {
@@ -162,29 +158,6 @@ func (l *decisionLog) run() {
 			report(bw.Flush())
 			return
 		}
-	}
-}
-
-// gather waits logLinger for more lines, unless half the queue is full or
-// Close comes first; it returns false at Close.
-func (l *decisionLog) gather(t *time.Timer) bool {
-	select {
-	case <-l.full: // signalled before the last drain took the lines
-	default:
-	}
-	if len(l.queue) >= cap(l.queue)/2 {
-		return true
-	}
-	t.Reset(logLinger)
-	select {
-	case <-t.C:
-		return true
-	case <-l.full:
-		t.Stop()
-		return true
-	case <-l.done:
-		t.Stop()
-		return false
 	}
 }
 

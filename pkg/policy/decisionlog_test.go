@@ -264,3 +264,42 @@ func TestDecisionLogSteadyTrafficDoesNotWakeTheWriter(t *testing.T) {
 		t.Errorf("%d batches began by waking the writer; want the first only (two on a machine that paused the sender for a linger)", woken)
 	}
 }
+
+// signalWriter tells its channel of each write.
+type signalWriter chan struct{}
+
+func (w signalWriter) Write(p []byte) (int, error) {
+	select {
+	case w <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// TestDecisionLogHalfQueueCutsTheLingerShort fills half the queue while
+// the writer lingers and checks that the lines are written without waiting
+// out the linger, so a burst cannot fill the queue and be dropped. A busy
+// machine may delay one attempt, so the test allows several.
+func TestDecisionLogHalfQueueCutsTheLingerShort(t *testing.T) {
+	const size = 8
+	fastest := time.Hour
+	for range 20 {
+		w := make(signalWriter, 1)
+		var drops atomic.Uint64
+		l := newDecisionLog(w, size, "sluice/decision", "instance", &drops, slog.New(slog.DiscardHandler))
+		ev := &logEvent{decisionID: "d", input: ast.NewObject(), timestamp: time.Unix(1700000000, 0)}
+		l.send(ev)                 // the writer takes it and lingers
+		time.Sleep(logLinger / 10) // by now it waits on its timer
+		for range size / 2 {
+			l.send(ev)
+		}
+		start := time.Now()
+		<-w
+		fastest = min(fastest, time.Since(start))
+		l.close()
+		if fastest < logLinger/2 {
+			return
+		}
+	}
+	t.Errorf("half a queue waited at least %s for its write (linger %s): the writer waited out its linger", fastest, logLinger)
+}

@@ -182,10 +182,10 @@ type refCustomJSON struct {
 	PolicyRevision string `json:"policy_revision"`
 }
 
-func refEventLine(t *testing.T, l *decisionLog, ev *logEvent) []byte {
+func refEventLine(t *testing.T, l *decisionLog, labels map[string]string, ev *logEvent) []byte {
 	t.Helper()
 	out := &refEventJSON{
-		Labels:     l.labels,
+		Labels:     labels,
 		DecisionID: ev.decisionID,
 		Path:       l.path,
 		Timestamp:  ev.timestamp.UTC().Format(time.RFC3339Nano),
@@ -224,8 +224,8 @@ func refEventLine(t *testing.T, l *decisionLog, ev *logEvent) []byte {
 func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 	e := refEngine(t)
 	st := e.cur.Load()
-	l := &decisionLog{labels: map[string]string{"version": "sluice", "id": "instance-<1>"}, path: "sluice/decision"}
-	l.labelsJSON = labelsJSON(l.labels)
+	labels := map[string]string{"version": "sluice", "id": "instance-<1>"}
+	l := &decisionLog{labelsJSON: labelsJSON(labels), path: "sluice/decision"}
 	for i, in := range refInputs()[:200] {
 		v, err := in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(in.Time))
 		if err != nil {
@@ -248,7 +248,7 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 			ev.err = &topdown.Error{Code: topdown.ConflictErr, Message: "functions must not produce multiple outputs", Location: ast.NewLocation([]byte("x"), "policy.rego", 3, 7)}
 		}
 		got := l.appendEvent(nil, ev)
-		want := refEventLine(t, l, ev)
+		want := refEventLine(t, l, labels, ev)
 		if got[len(got)-1] != '\n' || bytes.Count(got, []byte("\n")) != 1 {
 			t.Fatalf("line %d is not one line: %q", i, got)
 		}
