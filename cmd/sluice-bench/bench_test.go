@@ -162,3 +162,20 @@ func TestObservabilityRuns(t *testing.T) {
 		t.Errorf("markdown does not say observability was on:\n%s", md)
 	}
 }
+
+// TestEachSluiceLogsToItsOwnFiles configures two Sluices, as a run with a
+// memory run does, and checks that they share no audit file (whose hash
+// chain two writers would break) and no decision log.
+func TestEachSluiceLogsToItsOwnFiles(t *testing.T) {
+	bc, err := newBenchConfig("../../policies/sluice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc.auditDir, bc.decisionDir = "/audit", "/decisions"
+	first, second := bc.yaml("a:1", "a:2"), bc.yaml("a:3", "a:4")
+	for _, want := range []string{`/audit/audit-1.jsonl`, `/decisions/decisions-1.jsonl`} {
+		if !strings.Contains(first, want) || strings.Contains(second, want) {
+			t.Errorf("%s: want it in the first Sluice's config only:\n%s\n%s", want, first, second)
+		}
+	}
+}

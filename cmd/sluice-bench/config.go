@@ -33,9 +33,9 @@ type benchConfig struct {
 	keyID     string
 	keyHash   string
 	policyDir string // absolute, or "" for no policy
-	// decisionLog, when set, is the file the policy's decisions are
-	// logged to.
-	decisionLog string
+	// decisionDir, when set, turns the policy's decision log on, to a
+	// file there.
+	decisionDir string
 	// limits turns on layered rate limits and a tenant budget, set high
 	// enough never to refuse, so the run measures what checking them
 	// costs.
@@ -46,8 +46,10 @@ type benchConfig struct {
 	// auditDir, when set, turns the audit log on: standard records written
 	// to a file there, one file per Sluice started, so two never share a
 	// hash chain.
-	auditDir   string
-	auditFiles int
+	auditDir string
+	// started counts the Sluices configured, so each logs to files of
+	// its own: two never share an audit hash chain or a decision log.
+	started int
 }
 
 func newBenchConfig(policyDir string) (*benchConfig, error) {
@@ -71,6 +73,7 @@ func newBenchConfig(policyDir string) (*benchConfig, error) {
 // yaml renders the config with the ext_proc and admin servers on the
 // given addresses.
 func (bc *benchConfig) yaml(grpcAddr, adminAddr string) string {
+	bc.started++
 	src := fmt.Sprintf(`server: {grpc_address: %q, admin_address: %q}
 backends:
   - {name: openai, provider: openai, host: api.openai.com, credential: {env: OPENAI_API_KEY}}
@@ -94,8 +97,9 @@ budgets:
 `
 	}
 	if bc.policyDir != "" {
-		if bc.decisionLog != "" {
-			src += fmt.Sprintf("policy: {dir: %q, decision_log: {enabled: true, path: %q}}\n", bc.policyDir, bc.decisionLog)
+		if bc.decisionDir != "" {
+			src += fmt.Sprintf("policy: {dir: %q, decision_log: {enabled: true, path: %q}}\n", bc.policyDir,
+				filepath.Join(bc.decisionDir, fmt.Sprintf("decisions-%d.jsonl", bc.started)))
 		} else {
 			src += fmt.Sprintf("policy: {dir: %q}\n", bc.policyDir)
 		}
@@ -110,9 +114,8 @@ budgets:
 `, bc.otlp)
 	}
 	if bc.auditDir != "" {
-		bc.auditFiles++
 		src += fmt.Sprintf("audit:\n  default_level: standard\n  file: {path: %q}\n",
-			filepath.Join(bc.auditDir, fmt.Sprintf("audit-%d.jsonl", bc.auditFiles)))
+			filepath.Join(bc.auditDir, fmt.Sprintf("audit-%d.jsonl", bc.started)))
 	}
 	return src
 }

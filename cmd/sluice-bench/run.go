@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -29,12 +27,10 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decision log directory: %w", err)
 		}
-		bc.decisionLog = filepath.Join(dir, "decisions.jsonl")
-		// Runs after Sluice has stopped and flushed its log.
+		bc.decisionDir = dir
+		// Runs after every Sluice has stopped and flushed its log.
 		defer func() {
-			if data, err := os.ReadFile(bc.decisionLog); err == nil {
-				rep.DecisionsLogged = bytes.Count(data, []byte{'\n'})
-			}
+			rep.DecisionsLogged, _ = countLines(dir)
 			_ = os.RemoveAll(dir)
 		}()
 	}
