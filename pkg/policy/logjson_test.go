@@ -118,23 +118,12 @@ func TestAppendJSONMatchesASTJSON(t *testing.T) {
 // reference policy, and the decision it gets.
 func TestAppendJSONReferenceDecisions(t *testing.T) {
 	e := refEngine(t)
-	st := e.cur.Load()
-	for i, in := range refInputs() {
-		v, err := in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(in.Time))
-		if err != nil {
-			t.Fatal(err)
-		}
+	if e.cur.Load().vm == nil {
+		t.Fatal("the reference policy did not plan")
+	}
+	for _, in := range refInputs() {
+		v, result := refDecision(t, e, in)
 		sameAsASTJSON(t, v)
-		if i%10 != 0 {
-			continue
-		}
-		if st.vm == nil {
-			t.Fatal("the reference policy did not plan")
-		}
-		result, err := evalPlan(context.Background(), st, v, in.Time)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if result != nil {
 			sameAsASTJSON(t, result.Value)
 		}
@@ -182,7 +171,7 @@ type refCustomJSON struct {
 	PolicyRevision string `json:"policy_revision"`
 }
 
-func refEventLine(t *testing.T, l *decisionLog, labels map[string]string, ev *logEvent) []byte {
+func refEventLine(t testing.TB, l *decisionLog, labels map[string]string, ev *logEvent) []byte {
 	t.Helper()
 	out := &refEventJSON{
 		Labels:     labels,
@@ -223,18 +212,10 @@ func refEventLine(t *testing.T, l *decisionLog, labels map[string]string, ev *lo
 // dry run or a decision, and compares each with encoding/json's.
 func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 	e := refEngine(t)
-	st := e.cur.Load()
 	labels := map[string]string{"version": "sluice", "id": "instance-<1>"}
 	l := &decisionLog{labelsJSON: labelsJSON(labels), path: "sluice/decision"}
 	for i, in := range refInputs()[:200] {
-		v, err := in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(in.Time))
-		if err != nil {
-			t.Fatal(err)
-		}
-		result, err := evalPlan(context.Background(), st, v, in.Time)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v, result := refDecision(t, e, in)
 		ev := &logEvent{decisionID: newDecisionID(), input: v, result: result, timestamp: in.Time.Add(time.Duration(i) * 1234567),
 			evalNS: int64(i) * 997, outcome: outcome(i % 3), revision: "rev-" + strconv.Itoa(i)}
 		switch i % 5 {
@@ -254,4 +235,44 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 		}
 		sameJSON(t, "line "+strconv.Itoa(i), got, want)
 	}
+}
+
+// refDecision is in's input document and the plan's decision for it.
+func refDecision(tb testing.TB, e *Engine, in *Input) (ast.Value, *ast.Term) {
+	tb.Helper()
+	st := e.cur.Load()
+	v, err := in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(in.Time))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	result, err := evalPlan(context.Background(), st, v, in.Time)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v, result
+}
+
+// BenchmarkDecisionLogLine writes one decision log line for a routed
+// reference decision, by hand and as encoding/json wrote it before.
+func BenchmarkDecisionLogLine(b *testing.B) {
+	e := refEngine(b)
+	in := refInputs()[950]
+	v, result := refDecision(b, e, in)
+	labels := map[string]string{"version": "sluice", "id": "instance"}
+	l := &decisionLog{labelsJSON: labelsJSON(labels), path: "sluice/decision"}
+	ev := &logEvent{decisionID: newDecisionID(), input: v, result: result, timestamp: in.Time, revision: "rev"}
+	b.Run("appendEvent", func(b *testing.B) {
+		b.ReportAllocs()
+		var line []byte
+		for b.Loop() {
+			line = l.appendEvent(line[:0], ev)
+		}
+		b.SetBytes(int64(len(line)))
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = refEventLine(b, l, labels, ev)
+		}
+	})
 }
