@@ -3,7 +3,6 @@ package rawjson
 import (
 	"strings"
 	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // String is the text of the JSON string literal raw, quotes included, as
@@ -62,8 +61,7 @@ func Unescape(body string) string {
 				r = utf16.DecodeRune(r, hex4(body[2:]))
 				body = body[6:]
 			}
-			var enc [utf8.UTFMax]byte
-			sb.Write(enc[:utf8.EncodeRune(enc[:], r)])
+			sb.WriteRune(r)
 		default:
 			return sb.String()
 		}
