@@ -10,11 +10,10 @@ const batchMax = 64 << 10
 // batchLinger is how long the writer lets records gather after the first
 // of a batch before it writes, unless a batch's worth queues up first: one
 // wake-up and one write per batchMax bytes or per linger, whichever comes
-// first, instead of one per request. Each costs more than the few
-// microseconds of its system calls: on a 2-core machine at c=1 a run of
-// the writer every millisecond cost make bench about 0.05 of its ratio,
-// one every 100 ms nothing measurable. A record reaches the sinks at most
-// that much later; Close still writes everything queued.
+// first, instead of one per request (see package linger for what a
+// wake-up costs; a linger of 1 ms still cost make bench about 0.05 of its
+// ratio at c=1, one of 100 ms nothing measurable). A record reaches the
+// sinks at most that much later; Close still writes everything queued.
 const batchLinger = 50 * time.Millisecond
 
 // The least queue a writer lingers with: a full batch of the smallest
