@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // logLine is the part of OPA's decision-log event the tests check.
@@ -193,7 +195,7 @@ func TestInputDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := json.Marshal(mustJSON(t, v))
+	got, err := json.Marshal(mustJSON(t, policyvm.Plain(v).Value))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,13 +42,14 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (*Decision, error) {
 		result *ast.Term
 		err    error
 	)
-	ev.input, err = in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(now))
+	input, err := in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(now))
 	if err == nil {
+		ev.input = input.Value
 		start := time.Now()
 		if st.vm != nil {
-			result, err = evalPlan(ctx, st, ev.input, now)
+			result, err = st.vm.EvalResult(ctx, input, policyvm.Options{Time: now})
 		} else {
-			result, err = e.eval(ctx, st, ev.input, now)
+			result, err = e.eval(ctx, st, policyvm.Plain(input).Value, now)
 		}
 		ev.evalNS = time.Since(start).Nanoseconds()
 	}
@@ -90,12 +91,6 @@ func (e *Engine) timeTerm(t time.Time) *ast.Term {
 	term := newTimeTerm(t)
 	e.time.Store(&secondTime{unix: sec, term: term})
 	return term
-}
-
-// evalPlan evaluates the compiled plan; the result is nil when the
-// decision is undefined.
-func evalPlan(ctx context.Context, st *state, input ast.Value, now time.Time) (*ast.Term, error) {
-	return st.vm.EvalResult(ctx, ast.NewTerm(input), policyvm.Options{Time: now})
 }
 
 // eval evaluates the query with OPA's interpreter; the result is nil when

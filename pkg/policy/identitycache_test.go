@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // TestIdentityCache checks that a kept input.identity is only reused for
@@ -97,7 +99,7 @@ func TestIdentityCacheOwnsItsTerms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ast.NewTerm(v)
+		return policyvm.Plain(v)
 	}
 	// taken counts the terms under x that come from block.
 	taken := func(x *ast.Term) int {
@@ -115,7 +117,7 @@ func TestIdentityCacheOwnsItsTerms(t *testing.T) {
 	// count below can see it.
 	b := &builder{slab: block}
 	v := input(b)
-	identity := v.Get(kIdentity)
+	identity := v.Get(ast.StringTerm("identity"))
 	if taken(identity) == 0 {
 		t.Fatal("an uncached identity took no terms from the request's block")
 	}
@@ -129,20 +131,20 @@ func TestIdentityCacheOwnsItsTerms(t *testing.T) {
 	if kept == nil {
 		t.Fatal("the identity was not kept")
 	}
-	if v.Get(kIdentity) != kept {
+	if v.Get(ast.StringTerm("identity")) != policyvm.Plain(kept) {
 		t.Fatal("the input does not carry the kept identity")
 	}
-	if n := taken(kept); n != 0 {
+	if n := taken(policyvm.Plain(kept)); n != 0 {
 		t.Fatalf("the kept identity holds %d terms of the request's block", n)
 	}
-	if taken(v.Get(kRequest)) == 0 || taken(v.Get(kSource)) == 0 {
+	if taken(v.Get(ast.StringTerm("request"))) == 0 || taken(v.Get(ast.StringTerm("source"))) == 0 {
 		t.Fatal("the request's own terms were not built in its block")
 	}
 	miss := len(block) - len(b.slab)
 
 	// A hit takes as many terms from the request's block as the miss did.
 	b = &builder{slab: make([]ast.Term, len(block)), ids: ids}
-	if input(b).Get(kIdentity) != kept {
+	if input(b).Get(ast.StringTerm("identity")) != policyvm.Plain(kept) {
 		t.Fatal("an equal identity was built again")
 	}
 	if hit := len(block) - len(b.slab); hit != miss || miss >= uncached {

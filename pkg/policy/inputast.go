@@ -7,27 +7,19 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // The input is built as AST terms directly: a JSON round trip (or OPA's
 // reflection-based conversion) costs several times more on every request.
-// Keys are shared, immutable terms.
+// Keys are shared, immutable terms; most objects are records, whose keys
+// are listed below.
 var (
-	kVersion, kIdentity, kRequest, kSource     = key("version"), key("identity"), key("request"), key("source")
-	kRouteName, kFindings, kUsage, kTime       = key("route_name"), key("findings"), key("usage"), key("time")
-	kAuthenticated, kSubject, kTenant, kTeam   = key("authenticated"), key("subject"), key("tenant"), key("team")
-	kApp, kUser, kRoles, kLabels, kKey         = key("app"), key("user"), key("roles"), key("labels"), key("key")
-	kJWT, kPrincipal, kID, kName, kOwner       = key("jwt"), key("principal"), key("id"), key("name"), key("owner")
-	kExpiresAt, kExpired, kAPI, kMethod, kPath = key("expires_at"), key("expired"), key("api"), key("method"), key("path")
-	kModel, kModelRequested, kStream           = key("model"), key("model_requested"), key("stream")
-	kMaxTokens, kParameters, kInputTokens      = key("max_tokens"), key("parameters"), key("input_tokens_estimate")
-	kMessageCount, kTools, kImages             = key("message_count"), key("tools"), key("images")
-	kLastUserMessage, kPresent, kCount         = key("last_user_message"), key("present"), key("count")
-	kNames, kAddress, kPort, kPII, kTypes      = key("names"), key("address"), key("port"), key("pii"), key("types")
-	kInjection, kScore, kNow, kUnix            = key("injection"), key("score"), key("now"), key("unix")
-	kWeekday, kHour                            = key("weekday"), key("hour")
-	kVerdict, kSignals                         = key("verdict"), key("signals")
-	kTemplate, kVersionField                   = key("template"), key("version")
+	kRoles, kLabels, kModel, kName, kVersionField = key("roles"), key("labels"), key("model"), key("name"), key("version")
+	kPresent, kCount, kNames, kPII, kTypes        = key("present"), key("count"), key("names"), key("pii"), key("types")
+	kInjection, kScore, kVerdict, kSignals        = key("injection"), key("score"), key("verdict"), key("signals")
+	kNow, kUnix, kWeekday, kHour                  = key("now"), key("unix"), key("weekday"), key("hour")
 
 	// noTemplate is input.request.template when no template was rendered.
 	noTemplate = ast.ObjectTerm(ast.Item(kName, emptyString), ast.Item(kVersionField, emptyString))
@@ -64,6 +56,7 @@ var knownStrings = func() map[string]*ast.Term {
 // data.sluice, which also lets OPA's lookups match them by pointer.
 type builder struct {
 	slab  []ast.Term
+	vals  []*ast.Term // records' values
 	names map[string]*ast.Term
 	ids   *identities // nil: build input.identity every time
 }
@@ -72,6 +65,10 @@ type builder struct {
 // cache takes 24 to 29 of them in the reference policy's tests, and a
 // larger input takes a second block.
 const slabTerms = 32
+
+// valSlab holds the values of an input's records, identity aside: the
+// input, its request with tools and template, source and findings.
+const valSlab = 8 + 15 + 3 + 2 + 2 + 2 + 2 + 3
 
 func (b *builder) term(v ast.Value) *ast.Term {
 	if len(b.slab) == 0 {
@@ -114,6 +111,37 @@ func (b *builder) object(items ...[2]*ast.Term) *ast.Term {
 	return b.term(ast.NewObject(items...))
 }
 
+// The objects of fixed shape are records (see policyvm.Record): the
+// evaluation reads their members without OPA's object map being built.
+// Their keys are listed sorted, and each record's values in that order.
+var (
+	inputKeys = policyvm.NewRecordKeys("findings", "identity", "request", "route_name",
+		"source", "time", "usage", "version")
+	requestKeys = policyvm.NewRecordKeys("api", "id", "images", "input_tokens_estimate",
+		"last_user_message", "max_tokens", "message_count", "method", "model",
+		"model_requested", "parameters", "path", "stream", "template", "tools")
+	identityKeys = policyvm.NewRecordKeys("app", "authenticated", "jwt", "key", "labels",
+		"principal", "roles", "source", "subject", "team", "tenant", "user")
+	keyKeys       = policyvm.NewRecordKeys("expired", "expires_at", "id", "labels", "name", "owner")
+	sourceKeys    = policyvm.NewRecordKeys("address", "port")
+	toolsKeys     = policyvm.NewRecordKeys("count", "names", "present")
+	templateKeys  = policyvm.NewRecordKeys("name", "version")
+	findingsKeys  = policyvm.NewRecordKeys("injection", "pii")
+	piiKeys       = policyvm.NewRecordKeys("count", "types")
+	injectionKeys = policyvm.NewRecordKeys("score", "signals", "verdict")
+)
+
+// record is a record of keys holding vals, from the builder's slabs.
+func (b *builder) record(keys *policyvm.RecordKeys, vals ...*ast.Term) *ast.Term {
+	if len(b.vals) < len(vals) {
+		b.vals = make([]*ast.Term, max(valSlab, len(vals)))
+	}
+	own := b.vals[:len(vals):len(vals)]
+	b.vals = b.vals[len(vals):]
+	copy(own, vals)
+	return b.term(policyvm.NewRecord(keys, own))
+}
+
 func (b *builder) strings(ss []string) *ast.Term {
 	if len(ss) == 0 {
 		return emptyArray
@@ -136,8 +164,10 @@ func (b *builder) labels(m map[string]string) *ast.Term {
 	return b.object(items...)
 }
 
-// toAST builds the input document. timeTerm is input.time.
-func (in *Input) toAST(b *builder, timeTerm *ast.Term) (ast.Value, error) {
+// toAST builds the input document. timeTerm is input.time. The document
+// and its objects of fixed shape are records: policyvm.Plain turns it into
+// the ast.Object anything but the compiled plan needs.
+func (in *Input) toAST(b *builder, timeTerm *ast.Term) (*ast.Term, error) {
 	identity, err := b.identity(&in.Identity)
 	if err != nil {
 		return nil, fmt.Errorf("input.identity: %w", err)
@@ -150,18 +180,15 @@ func (in *Input) toAST(b *builder, timeTerm *ast.Term) (ast.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input.usage: %w", err)
 	}
-	return ast.NewObject(
-		ast.Item(kVersion, versionTerm),
-		ast.Item(kIdentity, identity),
-		ast.Item(kRequest, request),
-		ast.Item(kSource, b.object(
-			ast.Item(kAddress, b.str(in.Source.Address)),
-			ast.Item(kPort, b.int(in.Source.Port)),
-		)),
-		ast.Item(kRouteName, b.str(in.RouteName)),
-		ast.Item(kFindings, in.Findings.toAST(b)),
-		ast.Item(kUsage, usage),
-		ast.Item(kTime, timeTerm),
+	return b.record(inputKeys,
+		in.Findings.toAST(b),
+		identity,
+		request,
+		b.str(in.RouteName),
+		b.record(sourceKeys, b.str(in.Source.Address), b.int(in.Source.Port)),
+		timeTerm,
+		usage,
+		versionTerm,
 	), nil
 }
 
@@ -194,36 +221,35 @@ func (id *Identity) toAST(b *builder) (*ast.Term, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jwt: %w", err)
 	}
-	items := [12][2]*ast.Term{
-		ast.Item(kAuthenticated, ast.InternedTerm(id.Authenticated)),
-		ast.Item(kSource, b.str(id.Source)),
-		ast.Item(kSubject, b.str(id.Subject)),
-		ast.Item(kTenant, b.str(id.Tenant)),
-		ast.Item(kTeam, b.str(id.Team)),
-		ast.Item(kApp, b.str(id.App)),
-		ast.Item(kUser, b.str(id.User)),
-		ast.Item(kRoles, b.strings(id.Roles)),
-		ast.Item(kLabels, b.labels(id.Labels)),
-		ast.Item(kJWT, jwt),
-		ast.Item(kPrincipal, b.str(id.Principal)),
-	}
-	n := len(items) - 1
+	var key *ast.Term // absent without a key
 	if k := id.Key; k != nil {
 		expires := ""
 		if !k.ExpiresAt.IsZero() {
 			expires = k.ExpiresAt.UTC().Format(time.RFC3339)
 		}
-		items[n] = ast.Item(kKey, b.object(
-			ast.Item(kID, b.str(k.ID)),
-			ast.Item(kName, b.str(k.Name)),
-			ast.Item(kOwner, b.str(k.Owner)),
-			ast.Item(kExpiresAt, b.str(expires)),
-			ast.Item(kExpired, ast.InternedTerm(k.Expired)),
-			ast.Item(kLabels, b.labels(k.Labels)),
-		))
-		n++
+		key = b.record(keyKeys,
+			ast.InternedTerm(k.Expired),
+			b.str(expires),
+			b.str(k.ID),
+			b.labels(k.Labels),
+			b.str(k.Name),
+			b.str(k.Owner),
+		)
 	}
-	return b.object(items[:n]...), nil
+	return b.record(identityKeys,
+		b.str(id.App),
+		ast.InternedTerm(id.Authenticated),
+		jwt,
+		key,
+		b.labels(id.Labels),
+		b.str(id.Principal),
+		b.strings(id.Roles),
+		b.str(id.Source),
+		b.str(id.Subject),
+		b.str(id.Team),
+		b.str(id.Tenant),
+		b.str(id.User),
+	), nil
 }
 
 func (r *Request) toAST(b *builder) (*ast.Term, error) {
@@ -235,22 +261,22 @@ func (r *Request) toAST(b *builder) (*ast.Term, error) {
 	if requested == "" {
 		requested = r.Model
 	}
-	return b.object(
-		ast.Item(kID, b.str(r.ID)),
-		ast.Item(kAPI, b.str(r.API)),
-		ast.Item(kMethod, b.str(r.Method)),
-		ast.Item(kPath, b.str(r.Path)),
-		ast.Item(kModel, b.str(r.Model)),
-		ast.Item(kModelRequested, b.str(requested)),
-		ast.Item(kStream, ast.InternedTerm(r.Stream)),
-		ast.Item(kMaxTokens, b.int(r.MaxTokens)),
-		ast.Item(kParameters, params),
-		ast.Item(kInputTokens, b.int(r.InputTokensEstimate)),
-		ast.Item(kMessageCount, b.int(r.MessageCount)),
-		ast.Item(kTools, r.Tools.toAST(b)),
-		ast.Item(kImages, b.int(r.Images)),
-		ast.Item(kLastUserMessage, b.str(truncateUTF8(r.LastUserMessage, MaxLastUserMessage))),
-		ast.Item(kTemplate, r.Template.toAST(b)),
+	return b.record(requestKeys,
+		b.str(r.API),
+		b.str(r.ID),
+		b.int(r.Images),
+		b.int(r.InputTokensEstimate),
+		b.str(truncateUTF8(r.LastUserMessage, MaxLastUserMessage)),
+		b.int(r.MaxTokens),
+		b.int(r.MessageCount),
+		b.str(r.Method),
+		b.str(r.Model),
+		b.str(requested),
+		params,
+		b.str(r.Path),
+		ast.InternedTerm(r.Stream),
+		r.Template.toAST(b),
+		r.Tools.toAST(b),
 	), nil
 }
 
@@ -265,18 +291,14 @@ func (t *Tools) toAST(b *builder) *ast.Term {
 	if !t.Present && t.Count == 0 && len(t.Names) == 0 {
 		return noTools
 	}
-	return b.object(
-		ast.Item(kPresent, ast.InternedTerm(t.Present)),
-		ast.Item(kCount, b.int(t.Count)),
-		ast.Item(kNames, b.strings(t.Names)),
-	)
+	return b.record(toolsKeys, b.int(t.Count), b.strings(t.Names), ast.InternedTerm(t.Present))
 }
 
 func (t *Template) toAST(b *builder) *ast.Term {
 	if t.Name == "" {
 		return noTemplate
 	}
-	return b.object(ast.Item(kName, b.str(t.Name)), ast.Item(kVersionField, b.str(t.Version)))
+	return b.record(templateKeys, b.str(t.Name), b.str(t.Version))
 }
 
 // noPII is input.findings.pii when nothing was found, the common case;
@@ -294,22 +316,15 @@ var (
 func (f *Findings) toAST(b *builder) *ast.Term {
 	pii, injection := noPII, noInjection
 	if len(f.PII.Types) > 0 || f.PII.Count != 0 {
-		pii = b.object(
-			ast.Item(kTypes, b.strings(f.PII.Types)),
-			ast.Item(kCount, b.int(f.PII.Count)),
-		)
+		pii = b.record(piiKeys, b.int(f.PII.Count), b.strings(f.PII.Types))
 	}
 	if in := f.Injection; in.Score != 0 || in.Verdict != "" || len(in.Signals) > 0 {
-		injection = b.object(
-			ast.Item(kScore, b.float(in.Score)),
-			ast.Item(kVerdict, b.str(in.Verdict)),
-			ast.Item(kSignals, b.strings(in.Signals)),
-		)
+		injection = b.record(injectionKeys, b.float(in.Score), b.strings(in.Signals), b.str(in.Verdict))
 	}
 	if pii == noPII && injection == noInjection {
 		return noFindings
 	}
-	return b.object(ast.Item(kPII, pii), ast.Item(kInjection, injection))
+	return b.record(findingsKeys, injection, pii)
 }
 
 // newTimeTerm is input.time for t. It only changes once a second, so the

@@ -20,6 +20,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/profiler"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // The reference policy in policies/sluice, measured through the Engine
@@ -614,7 +616,7 @@ func TestReferencePolicyProfile(t *testing.T) {
 		}
 		before, rulesBefore := steps.evals, steps.rules
 		vc := newEvalCache(st.consts)
-		_, err = st.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(in.Time),
+		_, err = st.query.Eval(ctx, rego.EvalParsedInput(policyvm.Plain(input).Value), rego.EvalTime(in.Time),
 			rego.EvalQueryTracer(prof), rego.EvalQueryTracer(steps), rego.EvalVirtualCache(vc))
 		if err != nil {
 			t.Fatal(err)
@@ -814,7 +816,7 @@ func refRawDecision(t *testing.T, e *Engine, in *Input) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := st.query.Eval(context.Background(), rego.EvalParsedInput(input), rego.EvalTime(in.Time))
+	rs, err := st.query.Eval(context.Background(), rego.EvalParsedInput(policyvm.Plain(input).Value), rego.EvalTime(in.Time))
 	switch {
 	case err != nil:
 		return "error: " + err.Error()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
@@ -96,6 +97,13 @@ func (w *jsonWriter) value(v ast.Value) error {
 		w.b = append(w.b, ']')
 	case ast.Object:
 		return w.object(v)
+	case *policyvm.Record:
+		// Its keys are strings, in order.
+		w.b = append(w.b, '{')
+		if err := v.Iter(w.member); err != nil {
+			return err
+		}
+		w.b = append(w.b, '}')
 	default:
 		return fmt.Errorf("%s requires evaluation", ast.ValueName(v))
 	}

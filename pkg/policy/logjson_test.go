@@ -20,7 +20,7 @@ import (
 func sameAsASTJSON(t *testing.T, v ast.Value) {
 	t.Helper()
 	got, err := appendJSON(nil, v)
-	x, wantErr := ast.JSON(v)
+	x, wantErr := ast.JSON(plain(v))
 	var want []byte
 	if wantErr == nil {
 		want, wantErr = json.Marshal(x)
@@ -187,7 +187,7 @@ func refEventLine(t testing.TB, l *decisionLog, labels map[string]string, ev *lo
 	if ev.bundle != nil {
 		out.Bundles = map[string]refBundleJSON{ev.bundle.name: {Revision: ev.bundle.revision}}
 	}
-	if v, err := ast.JSON(ev.input); err == nil {
+	if v, err := ast.JSON(plain(ev.input)); err == nil {
 		out.Input = v
 	}
 	if ev.result != nil {
@@ -249,7 +249,7 @@ func refDecision(tb testing.TB, e *Engine, in *Input) (ast.Value, *ast.Term) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return v, result
+	return v.Value, result
 }
 
 // BenchmarkDecisionLogLine writes one decision log line for a routed

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // TestPlanMatchesInterpreter holds the compiled plan to OPA's interpreter:
@@ -77,6 +80,15 @@ func TestPlanMatchesInterpreter(t *testing.T) {
 		})
 	}
 }
+
+// evalPlan evaluates the compiled plan; the result is nil when the
+// decision is undefined.
+func evalPlan(ctx context.Context, st *state, input *ast.Term, now time.Time) (*ast.Term, error) {
+	return st.vm.EvalResult(ctx, input, policyvm.Options{Time: now})
+}
+
+// plain is v with records turned into objects, for OPA's own functions.
+func plain(v ast.Value) ast.Value { return policyvm.Plain(ast.NewTerm(v)).Value }
 
 // planRawDecision is the compiled plan's result for in, written the way
 // refRawDecision writes the interpreter's.

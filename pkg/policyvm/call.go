@@ -28,6 +28,9 @@ func (c *compiler) callStmt(s *ir.CallStmt) (op, error) {
 		if b.nondet {
 			c.noteImpure()
 		}
+		if s.Func == "object.get" && len(args) == 3 {
+			return func(e *eval, fr []*ast.Term) int32 { return e.objectGet(args, fr, dst) }, nil
+		}
 		return func(e *eval, fr []*ast.Term) int32 { return e.callBuiltin(b, args, fr, dst) }, nil
 	}
 	fn, ok := c.byName[s.Func]
@@ -118,6 +121,41 @@ func (e *eval) callBuiltin(b *builtin, args []operand, fr []*ast.Term, dst int) 
 	return next
 }
 
+// objectGet is OPA's object.get, run in place: policies call it for most
+// of what they read from the input (object.get(input, ["identity",
+// "tenant"], "")), and it reads a Record's members without building the
+// record's object. As topdown's, it is undefined when its first argument
+// is not an object, and follows a path of keys through objects, arrays
+// (by index) and sets (by member).
+func (e *eval) objectGet(args []operand, fr []*ast.Term, dst int) int32 {
+	obj, key, def := e.raw(args[0], fr), e.value(args[1], fr), e.value(args[2], fr)
+	if obj == nil || key == nil || def == nil {
+		fr[dst] = nil
+		return undefined
+	}
+	switch obj.Value.(type) {
+	case *Record, ast.Object:
+	default:
+		fr[dst] = nil
+		return undefined
+	}
+	v := obj
+	if path, ok := key.Value.(*ast.Array); ok {
+		for i := range path.Len() {
+			if v = member(v, path.Elem(i)); v == nil {
+				break
+			}
+		}
+	} else {
+		v = member(obj, key)
+	}
+	if v == nil {
+		v = def
+	}
+	fr[dst] = v
+	return next
+}
+
 func (c *compiler) callDynamicStmt(s *ir.CallDynamicStmt) (op, error) {
 	c.noteImpure()
 	args := make([]operand, len(s.Args))
@@ -183,7 +221,7 @@ func (e *eval) call(fn *function, args []operand, caller []*ast.Term) (*ast.Term
 	}
 	fr, restore := e.push(fn.nlocals)
 	for i, p := range fn.params {
-		fr[p] = e.value(args[i], caller)
+		fr[p] = e.raw(args[i], caller)
 	}
 	e.ret = nil
 	for _, b := range fn.blocks {

@@ -191,7 +191,24 @@ func (e *eval) pop(m frameMark) {
 	e.stack, e.sp = m.stack, m.sp
 }
 
+// value is an operand's value as everything but a member read must see
+// it: a Record is shown as its object.
 func (e *eval) value(o operand, fr []*ast.Term) *ast.Term {
+	if o.c != nil {
+		return o.c
+	}
+	t := fr[o.local]
+	if t != nil {
+		if r, ok := t.Value.(*Record); ok {
+			return r.Term()
+		}
+	}
+	return t
+}
+
+// raw is an operand's value as it is, Records included: for the
+// statements that only pass a value on or read its members.
+func (e *eval) raw(o operand, fr []*ast.Term) *ast.Term {
 	if o.c != nil {
 		return o.c
 	}

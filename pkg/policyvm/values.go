@@ -15,7 +15,7 @@ func (c *compiler) valueStmt(s ir.Stmt) (op, bool, error) {
 	case *ir.AssignVarStmt:
 		src, err := c.operand(s.Source)
 		dst := c.local(s.Target)
-		return func(e *eval, fr []*ast.Term) int32 { fr[dst] = e.value(src, fr); return next }, true, err
+		return func(e *eval, fr []*ast.Term) int32 { fr[dst] = e.raw(src, fr); return next }, true, err
 	case *ir.AssignVarOnceStmt:
 		src, err := c.operand(s.Source)
 		dst := c.local(s.Target)
@@ -120,6 +120,8 @@ func member(coll, key *ast.Term) *ast.Term {
 		return nil
 	}
 	switch v := coll.Value.(type) {
+	case *Record:
+		return v.member(key)
 	case ast.Object:
 		return v.Get(key)
 	case *ast.Array:
@@ -193,12 +195,22 @@ func (c *compiler) isType(o ir.Operand, is func(ast.Value) bool) (op, bool, erro
 	}
 	src, err := c.operand(o)
 	return func(_ *eval, fr []*ast.Term) int32 {
-		if t := fr[src.local]; t != nil && is(t.Value) {
+		t := fr[src.local]
+		if t == nil {
+			return undefined
+		}
+		v := t.Value
+		if _, ok := v.(*Record); ok {
+			v = anObject // a record is an object; no need to build it
+		}
+		if is(v) {
 			return next
 		}
 		return undefined
 	}, true, err
 }
+
+var anObject = ast.NewObject()
 
 // same is value equality, where two undefined values are the same and an
 // undefined value equals nothing defined.
@@ -261,7 +273,7 @@ func (c *compiler) collectionStmt(s ir.Stmt) (op, bool, error) {
 	case *ir.ObjectMergeStmt:
 		a, b, dst := c.read(s.A), c.read(s.B), c.local(s.Target)
 		return func(e *eval, fr []*ast.Term) int32 {
-			m, ok := merge(fr[a], fr[b])
+			m, ok := merge(Plain(fr[a]), Plain(fr[b]))
 			if !ok {
 				return e.conflict("object keys must be unique")
 			}
