@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"bytes"
 	"unsafe"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -84,6 +85,8 @@ type frame struct {
 	// context holds the non-empty metadata_context fields of the
 	// message, tags included, in a buffer the frame reuses.
 	context []byte
+	// chunk holds a response body message's bytes, reused for the next.
+	chunk []byte
 }
 
 // decode reads b, which the frame keeps. On error the frame holds no
@@ -297,11 +300,49 @@ func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if !ok {
 		return c.CodecV2.Unmarshal(data, v)
 	}
-	// gRPC reuses data's buffers once this returns; the frame's headers
-	// and body live as long as the stream.
-	b := make([]byte, data.Len())
+	// gRPC reuses data's buffers once this returns. Header values alias
+	// the bytes and live as long as the stream, so a message gets bytes of
+	// its own, but for a response body: it is only read until the next
+	// message (see pipeline.ResponseStage), and a streamed response's
+	// chunks share one buffer.
+	n := data.Len()
+	chunk := len(data) == 1 && oneofField(data[0].ReadOnlyData()) == inResponseBody
+	var b []byte
+	if chunk {
+		if cap(f.chunk) < n {
+			f.chunk = make([]byte, n)
+		}
+		b = f.chunk[:n]
+	} else {
+		b = make([]byte, n)
+	}
 	data.CopyTo(b)
-	return f.decode(b)
+	err := f.decode(b)
+	if chunk && err == nil && f.kind != inResponseBody {
+		// The oneof was set again, to something else: that lives on.
+		return f.decode(bytes.Clone(b))
+	}
+	return err
+}
+
+// oneofField is the field of the request oneof that msg sets first, or 0.
+// Envoy writes it first, so this reads one tag.
+func oneofField(msg []byte) fieldNumber {
+	for len(msg) > 0 {
+		num, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return 0
+		}
+		if num >= inRequestHeaders && num <= inResponseTrailers {
+			return num
+		}
+		m := protowire.ConsumeFieldValue(num, typ, msg[n:])
+		if m < 0 {
+			return 0
+		}
+		msg = msg[n+m:]
+	}
+	return 0
 }
 
 // ServerOption returns the option a gRPC server must be created with for

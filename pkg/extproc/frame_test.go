@@ -6,12 +6,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -62,7 +65,7 @@ func readFrame(m *extprocv3.ProcessingRequest) frame {
 
 var frameOpts = cmp.Options{
 	cmp.AllowUnexported(frame{}),
-	cmpopts.IgnoreFields(frame{}, "context"), // scratch
+	cmpopts.IgnoreFields(frame{}, "context", "chunk"), // scratch
 	cmpopts.EquateNaNs(),
 	protocmp.Transform(),
 	cmpopts.EquateEmpty(),
@@ -307,6 +310,54 @@ func TestFrameBodyCapacity(t *testing.T) {
 	_ = append(f.body, strings.Repeat("x", 16)...)
 	if !slices.Equal(before, b) {
 		t.Fatal("appending to the body changed the message")
+	}
+}
+
+// TestResponseChunksShareABuffer reads messages through the codec, as
+// gRPC hands them over: a response's chunks, which are only read until
+// the next message, share one buffer, and nothing else goes into it.
+func TestResponseChunksShareABuffer(t *testing.T) {
+	c := codec{encoding.GetCodecV2("proto")}
+	read := func(f *frame, m *extprocv3.ProcessingRequest) {
+		t.Helper()
+		if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(pbreadtest.Marshal(t, m))}, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chunk := func(s string) *extprocv3.ProcessingRequest {
+		return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{
+			ResponseBody: &extprocv3.HttpBody{Body: []byte(s)}}}
+	}
+	var f frame
+	read(&f, requestHeadersMessage(hv(":path", "/v1/chat/completions")))
+	headers := f.headers
+	read(&f, chunk("data: one\n\n"))
+	first := unsafe.SliceData(f.body)
+	read(&f, chunk("data: two\n\n"))
+	if string(f.body) != "data: two\n\n" || unsafe.SliceData(f.body) != first {
+		t.Fatalf("the second chunk %q is not in the first one's buffer", f.body)
+	}
+	if headers[0].Value != "/v1/chat/completions" {
+		t.Fatalf("the request's headers changed to %v", headers)
+	}
+
+	// A message that sets the oneof to a response body and then to
+	// headers keeps its headers, as any headers message does.
+	b := append(pbreadtest.Marshal(t, chunk("data: three\n\n")),
+		pbreadtest.Marshal(t, &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseHeaders{
+			ResponseHeaders: &extprocv3.HttpHeaders{Headers: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{hv("x-kept", "yes")}}}}})...)
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.kind != inResponseHeaders {
+		t.Fatalf("kind %d, want response headers", f.kind)
+	}
+	kept := f.headers
+	// A chunk of the same size (four bytes of framing around its body)
+	// would land in the buffer that message was read into.
+	read(&f, chunk(strings.Repeat("x", len(b)-4)))
+	if kept[0].Value != "yes" {
+		t.Fatalf("headers read from the chunk buffer changed to %q", kept[0].Value)
 	}
 }
 

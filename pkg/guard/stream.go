@@ -13,8 +13,12 @@ func (e *exchange) stream(ctx context.Context, chunk []byte, end bool) []byte {
 	if e.stopped {
 		return nil // the client already has the terminator
 	}
-	// A fresh buffer: the previous one is on its way to Envoy.
-	e.out = make([]byte, 0, len(chunk)+256)
+	// The last chunk's output has been sent on (a response stage's output
+	// is read before the next chunk comes), so its buffer serves again.
+	if cap(e.out) < len(chunk)+256 {
+		e.out = make([]byte, 0, len(chunk)+256)
+	}
+	e.out = e.out[:0]
 	err := e.parser.Feed(chunk, func(ev sse.Event) error {
 		if !e.stopped {
 			e.event(ctx, ev)

@@ -151,6 +151,10 @@ type Translator interface {
 // send to the client, possibly none. On the final call (end true) it
 // flushes; if the provider stream ended before completing, it returns a
 // final SSE error event in the output and a non-nil error for accounting.
+//
+// Feed's output is read, or copied, before the next call: it may be the
+// translator's own buffer, written again by the next Feed, or the chunk
+// itself, which Envoy's next message replaces in the same way.
 type StreamTranslator interface {
 	Feed(chunk []byte, end bool) ([]byte, error)
 	Usage() Usage

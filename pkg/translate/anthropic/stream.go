@@ -71,7 +71,7 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	s.out = oaiwire.OutBuffer(len(chunk))
+	s.out = oaiwire.OutBuffer(s.out, len(chunk))
 	if !s.done {
 		if err := s.parser.Feed(chunk, s.event); err != nil && !errors.Is(err, errStop) {
 			return s.fail(streamError(err))

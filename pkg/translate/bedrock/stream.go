@@ -50,7 +50,7 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 		return nil, nil
 	}
 	// Output is freshly allocated per call: later stages may hold it.
-	s.out = oaiwire.OutBuffer(len(chunk))
+	s.out = oaiwire.OutBuffer(s.out, len(chunk))
 	err := s.frames.feed(chunk, s.frame)
 	if err == nil && end {
 		err = s.finish()

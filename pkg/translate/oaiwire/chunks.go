@@ -108,13 +108,16 @@ func AppendDone(dst []byte) []byte { return append(dst, sse.Done...) }
 func AppendError(dst []byte, e *gwerror.Error) []byte { return sse.AppendData(dst, e.Body()) }
 
 // OutBuffer returns an empty buffer for the client bytes translated from a
-// provider chunk of n bytes. Every OpenAI chunk carries a couple of hundred
-// bytes of framing (id, model, choice, delta), so a buffer grown from nil
-// would be reallocated several times per event. Tiny chunks rarely finish
-// an event, so they get no buffer until output actually appears.
-func OutBuffer(n int) []byte {
-	if n < 64 {
-		return nil
+// provider chunk of n bytes: last, the buffer of the chunk before, when it
+// has the room. (A stream translator's output is only read until its next
+// Feed, so one buffer serves a whole stream.) Every OpenAI chunk carries a
+// couple of hundred bytes of framing (id, model, choice, delta), so a
+// buffer grown from nil would be reallocated several times per event.
+// Tiny chunks rarely finish an event, so they get no new buffer until
+// output actually appears.
+func OutBuffer(last []byte, n int) []byte {
+	if n < 64 || cap(last) >= 2*n+256 {
+		return last[:0]
 	}
 	return make([]byte, 0, 2*n+256)
 }

@@ -32,7 +32,6 @@ type stream struct {
 	parser    sse.Parser
 	usage     translate.Usage
 	out       []byte
-	spare     []byte // an output buffer never handed out, for the next chunk
 	done      bool   // [DONE] seen
 	err       error  // terminal failure, reported once with its error event
 }
@@ -49,7 +48,7 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	s.out = s.outBuffer(len(chunk))
+	s.out = oaiwire.OutBuffer(s.out, len(chunk))
 	if !s.done {
 		if err := s.parser.Feed(chunk, s.event); err != nil && !errors.Is(err, errStop) {
 			var ue *upstreamEventError
@@ -67,23 +66,10 @@ func (s *stream) Feed(chunk []byte, end bool) ([]byte, error) {
 	if bytes.Equal(s.out, chunk) {
 		// Whole events passed through untouched: hand back the chunk
 		// itself, so Envoy keeps the bytes it holds instead of being sent
-		// a copy, and keep the buffer, which nobody else has seen.
-		s.spare = s.out
+		// a copy.
 		return chunk, nil
 	}
 	return s.out, nil
-}
-
-// outBuffer is the buffer for a chunk's output: the last one again when
-// it was never handed out.
-func (s *stream) outBuffer(n int) []byte {
-	if s.spare != nil && cap(s.spare) >= 2*n {
-		b := s.spare[:0]
-		s.spare = nil
-		return b
-	}
-	s.spare = nil
-	return oaiwire.OutBuffer(n)
 }
 
 // fail appends the error event in OpenAI's shape and remembers the error.
