@@ -32,8 +32,8 @@ type stream struct {
 	parser    sse.Parser
 	usage     translate.Usage
 	out       []byte
-	done      bool   // [DONE] seen
-	err       error  // terminal failure, reported once with its error event
+	done      bool  // [DONE] seen
+	err       error // terminal failure, reported once with its error event
 }
 
 func newStream(p translate.Provider, req *translate.Request) *stream {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tidwall/gjson"
@@ -138,7 +137,7 @@ func Feed(st translate.StreamTranslator, chunks [][]byte) StreamResult {
 		// The output is only read until the next Feed: spoil it, so a
 		// translator that reads it again, or returns it again unwritten,
 		// fails. The chunk passed back itself belongs to the test.
-		if !overlaps(out, c) {
+		if len(out) > 0 && (len(c) == 0 || &out[0] != &c[0]) {
 			for k := range out {
 				out[k] = 0xff
 			}
@@ -234,13 +233,4 @@ func RunStreams(t *testing.T, dir string, newStream func(*translate.Request) tra
 			Golden(t, c.GoldenPath(), r.Render())
 		})
 	}
-}
-
-// overlaps reports whether a and b share memory.
-func overlaps(a, b []byte) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
-	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
 }
