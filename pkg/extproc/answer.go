@@ -25,11 +25,12 @@ type answer struct {
 	streamed   bool   // switch the response body to STREAMED
 	meta       []byte // the encoded dynamic metadata, or nothing
 
-	resp  extprocv3.ProcessingResponse // carries wire as its unknown fields
-	wire  []byte
-	kept  []pipeline.Header // the header sets that change something
-	kvs   []pipeline.Header // the metadata, sorted
-	digit [20]byte          // content-length's value
+	resp    extprocv3.ProcessingResponse // carries wire as its unknown fields
+	encoded encoded                      // wire, for the codec
+	wire    []byte
+	kept    []pipeline.Header // the header sets that change something
+	kvs     []pipeline.Header // the metadata, sorted
+	digit   [20]byte          // content-length's value
 
 	// First storage of the slices above, inside the stream's own
 	// allocation: enough for a usual answer.
@@ -169,5 +170,11 @@ func (a *answer) finish(kind fieldNumber) *extprocv3.ProcessingResponse {
 	}
 	a.wire = a.encode(a.wire[:0], kind)
 	a.resp.ProtoReflect().SetUnknown(a.wire)
+	a.encoded.b = a.wire
 	return &a.resp
 }
+
+// encoded is a ProcessingResponse already in its wire form, which the
+// codec sends as it is: protobuf-go would size and copy it through its
+// reflection, which costs about as much as Sluice's encoding of it.
+type encoded struct{ b []byte }

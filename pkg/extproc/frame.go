@@ -345,6 +345,25 @@ func oneofField(msg []byte) fieldNumber {
 	return 0
 }
 
+// Marshal sends an answer Sluice encoded itself as it is, and hands any
+// other message to gRPC's proto codec. gRPC writes the bytes after Send
+// returns, while the stream goes on to reuse its answer, so they are
+// copied: into a buffer of gRPC's pool, which it gives back once written,
+// when the answer is large enough for gRPC to pool it.
+func (c codec) Marshal(v any) (mem.BufferSlice, error) {
+	e, ok := v.(*encoded)
+	if !ok {
+		return c.CodecV2.Marshal(v)
+	}
+	if mem.IsBelowBufferPoolingThreshold(len(e.b)) {
+		return mem.BufferSlice{mem.SliceBuffer(bytes.Clone(e.b))}, nil
+	}
+	pool := mem.DefaultBufferPool()
+	buf := pool.Get(len(e.b))
+	copy(*buf, e.b)
+	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, nil
+}
+
 // ServerOption returns the option a gRPC server must be created with for
 // Sluice's Server to be registered on it: the codec that reads Envoy's
 // messages into frames. Without it, every stream fails on its first

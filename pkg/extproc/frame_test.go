@@ -447,3 +447,30 @@ func TestFrameNestingLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestCodecSendsEncodedAnswers checks that an answer Sluice encoded goes
+// out as its bytes, small or large enough for gRPC's pool, and that any
+// other message still goes through protobuf-go.
+func TestCodecSendsEncodedAnswers(t *testing.T) {
+	c := codec{encoding.GetCodecV2("proto")}
+	for _, n := range []int{0, 40, 4 << 10} {
+		e := &encoded{b: []byte(strings.Repeat("a", n))}
+		data, err := c.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.b = append(e.b[:0], strings.Repeat("b", n)...) // the stream's next answer
+		if got := data.Materialize(); string(got) != strings.Repeat("a", n) {
+			t.Fatalf("%d bytes: sent %q", n, got)
+		}
+		data.Free()
+	}
+	m := &extprocv3.ProcessingResponse{ModeOverride: &filterv3.ProcessingMode{ResponseBodyMode: filterv3.ProcessingMode_STREAMED}}
+	data, err := c.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := pbreadtest.Marshal(t, m); !slices.Equal(data.Materialize(), want) {
+		t.Fatalf("a message: sent % x, want % x", data.Materialize(), want)
+	}
+}

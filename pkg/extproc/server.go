@@ -121,7 +121,14 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 			return err
 		}
 		resp := st.handle(st.context(ctx), &st.in)
-		if err := stream.Send(resp); err != nil {
+		var err error
+		if resp == &st.ans.resp {
+			// Encoded already: the codec sends the bytes as they are.
+			err = stream.SendMsg(&st.ans.encoded)
+		} else {
+			err = stream.Send(resp)
+		}
+		if err != nil {
 			return err
 		}
 		if resp.GetImmediateResponse() != nil {
