@@ -67,8 +67,9 @@ type builder struct {
 const slabTerms = 32
 
 // valSlab holds the values of an input's records, identity aside: the
-// input, its request with tools and template, source and findings.
-const valSlab = 8 + 15 + 3 + 2 + 2 + 2 + 2 + 3
+// input, its request with parameters, tools and template, source and
+// findings.
+const valSlab = 8 + 15 + 11 + 3 + 2 + 2 + 2 + 2 + 3
 
 func (b *builder) term(v ast.Value) *ast.Term {
 	if len(b.slab) == 0 {
@@ -129,17 +130,50 @@ var (
 	findingsKeys  = policyvm.NewRecordKeys("injection", "pii")
 	piiKeys       = policyvm.NewRecordKeys("count", "types")
 	injectionKeys = policyvm.NewRecordKeys("score", "signals", "verdict")
+	// paramKeys are the request parameters package inbound reports: its
+	// sampling parameters and response_format.
+	paramKeys = policyvm.NewRecordKeys("frequency_penalty", "n", "parallel_tool_calls",
+		"presence_penalty", "reasoning_effort", "response_format", "seed", "temperature",
+		"tool_choice", "top_k", "top_p")
 )
 
 // record is a record of keys holding vals, from the builder's slabs.
 func (b *builder) record(keys *policyvm.RecordKeys, vals ...*ast.Term) *ast.Term {
-	if len(b.vals) < len(vals) {
-		b.vals = make([]*ast.Term, max(valSlab, len(vals)))
-	}
-	own := b.vals[:len(vals):len(vals)]
-	b.vals = b.vals[len(vals):]
+	own := b.values(len(vals))
 	copy(own, vals)
 	return b.term(policyvm.NewRecord(keys, own))
+}
+
+// values takes n values' room from the slab.
+func (b *builder) values(n int) []*ast.Term {
+	if len(b.vals) < n {
+		b.vals = make([]*ast.Term, max(valSlab, n))
+	}
+	own := b.vals[:n:n]
+	b.vals = b.vals[n:]
+	return own
+}
+
+// params is input.request.parameters: a record, unless a parameter is
+// not one of paramKeys.
+func (b *builder) params(m map[string]any) (*ast.Term, error) {
+	if len(m) == 0 {
+		return emptyObject, nil
+	}
+	for k := range m {
+		if paramKeys.Index(k) < 0 {
+			return b.anyMap(m)
+		}
+	}
+	vals := b.values(paramKeys.Len())
+	for k, v := range m {
+		t, err := b.any(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		vals[paramKeys.Index(k)] = t
+	}
+	return b.term(policyvm.NewRecord(paramKeys, vals)), nil
 }
 
 func (b *builder) strings(ss []string) *ast.Term {
@@ -253,7 +287,7 @@ func (id *Identity) toAST(b *builder) (*ast.Term, error) {
 }
 
 func (r *Request) toAST(b *builder) (*ast.Term, error) {
-	params, err := b.anyMap(r.Parameters)
+	params, err := b.params(r.Parameters)
 	if err != nil {
 		return nil, fmt.Errorf("parameters: %w", err)
 	}

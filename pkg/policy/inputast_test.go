@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // TestSharedInputTerms checks that the terms shared between requests (no
@@ -31,5 +33,33 @@ func TestSharedInputTerms(t *testing.T) {
 	}
 	if (&Findings{}).toAST(&builder{}) != noFindings {
 		t.Error("a request with no findings does not share the term")
+	}
+}
+
+// TestParametersRecord checks input.request.parameters: a record when
+// every parameter is one package inbound reports, an object otherwise,
+// and the same document either way.
+func TestParametersRecord(t *testing.T) {
+	for _, tc := range []struct {
+		params map[string]any
+		record bool
+		want   string
+	}{
+		{map[string]any{"temperature": 0.2, "n": 1, "response_format": "json_schema", "parallel_tool_calls": false},
+			true, `{"temperature": 0.2, "n": 1, "response_format": "json_schema", "parallel_tool_calls": false}`},
+		{map[string]any{"temperature": 0.2, "logit_bias": map[string]any{"42": 1}},
+			false, `{"temperature": 0.2, "logit_bias": {"42": 1}}`},
+		{nil, false, `{}`},
+	} {
+		got, err := (&builder{}).params(tc.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got.Value.(*policyvm.Record); ok != tc.record {
+			t.Errorf("%v: a record: %v, want %v", tc.params, ok, tc.record)
+		}
+		if want := ast.MustParseTerm(tc.want); got.Value.Compare(want.Value) != 0 {
+			t.Errorf("%v: got %v, want %v", tc.params, got, want)
+		}
 	}
 }

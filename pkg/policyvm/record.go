@@ -44,6 +44,19 @@ func NewRecordKeys(keys ...string) *RecordKeys {
 	return rk
 }
 
+// Len is the number of keys.
+func (rk *RecordKeys) Len() int { return len(rk.strs) }
+
+// Index is the position of key, or -1.
+func (rk *RecordKeys) Index(key string) int {
+	for i, k := range rk.strs {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
 // NewRecord returns the record holding vals, one per key in keys' order;
 // a nil value leaves its key out. The record keeps vals. A value may be a
 // record, but nothing else may hold one: an array or an object of records
