@@ -24,7 +24,7 @@ type RequestStage interface {
 // whole body when buffered) and returns the bytes to pass on; stages chain
 // in order, each seeing the previous stage's output. A chunk, and what a
 // stage makes of it, is only valid until the next chunk: the stream reads
-// Envoy's messages into one buffer, and stages write their output into
+// a response's chunks into one buffer, and stages write their output into
 // buffers they reuse, so a stage keeps a copy of anything it needs later.
 type ResponseStage interface {
 	Name() string
