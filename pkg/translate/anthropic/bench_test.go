@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
@@ -22,6 +23,29 @@ func BenchmarkRequest(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkRequestChat translates a request like make bench's: four
+// turns in 2 KB, the last one long.
+func BenchmarkRequestChat(b *testing.B) {
+	prose := strings.Repeat("The gateway reads the request once, picks a backend from the model name, "+
+		"and hands it back to the proxy. ", 20)
+	body := []byte(`{"model":"claude","messages":[` +
+		`{"role":"system","content":"You are a concise assistant for an engineering team. Answer in plain prose."},` +
+		`{"role":"user","content":"How does an external processor see a request?"},` +
+		`{"role":"assistant","content":"` + prose[:400] + `"},` +
+		`{"role":"user","content":"` + prose[:1300] + `\n\"Quoted\" at the end."}],` +
+		`"temperature":0.2,"max_tokens":512,"user":"bench-user-0042","stream":true,"stream_options":{"include_usage":true}}`)
+	req := translate.Request{Op: translate.Chat, Stream: true, Body: body}
+	target := translate.Target{Model: "claude-3-5-haiku-20241022"}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r := req
+		if _, err := fixed.Request(&r, &target); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/gwerror"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
 // converter turns OpenAI messages into Anthropic's top-level system blocks
@@ -20,10 +21,11 @@ type converter struct {
 // appendMessages writes "system" (when any system or developer message
 // exists) and "messages".
 func appendMessages(b []byte, messages gjson.Result) ([]byte, error) {
-	var c converter
+	// The messages come out about as long as they went in.
+	c := converter{msgs: make([]byte, 0, len(messages.Raw)+256)}
 	var err error
 	i := 0
-	messages.ForEach(func(_, m gjson.Result) bool {
+	rawjson.Each(messages, func(_ string, m gjson.Result) bool {
 		err = c.message(i, m)
 		i++
 		return err == nil
@@ -38,13 +40,41 @@ func appendMessages(b []byte, messages gjson.Result) ([]byte, error) {
 	return append(append(append(key(b, "messages"), '['), c.msgs...), ']'), nil
 }
 
+// messageKeys are the members of a message the converter reads.
+var messageKeys = [...]string{fRole: "role", fContent: "content", fToolCalls: "tool_calls", fToolCallID: "tool_call_id"}
+
+const (
+	fRole = iota
+	fContent
+	fToolCalls
+	fToolCallID
+)
+
+// messagePaths are the usual messages' paths, for error messages: made
+// once rather than for every message of every request.
+var messagePaths = func() (p [32]string) {
+	for i := range p {
+		p[i] = fmt.Sprintf("messages[%d]", i)
+	}
+	return p
+}()
+
+func messagePath(i int) string {
+	if i < len(messagePaths) {
+		return messagePaths[i]
+	}
+	return fmt.Sprintf("messages[%d]", i)
+}
+
 func (c *converter) message(i int, m gjson.Result) error {
-	path := fmt.Sprintf("messages[%d]", i)
+	path := messagePath(i)
 	if !m.IsObject() {
 		return gwerror.Param(gwerror.InvalidRequest, path, "'%s' must be an object", path)
 	}
-	content := m.Get("content")
-	switch role := m.Get("role").Str; role {
+	var f [len(messageKeys)]gjson.Result
+	rawjson.Fields(m, messageKeys[:], f[:])
+	content := f[fContent]
+	switch role := f[fRole].Str; role {
 	case "system", "developer":
 		// Anthropic has one top-level system prompt: every system message
 		// is hoisted into it, in order.
@@ -56,9 +86,9 @@ func (c *converter) message(i int, m gjson.Result) error {
 		return c.user(path, content)
 	case "assistant":
 		c.closeTools()
-		return c.assistant(path, m)
+		return c.assistant(path, content, f[fToolCalls])
 	case "tool":
-		return c.tool(path, m)
+		return c.tool(path, content, f[fToolCallID])
 	case "function":
 		return gwerror.Param(gwerror.UnsupportedParam, path+".role",
 			"role 'function' is not supported by provider anthropic; use tool messages")
@@ -97,12 +127,12 @@ func (c *converter) user(path string, content gjson.Result) error {
 // assistant writes text and tool_use blocks. A message with neither
 // (empty content, no tool calls) is skipped: Anthropic rejects empty
 // assistant turns and it carries nothing.
-func (c *converter) assistant(path string, m gjson.Result) error {
-	blocks, err := appendTextBlocks(nil, m.Get("content"), path+".content")
+func (c *converter) assistant(path string, content, toolCalls gjson.Result) error {
+	blocks, err := appendTextBlocks(nil, content, path+".content")
 	if err != nil {
 		return err
 	}
-	if blocks, err = appendToolUses(blocks, m.Get("tool_calls"), path+".tool_calls"); err != nil {
+	if blocks, err = appendToolUses(blocks, toolCalls, path+".tool_calls"); err != nil {
 		return err
 	}
 	if len(blocks) == 0 {
@@ -116,8 +146,7 @@ func (c *converter) assistant(path string, m gjson.Result) error {
 
 // tool appends a tool_result block, merging consecutive tool messages into
 // one user message as Anthropic expects.
-func (c *converter) tool(path string, m gjson.Result) error {
-	id := m.Get("tool_call_id")
+func (c *converter) tool(path string, content, id gjson.Result) error {
 	if id.Type != gjson.String {
 		return gwerror.Param(gwerror.MissingField, path+".tool_call_id", "'%s.tool_call_id' is required", path)
 	}
@@ -130,7 +159,6 @@ func (c *converter) tool(path string, m gjson.Result) error {
 	c.msgs = append(sep(c.msgs), '{')
 	c.msgs = str(c.msgs, "type", "tool_result")
 	c.msgs = raw(c.msgs, "tool_use_id", id.Raw)
-	content := m.Get("content")
 	switch {
 	case content.Type == gjson.String:
 		c.msgs = raw(c.msgs, "content", content.Raw)

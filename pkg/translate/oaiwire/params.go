@@ -27,14 +27,17 @@ func ParseBody(body []byte) (gjson.Result, error) {
 	return root, nil
 }
 
-// EachParam calls set for every top-level member of root that is not null,
+// EachParam calls set for every top-level member of root (from ParseBody)
+// that is not null,
 // and stops at the first error. A null counts as absent: it is how most
 // SDKs send unset fields.
 func EachParam(root gjson.Result, set func(key string, v gjson.Result) error) error {
 	var err error
-	root.ForEach(func(k, v gjson.Result) bool {
+	// root comes from ParseBody, which checked it: its members are
+	// crossed, not read a byte at a time as ForEach reads them.
+	rawjson.Each(root, func(k string, v gjson.Result) bool {
 		if v.Type != gjson.Null {
-			err = set(k.Str, v)
+			err = set(k, v)
 		}
 		return err == nil
 	})
