@@ -75,3 +75,26 @@ func BenchmarkPassthroughStream(b *testing.B) {
 	newStream := func() translate.StreamTranslator { return NewPassthroughStream() }
 	b.Run("text_usage", func(b *testing.B) { translatetest.BenchStream(b, newStream, input, 0) })
 }
+
+// BenchmarkStreamEvent feeds one text delta at a time, as Envoy hands a
+// stream over: the cost of most of a stream's events.
+func BenchmarkStreamEvent(b *testing.B) {
+	req := &translate.Request{Op: translate.Chat, Stream: true, IncludeUsage: true, Body: []byte(`{}`)}
+	st := fixed.Stream(req)
+	for _, ev := range []string{
+		`event: message_start` + "\n" + `data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"usage":{"input_tokens":4,"output_tokens":1}}}` + "\n\n",
+		`event: content_block_start` + "\n" + `data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}` + "\n\n",
+	} {
+		if _, err := st.Feed([]byte(ev), false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ev := []byte(`event: content_block_delta` + "\n" + `data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" the gateway reads"}}` + "\n\n")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(ev)))
+	for b.Loop() {
+		if _, err := st.Feed(ev, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/sluice-gw/sluice/pkg/translate"
+	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
@@ -106,4 +107,63 @@ func FuzzMessagesStream(f *testing.F) {
 func checkStream(t *testing.T, newStream func() translate.StreamTranslator, input []byte) {
 	whole := translatetest.SplitsAgree(t, newStream, input, translatetest.QuickSplits(input, 1)...)
 	translatetest.CheckEvents(t, whole.Out)
+}
+
+// FuzzTextDelta holds textDelta to the general reading of an event: when
+// it takes an event, Select and Fields find it valid, a text_delta of the
+// same block, with the same text.
+func FuzzTextDelta(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}`,
+		`{"type":"content_block_delta","index":12,"delta":{"type":"text_delta","text":"a \"quoted\"\nline \u00e9 \ud83d\ude00"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}}`,
+		`{"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"x"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}} `,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","text":"y"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"bad \x01"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		index, text, ok := textDelta(data)
+		if !ok {
+			return
+		}
+		var top [len(eventKeys)]gjson.Result
+		if _, valid := rawjson.Select(data, eventKeys[:], top[:]); !valid {
+			t.Fatalf("took %q, which is not valid JSON", data)
+		}
+		var d [len(deltaKeys)]gjson.Result
+		rawjson.Fields(top[evDelta], deltaKeys[:], d[:])
+		if top[evType].Str != "content_block_delta" || d[deltaType].Str != "text_delta" ||
+			top[evIndex].Int() != index || d[deltaText].Str != text {
+			t.Fatalf("%q: took block %d text %q; the general reading: %s block %d, %s %q",
+				data, index, text, top[evType].Str, top[evIndex].Int(), d[deltaType].Str, d[deltaText].Str)
+		}
+	})
+}
+
+// TestTextDeltaTakesTheUsualShape checks that the shape Anthropic sends
+// is read by textDelta, and that variations of it are left alone.
+func TestTextDeltaTakesTheUsualShape(t *testing.T) {
+	for _, tc := range []struct {
+		data  string
+		index int64
+		text  string
+		ok    bool
+	}{
+		{`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}`, 0, "Hello", true},
+		{`{"type":"content_block_delta","index":12,"delta":{"type":"text_delta","text":"a \"b\"\n"}}`, 12, "a \"b\"\n", true},
+		{`{"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"x"}}`, 0, "", false},
+		{`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}} `, 0, "", false},
+		{`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","more":1}}`, 0, "", false},
+		{`{"type":"content_block_delta", "index":0,"delta":{"type":"text_delta","text":"x"}}`, 0, "", false},
+		{`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x}}`, 0, "", false},
+	} {
+		index, text, ok := textDelta([]byte(tc.data))
+		if ok != tc.ok || index != tc.index || text != tc.text {
+			t.Errorf("%s: got %d %q %v, want %d %q %v", tc.data, index, text, ok, tc.index, tc.text, tc.ok)
+		}
+	}
 }

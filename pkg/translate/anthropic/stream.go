@@ -94,9 +94,13 @@ func (s *stream) event(ev sse.Event) error {
 	if len(data) == 0 {
 		return nil
 	}
-	// One pass checks the event and finds the members read below. The
-	// event's data is the parser's buffer, reused for the next event: read
-	// it in place, and clone what outlives the event.
+	// The event's data is the parser's buffer, reused for the next event:
+	// it is read in place, and what outlives the event is cloned.
+	if index, text, ok := textDelta(data); ok {
+		s.textDelta(index, text)
+		return nil
+	}
+	// One pass checks the event and finds the members read below.
 	var top [len(eventKeys)]gjson.Result
 	if _, ok := rawjson.Select(data, eventKeys[:], top[:]); !ok {
 		return providererr.ErrMalformedEvent
@@ -187,13 +191,7 @@ func (s *stream) blockDelta(index int64, d gjson.Result) {
 	rawjson.Fields(d, deltaKeys[:], f[:])
 	switch f[deltaType].Str {
 	case "text_delta":
-		if blk == nil { // a delta without its start: treat it as text
-			s.blocks = append(s.blocks, block{index: index, kind: blockText})
-			blk = &s.blocks[len(s.blocks)-1]
-		}
-		if blk.kind == blockText {
-			s.text(blk, f[deltaText].Str)
-		}
+		s.textDelta(index, f[deltaText].Str)
 	case "input_json_delta":
 		if blk != nil && (blk.kind == blockTool || blk.kind == blockJSON) {
 			s.text(blk, f[deltaPartialJSON].Str)
@@ -202,6 +200,54 @@ func (s *stream) blockDelta(index int64, d gjson.Result) {
 	// thinking_delta, signature_delta, citations_delta: OpenAI chat has no
 	// field for them.
 }
+
+// textDelta takes a text_delta of block index.
+func (s *stream) textDelta(index int64, text string) {
+	blk := s.block(index)
+	if blk == nil { // a delta without its start: treat it as text
+		s.blocks = append(s.blocks, block{index: index, kind: blockText})
+		blk = &s.blocks[len(s.blocks)-1]
+	}
+	if blk.kind == blockText {
+		s.text(blk, text)
+	}
+}
+
+// Most of a stream is text deltas, which Anthropic writes in one shape.
+// textDelta reads an event of exactly that shape,
+// {"type":"content_block_delta","index":N,"delta":{"type":"text_delta","text":"..."}},
+// in one short pass; any other event, and any variation of this one
+// (spacing, order, another member), is left to the general reading, which
+// would find the same index and text (FuzzTextDelta).
+func textDelta(data []byte) (index int64, text string, ok bool) {
+	rest, ok := bytes.CutPrefix(data, textDeltaHead)
+	if !ok {
+		return 0, "", false
+	}
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 18 || n > 1 && rest[0] == '0' {
+		return 0, "", false
+	}
+	for _, c := range rest[:n] {
+		index = index*10 + int64(c-'0')
+	}
+	if rest, ok = bytes.CutPrefix(rest[n:], textDeltaMid); !ok || len(rest) == 0 || rest[0] != '"' {
+		return 0, "", false
+	}
+	end, _, ok := rawjson.ScanString(rest, 1)
+	if !ok || string(rest[end:]) != "}}" {
+		return 0, "", false
+	}
+	return index, rawjson.Str(rest[:end]), true
+}
+
+var (
+	textDeltaHead = []byte(`{"type":"content_block_delta","index":`)
+	textDeltaMid  = []byte(`,"delta":{"type":"text_delta","text":`)
+)
 
 // text emits a text or argument fragment, holding back a trailing
 // incomplete UTF-8 sequence until the next fragment completes it.

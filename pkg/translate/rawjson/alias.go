@@ -15,3 +15,8 @@ func Parse(b []byte) gjson.Result {
 func Get(b []byte, path string) gjson.Result {
 	return gjson.Get(alias(b), path)
 }
+
+// Str is the value of the JSON string literal b (quotes included, checked
+// by ScanString), as gjson gives it in Result.Str, under Parse's rules:
+// it aliases b unless the literal holds an escape.
+func Str(b []byte) string { return String(alias(b)) }
