@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-gw/sluice/pkg/sse"
 	"github.com/sluice-gw/sluice/pkg/translate"
 	"github.com/sluice-gw/sluice/pkg/translate/openai"
+	"github.com/sluice-gw/sluice/pkg/translate/translatetest"
 )
 
 // setup is what one guarded answer starts from.
@@ -86,6 +87,7 @@ func run(t testing.TB, s setup, chunks [][]byte) ([][]byte, *pipeline.Exchange) 
 			t.Fatal(err)
 		}
 		outs = append(outs, bytes.Clone(out))
+		translatetest.Spoil(out, c)
 	}
 	x.End(ctx)
 	return outs, x

@@ -83,7 +83,7 @@ func newDecisionLog(w io.Writer, size int, path, instance string, drops *atomic.
 		// OPA's labels: which instance decided, and that Sluice did.
 		labelsJSON: labelsJSON(map[string]string{"id": instance, "version": "sluice"}),
 	}
-	l.linger = linger.New(logLinger, func() bool { return len(l.queue) >= cap(l.queue)/2 })
+	l.linger = linger.New(logLinger, l.batchReady)
 	go l.run()
 	return l
 }
@@ -95,9 +95,8 @@ func (l *decisionLog) send(ev *logEvent) {
 	}
 	select {
 	case l.queue <- ev:
-		if len(l.queue) >= cap(l.queue)/2 {
-			// Half the queue is a batch: the writer need not wait out
-			// its linger.
+		if l.batchReady() {
+			// The writer need not wait out its linger.
 			l.linger.Full()
 		}
 	default:
@@ -113,6 +112,9 @@ func (l *decisionLog) close() {
 		<-l.exited
 	})
 }
+
+// batchReady reports whether a batch, half the queue, is waiting.
+func (l *decisionLog) batchReady() bool { return len(l.queue) >= cap(l.queue)/2 }
 
 // logLinger is how long the writer lets lines gather after the first of
 // a batch before it writes them out, unless half the queue fills first.

@@ -160,18 +160,17 @@ func (b *builder) params(m map[string]any) (*ast.Term, error) {
 	if len(m) == 0 {
 		return emptyObject, nil
 	}
-	for k := range m {
-		if paramKeys.Index(k) < 0 {
-			return b.anyMap(m)
-		}
-	}
 	vals := b.values(paramKeys.Len())
 	for k, v := range m {
+		i := paramKeys.Index(k)
+		if i < 0 {
+			return b.anyMap(m) // the room taken for vals stays unused
+		}
 		t, err := b.any(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
-		vals[paramKeys.Index(k)] = t
+		vals[i] = t
 	}
 	return b.term(policyvm.NewRecord(paramKeys, vals)), nil
 }

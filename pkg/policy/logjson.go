@@ -11,13 +11,6 @@ import (
 	"github.com/sluice-gw/sluice/pkg/translate/rawjson"
 )
 
-// appendJSON appends v as the JSON that encoding/json writes for
-// ast.JSON(v); see jsonWriter. The decision log keeps one jsonWriter
-// instead.
-func appendJSON(b []byte, v ast.Value) ([]byte, error) {
-	return newJSONWriter().append(b, v)
-}
-
 // jsonWriter appends AST values as the JSON that encoding/json writes for
 // ast.JSON(v): objects with their keys in order, sets as arrays in their
 // order. ast.JSON builds a map and an interface for every value, which

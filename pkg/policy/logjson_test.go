@@ -17,6 +17,11 @@ import (
 // for ast.JSON(v), as a JSON reader sees it: the same values, and objects'
 // members in the same order. Escapes may differ (\u0008 for \b), which
 // no reader tells apart.
+// appendJSON appends v with a jsonWriter of its own.
+func appendJSON(b []byte, v ast.Value) ([]byte, error) {
+	return newJSONWriter().append(b, v)
+}
+
 func sameAsASTJSON(t *testing.T, v ast.Value) {
 	t.Helper()
 	got, err := appendJSON(nil, v)

@@ -3,6 +3,7 @@ package policyvm
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,15 +20,21 @@ import (
 // exported for the package's external tests too (vm_test.go).
 func PlanTestdata(t *testing.T, entrypoint string) *Program {
 	t.Helper()
-	src, err := os.ReadFile("testdata/cache.rego")
+	return PlanFile(t, "cache.rego", entrypoint)
+}
+
+// PlanFile plans an entrypoint of the Rego file name in testdata.
+func PlanFile(t *testing.T, name, entrypoint string) *Program {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ast.ParseModuleWithOpts("cache.rego", string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
+	m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := Plan(context.Background(), map[string]*ast.Module{"cache.rego": m}, entrypoint)
+	prog, err := Plan(context.Background(), map[string]*ast.Module{name: m}, entrypoint)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,13 +197,7 @@ func (e *eval) value(o operand, fr []*ast.Term) *ast.Term {
 	if o.c != nil {
 		return o.c
 	}
-	t := fr[o.local]
-	if t != nil {
-		if r, ok := t.Value.(*Record); ok {
-			return r.Term()
-		}
-	}
-	return t
+	return Plain(fr[o.local])
 }
 
 // raw is an operand's value as it is, Records included: for the

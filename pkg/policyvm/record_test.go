@@ -2,7 +2,6 @@ package policyvm_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"testing"
 
@@ -41,7 +40,7 @@ func records(t *ast.Term) *ast.Term {
 // member reads, object.get, iteration, comparison, built-ins, with,
 // function calls and shared results must not tell them apart.
 func TestRecordEvaluatesLikeItsObject(t *testing.T) {
-	prog := planRecord(t, "vmtest/record")
+	prog := policyvm.PlanFile(t, "record.rego", "vmtest/record")
 	for i, input := range []string{
 		`{"request": {"model": "m1", "id": "r1", "params": {"t": 1}}, "identity": {"tenant": "acme", "roles": ["dev", "ops"], "groups": {"ops"}}}`,
 		`{"request": {"model": "m2", "id": "r2", "params": {"t": 2}}, "identity": {"tenant": "acme", "roles": ["dev", "ops"], "groups": {"ops"}}}`,
@@ -78,7 +77,7 @@ func TestRecordEvaluatesLikeItsObject(t *testing.T) {
 func TestRecordAsAResult(t *testing.T) {
 	plain := ast.MustParseTerm(`{"request": {"model": "m1", "params": {"t": 1}}}`)
 	for _, rule := range []string{"top", "whole", "get_whole", "shared"} {
-		in := planRecord(t, "vmtest/record/"+rule).Instance(nil)
+		in := policyvm.PlanFile(t, "record.rego", "vmtest/record/"+rule).Instance(nil)
 		want := evalTerm(t, in, plain)
 		for range 2 {
 			got := evalTerm(t, in, records(plain))
@@ -87,23 +86,6 @@ func TestRecordAsAResult(t *testing.T) {
 			}
 		}
 	}
-}
-
-func planRecord(t *testing.T, entrypoint string) *policyvm.Program {
-	t.Helper()
-	src, err := os.ReadFile("testdata/record.rego")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ast.ParseModuleWithOpts("record.rego", string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := policyvm.Plan(context.Background(), map[string]*ast.Module{"record.rego": m}, entrypoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return prog
 }
 
 func evalTerm(t *testing.T, in *policyvm.Instance, input *ast.Term) *ast.Term {

@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -126,5 +127,15 @@ func TestError(t *testing.T) {
 	}
 	if ct := New().StreamContentType(); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
+	}
+}
+
+// TestMessagePath checks the table of message paths, and the paths made
+// past its end, against the format they stand for.
+func TestMessagePath(t *testing.T) {
+	for i := range 2 * len(messagePaths) {
+		if got, want := messagePath(i), fmt.Sprintf("messages[%d]", i); got != want {
+			t.Fatalf("messagePath(%d) = %q, want %q", i, got, want)
+		}
 	}
 }

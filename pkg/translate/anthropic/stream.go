@@ -185,7 +185,6 @@ func (s *stream) blockStart(index int64, cb gjson.Result) {
 }
 
 func (s *stream) blockDelta(index int64, d gjson.Result) {
-	blk := s.block(index)
 	// Most of a stream is these events: one pass over the delta.
 	var f [len(deltaKeys)]gjson.Result
 	rawjson.Fields(d, deltaKeys[:], f[:])
@@ -193,7 +192,7 @@ func (s *stream) blockDelta(index int64, d gjson.Result) {
 	case "text_delta":
 		s.textDelta(index, f[deltaText].Str)
 	case "input_json_delta":
-		if blk != nil && (blk.kind == blockTool || blk.kind == blockJSON) {
+		if blk := s.block(index); blk != nil && (blk.kind == blockTool || blk.kind == blockJSON) {
 			s.text(blk, f[deltaPartialJSON].Str)
 		}
 	}

@@ -134,14 +134,7 @@ func Feed(st translate.StreamTranslator, chunks [][]byte) StreamResult {
 		if err != nil && r.Err == nil {
 			r.Err = err
 		}
-		// The output is only read until the next Feed: spoil it, so a
-		// translator that reads it again, or returns it again unwritten,
-		// fails. The chunk passed back itself belongs to the test.
-		if len(out) > 0 && (len(c) == 0 || &out[0] != &c[0]) {
-			for k := range out {
-				out[k] = 0xff
-			}
-		}
+		Spoil(out, c)
 	}
 	r.Usage = st.Usage()
 	return r
@@ -232,5 +225,19 @@ func RunStreams(t *testing.T, dir string, newStream func(*translate.Request) tra
 			CheckEvents(t, r.Out)
 			Golden(t, c.GoldenPath(), r.Render())
 		})
+	}
+}
+
+// Spoil overwrites out, the output of a stream translator or response
+// stage for the chunk in, once the test has read it: that output is only
+// read until the next chunk, so a translator or stage that reads it again,
+// or hands it on again unwritten, fails. Output that is in itself is left
+// alone: that chunk belongs to the test.
+func Spoil(out, in []byte) {
+	if len(out) == 0 || len(in) > 0 && &out[0] == &in[0] {
+		return
+	}
+	for k := range out {
+		out[k] = 0xff
 	}
 }
