@@ -83,8 +83,9 @@ func TestLoadIdentity(t *testing.T) {
 			URL: "https://opa-bundles.example/bundles/sluice.tar.gz", MinDelay: 10 * time.Second,
 			MaxDelay: time.Minute, BearerTokenEnv: "BUNDLE_TOKEN",
 		},
-		DecisionLog: DecisionLog{Enabled: true, Path: filepath.Join(dir, "logs", "decisions.jsonl")},
-		Evaluator:   EvaluatorCompiled,
+		DecisionLog:      DecisionLog{Enabled: true, Path: filepath.Join(dir, "logs", "decisions.jsonl")},
+		Evaluator:        EvaluatorCompiled,
+		DecisionMemoSize: 512,
 	}
 	if diff := cmp.Diff(wantPolicy, snap.Policy); diff != "" {
 		t.Errorf("Policy (-want +got):\n%s", diff)
@@ -129,8 +130,8 @@ func TestPolicyDefaults(t *testing.T) {
 	}
 	want := &Policy{
 		Query: DefaultPolicyQuery, Mode: PolicyEnforce, FailureMode: FailClosed, Data: map[string]any{},
-		Evaluator: DefaultEvaluator,
-		Bundle:    &PolicyBundle{URL: "https://b.example/b.tar.gz", MinDelay: DefaultBundleMinDelay, MaxDelay: DefaultBundleMaxDelay},
+		Evaluator: DefaultEvaluator, DecisionMemoSize: DefaultDecisionMemoSize,
+		Bundle: &PolicyBundle{URL: "https://b.example/b.tar.gz", MinDelay: DefaultBundleMinDelay, MaxDelay: DefaultBundleMaxDelay},
 	}
 	if diff := cmp.Diff(want, snap.Policy); diff != "" {
 		t.Errorf("Policy (-want +got):\n%s", diff)

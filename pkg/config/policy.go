@@ -40,6 +40,12 @@ const (
 	DefaultPolicyMode     = PolicyEnforce
 	DefaultEvaluator      = EvaluatorCompiled
 	DefaultPolicyFailure  = FailClosed
+	// DefaultDecisionMemoSize is how many decisions are remembered by
+	// the input values they read.
+	DefaultDecisionMemoSize = 4096
+	// maxDecisionMemoSize bounds the memo: each entry holds a decision
+	// and the values it read, a few hundred bytes to a few kilobytes.
+	maxDecisionMemoSize = 1 << 20
 )
 
 // Evaluator is how the policy is evaluated.
@@ -67,6 +73,8 @@ type Policy struct {
 	Bundle      *PolicyBundle
 	DecisionLog DecisionLog
 	Evaluator   Evaluator
+	// DecisionMemoSize is how many decisions to remember; 0 is off.
+	DecisionMemoSize int
 }
 
 // PolicyBundle is an OPA bundle to download.
@@ -105,6 +113,9 @@ func validatePolicy(pol *configv1.Policy, p *problems) {
 	}
 	if ev := Evaluator(pol.GetEvaluator()); ev != "" && ev != EvaluatorCompiled && ev != EvaluatorInterpreter {
 		p.add("policy.evaluator", "unknown evaluator %q (want %s or %s)", ev, EvaluatorCompiled, EvaluatorInterpreter)
+	}
+	if n := pol.GetDecisionMemoSize(); n < 0 || n > maxDecisionMemoSize {
+		p.add("policy.decision_memo_size", "must be between 0 (off) and %d, got %d", maxDecisionMemoSize, n)
 	}
 	validateBundle(pol.GetBundle(), p)
 }
@@ -154,6 +165,10 @@ func defaultPolicy(pol *configv1.Policy) {
 	pol.Mode = orDefault(pol.Mode, string(DefaultPolicyMode))
 	pol.FailureMode = orDefault(pol.FailureMode, string(DefaultPolicyFailure))
 	pol.Evaluator = orDefault(pol.Evaluator, string(DefaultEvaluator))
+	if pol.DecisionMemoSize == nil {
+		n := int64(DefaultDecisionMemoSize)
+		pol.DecisionMemoSize = &n
+	}
 	if pol.DecisionLog == nil {
 		pol.DecisionLog = &configv1.DecisionLog{}
 	}
@@ -185,6 +200,8 @@ func buildPolicy(pol *configv1.Policy, dir string) *Policy {
 		FailureMode: FailureMode(pol.GetFailureMode()),
 		Evaluator:   Evaluator(pol.GetEvaluator()),
 		Data:        pol.GetData().AsMap(),
+		// Validated to lie in [0, maxDecisionMemoSize].
+		DecisionMemoSize: int(pol.GetDecisionMemoSize()),
 		DecisionLog: DecisionLog{
 			Enabled: pol.GetDecisionLog().GetEnabled(),
 			Path:    absPath(dir, pol.GetDecisionLog().GetPath()),

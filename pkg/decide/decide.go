@@ -95,13 +95,15 @@ func sameSource(a, b *config.Policy) bool {
 		return false
 	}
 	return a.Dir == b.Dir && a.Query == b.Query && a.Mode == b.Mode && a.FailureMode == b.FailureMode &&
-		reflect.DeepEqual(a.Bundle, b.Bundle) && a.DecisionLog == b.DecisionLog && a.Evaluator == b.Evaluator
+		reflect.DeepEqual(a.Bundle, b.Bundle) && a.DecisionLog == b.DecisionLog && a.Evaluator == b.Evaluator &&
+		a.DecisionMemoSize == b.DecisionMemoSize
 }
 
 func (s *Stage) options(p *config.Policy, cat policy.Catalogue) policy.Options {
 	o := policy.Options{
 		Dir: p.Dir, Query: p.Query, FailOpen: p.FailureMode == config.FailOpen,
 		Interpreter: p.Evaluator == config.EvaluatorInterpreter,
+		MemoSize:    p.DecisionMemoSize,
 		Data:        p.Data, Catalogue: cat, Logger: s.log,
 		OnReload: func(err error) {
 			if fn := s.reloaded.Load(); fn != nil {

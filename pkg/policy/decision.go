@@ -32,6 +32,10 @@ type Decision struct {
 	// FailedOpen is set when the policy failed at runtime and FailOpen let
 	// the request through.
 	FailedOpen bool
+	// Remembered is set when the decision was not evaluated but taken
+	// from an earlier request that agreed with this one on everything
+	// the policy read (see Options.MemoSize).
+	Remembered bool
 }
 
 // Route is decision.route. Every field is optional.

@@ -198,12 +198,15 @@ func (e *Engine) activate(ctx context.Context, p *compiled) error {
 
 // swap builds a state and puts it in service. The caller holds e.mu.
 func (e *Engine) swap(ctx context.Context, p *compiled, cfg *config) error {
-	st, err := build(ctx, e.opts.Query, p, cfg, e.plan)
+	st, err := build(ctx, e.opts.Query, p, cfg, e.plan, e.opts.MemoSize)
 	if err != nil {
 		return fmt.Errorf("preparing %s: %w", e.opts.Query, err)
 	}
 	e.policy, e.config = p, cfg
 	prev := e.cur.Swap(st)
+	if prev != nil && prev.vm != nil {
+		e.counters.addMemo(prev.vm.MemoStats())
+	}
 	// A configuration reload that changes nothing for the policy does not
 	// repeat its notices.
 	if prev != nil && prev.policy.revision == p.revision && slices.Equal(prev.notices, st.notices) &&

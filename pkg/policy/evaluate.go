@@ -39,21 +39,23 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (*Decision, error) {
 	}
 	ev := &logEvent{decisionID: newDecisionID(), timestamp: now, revision: st.policy.revision, bundle: st.policy.bundle}
 	var (
-		result *ast.Term
-		err    error
+		result     *ast.Term
+		remembered bool
+		err        error
 	)
 	input, err := in.toAST(&builder{names: st.strings, ids: st.ids}, e.timeTerm(now))
 	if err == nil {
 		ev.input = input.Value
 		start := time.Now()
 		if st.vm != nil {
-			result, err = st.vm.EvalResult(ctx, input, policyvm.Options{Time: now})
+			result, remembered, err = st.vm.EvalRemembered(ctx, input, policyvm.Options{Time: now})
 		} else {
 			result, err = e.eval(ctx, st, policyvm.Plain(input).Value, now)
 		}
 		ev.evalNS = time.Since(start).Nanoseconds()
 	}
 	d, err := e.decide(st, result, err, ev)
+	d.Remembered = remembered
 	e.counters.outcomes[ev.outcome].Add(1)
 	if d.DryRunDenied {
 		e.logDryRun(d, err)

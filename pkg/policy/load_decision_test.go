@@ -3,6 +3,8 @@ package policy
 import (
 	"context"
 	"log/slog"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -47,6 +49,40 @@ func BenchmarkLoadDecision(b *testing.B) {
 			for b.Loop() {
 				if _, err := e.Evaluate(context.Background(), in); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoadDecisionMemo is that decision with decisions remembered:
+// remembered, every request agreeing with the first on what the policy
+// reads (only the request id and last message change); missed, every
+// request from a new team, so each is evaluated, its reads recorded and
+// its decision kept.
+func BenchmarkLoadDecisionMemo(b *testing.B) {
+	for _, miss := range []bool{false, true} {
+		b.Run(map[bool]string{false: "remembered", true: "missed"}[miss], func(b *testing.B) {
+			e, in := loadDecision(b, false)
+			if os.Getenv("ZZOFF") == "" {
+				e.cur.Load().vm.RememberResults(4096)
+			}
+			ids := make([]string, 1<<12)
+			for i := range ids {
+				ids[i] = strconv.Itoa(i)
+			}
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n++
+				id := ids[n%len(ids)]
+				in.Request.ID, in.Request.LastUserMessage = id, "hello "+id
+				if miss {
+					in.Identity.Team = "team-" + strconv.Itoa(n)
+				}
+				d, err := e.Evaluate(context.Background(), in)
+				if err != nil || os.Getenv("ZZOFF") == "" && d.Remembered == miss && n > 1 {
+					b.Fatalf("%+v, %v", d, err)
 				}
 			}
 		})

@@ -66,6 +66,11 @@ type Options struct {
 	// decide alike; the plan is several times faster, the interpreter is
 	// the reference to compare it with.
 	Interpreter bool
+	// MemoSize is how many decisions the compiled evaluator remembers by
+	// the input values each read, to answer a request that agrees with
+	// an earlier one on all of them without evaluating (package policyvm,
+	// readmemo.go). Zero leaves it off.
+	MemoSize int
 	// FailOpen lets a request through when the policy fails at runtime.
 	// The default is to fail closed.
 	FailOpen bool

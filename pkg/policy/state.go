@@ -63,7 +63,7 @@ func (cfg config) withCatalogue(c Catalogue) *config {
 // build makes a store holding the policy's data and the configuration, and
 // prepares the decision and notices queries against it. The store is read
 // as AST values, so evaluations never convert data.
-func build(ctx context.Context, query string, p *compiled, cfg *config, plan func(*compiled) *policyvm.Program) (*state, error) {
+func build(ctx context.Context, query string, p *compiled, cfg *config, plan func(*compiled) *policyvm.Program, memo int) (*state, error) {
 	root := ast.NewObject()
 	sluice := ast.NewObject()
 	p.data.Foreach(func(k, v *ast.Term) {
@@ -87,6 +87,7 @@ func build(ctx context.Context, query string, p *compiled, cfg *config, plan fun
 	st := &state{query: pq, policy: p, names: cfg.names, strings: cfg.catalogue.strings, consts: newConstCache(p.consts), ids: &identities{}}
 	if prog := plan(p); prog != nil {
 		st.vm = prog.Instance(ast.NewTerm(root))
+		st.vm.RememberResults(memo)
 	}
 	notices, err := prepare(ctx, noticesQuery, p, store)
 	if err != nil {

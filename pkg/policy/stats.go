@@ -1,6 +1,10 @@
 package policy
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
+)
 
 // outcome is what an evaluation led to. Every evaluation has exactly one.
 type outcome uint8
@@ -32,6 +36,11 @@ type Stats struct {
 	Reloads      uint64 // policies activated after the first
 	ReloadErrors uint64 // policies rejected; the last good one kept serving
 	LogDrops     uint64 // decision-log events dropped because the writer fell behind
+
+	// Remembered decisions (Options.MemoSize): found, evaluated and kept,
+	// evaluated without being kept (an impure built-in, an error, an
+	// input read too widely).
+	MemoHits, MemoMisses, MemoSkipped uint64
 }
 
 type counters struct {
@@ -39,12 +48,27 @@ type counters struct {
 	reloads      atomic.Uint64
 	reloadErrors atomic.Uint64
 	logDrops     atomic.Uint64
+	// memo sums the memo counts of the states before the current one.
+	memoHits, memoMisses, memoSkipped atomic.Uint64
+}
+
+func (c *counters) addMemo(s policyvm.MemoStats) {
+	c.memoHits.Add(uint64(s.Hits))       //nolint:gosec // counts, never negative
+	c.memoMisses.Add(uint64(s.Misses))   //nolint:gosec // counts, never negative
+	c.memoSkipped.Add(uint64(s.Skipped)) //nolint:gosec // counts, never negative
 }
 
 // Stats returns a snapshot of the counters.
 func (e *Engine) Stats() Stats {
 	c := &e.counters
+	var m policyvm.MemoStats
+	if st := e.cur.Load(); st != nil && st.vm != nil {
+		m = st.vm.MemoStats()
+	}
 	return Stats{
+		MemoHits:     c.memoHits.Load() + uint64(m.Hits),       //nolint:gosec // counts, never negative
+		MemoMisses:   c.memoMisses.Load() + uint64(m.Misses),   //nolint:gosec // counts, never negative
+		MemoSkipped:  c.memoSkipped.Load() + uint64(m.Skipped), //nolint:gosec // counts, never negative
 		Allow:        c.outcomes[outcomeAllow].Load(),
 		Deny:         c.outcomes[outcomeDeny].Load(),
 		DryRunDeny:   c.outcomes[outcomeDryRunDeny].Load(),

@@ -16,6 +16,7 @@ type Instance struct {
 	data   *ast.Term
 	consts []atomic.Pointer[ast.Term]
 	args   []argCache
+	memo   *readMemo // nil unless RememberResults
 }
 
 // maxArgEntries bounds each function's cache. Arguments come from

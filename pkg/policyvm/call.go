@@ -18,6 +18,17 @@ type builtin struct {
 	nondet bool
 }
 
+// unrememberable are the built-ins OPA does not flag as non-deterministic
+// whose call still makes a result unfit to remember: they act (print,
+// trace), or read the evaluation's clock or caller beyond their arguments.
+var unrememberable = map[string]bool{
+	"print": true, "internal.print": true, "trace": true,
+	"opa.runtime": true, "rego.metadata.chain": true, "rego.metadata.rule": true,
+	"time.now_ns": true, "io.jwt.decode_verify": true,
+	"crypto.x509.parse_and_verify_certificates":              true,
+	"crypto.x509.parse_and_verify_certificates_with_options": true,
+}
+
 func (c *compiler) callStmt(s *ir.CallStmt) (op, error) {
 	dst := c.local(s.Result)
 	if b, ok := c.builtins[s.Func]; ok {
@@ -30,6 +41,12 @@ func (c *compiler) callStmt(s *ir.CallStmt) (op, error) {
 		}
 		if s.Func == "object.get" && len(args) == 3 {
 			return func(e *eval, fr []*ast.Term) int32 { return e.objectGet(args, fr, dst) }, nil
+		}
+		if b.nondet || unrememberable[s.Func] {
+			return func(e *eval, fr []*ast.Term) int32 {
+				e.impure = true
+				return e.callBuiltin(b, args, fr, dst)
+			}, nil
 		}
 		return func(e *eval, fr []*ast.Term) int32 { return e.callBuiltin(b, args, fr, dst) }, nil
 	}
@@ -142,12 +159,12 @@ func (e *eval) objectGet(args []operand, fr []*ast.Term, dst int) int32 {
 	v := obj
 	if path, ok := key.Value.(*ast.Array); ok {
 		for i := range path.Len() {
-			if v = member(v, path.Elem(i)); v == nil {
+			if v = e.member(v, path.Elem(i)); v == nil {
 				break
 			}
 		}
 	} else {
-		v = member(obj, key)
+		v = e.member(obj, key)
 	}
 	if v == nil {
 		v = def

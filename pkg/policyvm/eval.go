@@ -41,7 +41,7 @@ var ErrCanceled = errors.New("policyvm: evaluation canceled")
 // when the query is undefined. A plan built by Plan binds "result".
 func (in *Instance) Eval(ctx context.Context, input *ast.Term, opts Options) ([]*ast.Term, error) {
 	var out []*ast.Term
-	err := in.run(ctx, input, opts, func(results []*ast.Term) {
+	err := in.run(ctx, input, opts, false, func(results []*ast.Term, _ *eval) {
 		if len(results) > 0 {
 			out = slices.Clone(results)
 		}
@@ -51,22 +51,60 @@ func (in *Instance) Eval(ctx context.Context, input *ast.Term, opts Options) ([]
 
 // EvalResult is Result of Eval, without copying the result set: what a
 // plan built by Plan evaluates to, or nil when it is undefined.
+//
+// An Instance that remembers results (RememberResults) answers from them
+// when it can.
 func (in *Instance) EvalResult(ctx context.Context, input *ast.Term, opts Options) (*ast.Term, error) {
-	var out *ast.Term
-	err := in.run(ctx, input, opts, func(results []*ast.Term) { out = Result(results) })
+	out, _, err := in.EvalRemembered(ctx, input, opts)
 	return out, err
 }
 
+// EvalRemembered is EvalResult, also reporting whether the result was
+// remembered instead of evaluated.
+func (in *Instance) EvalRemembered(ctx context.Context, input *ast.Term, opts Options) (*ast.Term, bool, error) {
+	m := in.memo
+	var root *Record
+	if m != nil {
+		if root, _ = valueOf(input).(*Record); root == nil || m.aside() {
+			root = nil
+			m.skipped.Add(1)
+		} else {
+			v, ok := m.lookup(root)
+			m.tally(ok)
+			if ok {
+				return v, true, nil
+			}
+		}
+	}
+	var out *ast.Term
+	err := in.run(ctx, input, opts, root != nil, func(results []*ast.Term, e *eval) {
+		out = Result(results)
+		if root == nil {
+			return
+		}
+		if !e.impure && m.remember(root, e.reads, out) {
+			m.misses.Add(1)
+		} else {
+			m.skipped.Add(1)
+		}
+	})
+	if err != nil && root != nil {
+		m.skipped.Add(1)
+	}
+	return out, false, err
+}
+
 // run evaluates the plan and hands the result set, which belongs to the
-// pooled evaluation, to take before it is reused.
-func (in *Instance) run(ctx context.Context, input *ast.Term, opts Options, take func([]*ast.Term)) error {
+// pooled evaluation, to take before it is reused; with track, the
+// evaluation notes what it reads of the input's records.
+func (in *Instance) run(ctx context.Context, input *ast.Term, opts Options, track bool, take func([]*ast.Term, *eval)) error {
 	if err := ctx.Err(); err != nil {
 		return errors.Join(ErrCanceled, err)
 	}
 	stackroom.Reserve(StackBytes)
 	e := in.prog.pool.Get().(*eval)
 	defer e.release()
-	e.ctx, e.inst, e.opts = ctx, in, opts
+	e.ctx, e.inst, e.opts, e.track = ctx, in, opts, track
 	fr, restore := e.push(in.prog.nlocals)
 	fr[ir.Input] = input
 	fr[ir.Data] = in.data
@@ -76,7 +114,7 @@ func (in *Instance) run(ctx context.Context, input *ast.Term, opts Options, take
 		}
 	}
 	e.pop(restore)
-	take(e.results)
+	take(e.results, e)
 	return nil
 }
 
@@ -129,6 +167,13 @@ type eval struct {
 	steps     int
 	bctx      topdown.BuiltinContext
 	bctxReady bool
+
+	// For an Instance that remembers results (see readmemo.go): track
+	// asks for the input's reads, which go to reads; impure is set by a
+	// call whose value the input does not determine.
+	track  bool
+	impure bool
+	reads  []recordRead
 }
 
 type memoSlot struct {
@@ -159,6 +204,8 @@ func (e *eval) release() {
 	e.sp, e.steps, e.withDepth = 0, 0, 0
 	e.ctx, e.inst, e.opts, e.err, e.ret, e.out = nil, nil, Options{}, nil, nil, nil
 	e.bctx, e.bctxReady = topdown.BuiltinContext{}, false
+	clear(e.reads)
+	e.reads, e.track, e.impure = e.reads[:0], false, false
 	e.prog.pool.Put(e)
 }
 
@@ -197,7 +244,40 @@ func (e *eval) value(o operand, fr []*ast.Term) *ast.Term {
 	if o.c != nil {
 		return o.c
 	}
-	return Plain(fr[o.local])
+	return e.plain(fr[o.local])
+}
+
+// plain is Plain(t), noting that a record is read whole.
+func (e *eval) plain(t *ast.Term) *ast.Term {
+	if t != nil {
+		if r, ok := t.Value.(*Record); ok {
+			if e.track {
+				e.reads = append(e.reads, recordRead{r, -1})
+			}
+			return r.Term()
+		}
+	}
+	return t
+}
+
+// member is coll[key], noting which member of a record is read.
+func (e *eval) member(coll, key *ast.Term) *ast.Term {
+	if coll == nil || key == nil {
+		return nil
+	}
+	r, ok := coll.Value.(*Record)
+	if !ok {
+		return member(coll, key)
+	}
+	i := r.keys.index(key)
+	if i < 0 {
+		// Not a key of this kind of record: undefined whatever the values.
+		return nil
+	}
+	if e.track {
+		e.reads = append(e.reads, recordRead{r, i})
+	}
+	return r.vals[i]
 }
 
 // raw is an operand's value as it is, Records included: for the

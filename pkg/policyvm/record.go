@@ -28,6 +28,9 @@ type Record struct {
 type RecordKeys struct {
 	strs  []string
 	terms []*ast.Term
+	// marker stands for a record of this kind in a remembered result's
+	// key, where only the record's presence was read (see readmemo.go).
+	marker *ast.Term
 }
 
 // NewRecordKeys returns the keys of a kind of record. They must be given
@@ -41,6 +44,7 @@ func NewRecordKeys(keys ...string) *RecordKeys {
 		}
 		rk.terms[i] = ast.StringTerm(k)
 	}
+	rk.marker = &ast.Term{Value: &Record{keys: rk}}
 	return rk
 }
 
@@ -82,16 +86,24 @@ func (r *Record) Iter(f func(k, v *ast.Term) error) error {
 
 // member is r[key], or nil.
 func (r *Record) member(key *ast.Term) *ast.Term {
-	s, ok := key.Value.(ast.String)
-	if !ok {
-		return nil
-	}
-	for i, k := range r.keys.strs {
-		if k == string(s) {
-			return r.vals[i]
-		}
+	if i := r.keys.index(key); i >= 0 {
+		return r.vals[i]
 	}
 	return nil
+}
+
+// index is the position of key among rk's keys, or -1.
+func (rk *RecordKeys) index(key *ast.Term) int {
+	s, ok := key.Value.(ast.String)
+	if !ok {
+		return -1
+	}
+	for i, k := range rk.strs {
+		if k == string(s) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Term is the record as a term holding an ast.Object, built on the first

@@ -2,7 +2,6 @@ package policyvm_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -13,27 +12,7 @@ import (
 // records is t with every object held by an object (t itself included)
 // made a Record, as a host builds its input: objects in arrays and sets
 // stay objects, since only a record's own values may be records.
-func records(t *ast.Term) *ast.Term {
-	obj, ok := t.Value.(ast.Object)
-	if !ok {
-		return t
-	}
-	keys := make([]string, 0, obj.Len())
-	for _, k := range obj.Keys() {
-		s, ok := k.Value.(ast.String)
-		if !ok {
-			return t
-		}
-		keys = append(keys, string(s))
-	}
-	slices.Sort(keys)
-	rk := policyvm.NewRecordKeys(keys...)
-	vals := make([]*ast.Term, len(keys))
-	for i, k := range keys {
-		vals[i] = records(obj.Get(ast.StringTerm(k)))
-	}
-	return ast.NewTerm(policyvm.NewRecord(rk, vals))
-}
+func records(t *ast.Term) *ast.Term { return shapes{}.records(t) }
 
 // TestRecordEvaluatesLikeItsObject evaluates every rule of
 // testdata/record.rego with the input as records and as OPA's objects:

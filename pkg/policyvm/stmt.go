@@ -74,7 +74,7 @@ func (c *compiler) stmt(s ir.Stmt) (op, error) {
 	case *ir.ResultSetAddStmt:
 		src := c.read(s.Value)
 		return func(e *eval, fr []*ast.Term) int32 {
-			if v := fr[src]; v != nil {
+			if v := e.plain(fr[src]); v != nil {
 				e.results = append(e.results, v)
 			}
 			return next
@@ -125,7 +125,7 @@ func (c *compiler) scanStmt(s *ir.ScanStmt) (op, error) {
 	// to the next element, leaving one more ends the scan, and anything
 	// beyond is handed on.
 	return func(e *eval, fr []*ast.Term) int32 {
-		t := Plain(fr[src])
+		t := e.plain(fr[src])
 		if t == nil {
 			return next
 		}
@@ -213,7 +213,7 @@ func (c *compiler) withStmt(s *ir.WithStmt) (op, error) {
 	c.noteImpure()
 	return func(e *eval, fr []*ast.Term) int32 {
 		saved := fr[local]
-		fr[local] = upsert(Plain(saved), path, e.value(val, fr))
+		fr[local] = upsert(e.plain(saved), path, e.value(val, fr))
 		memo := e.pushMemo()
 		code := next
 		for _, o := range body {

@@ -105,7 +105,7 @@ func (c *compiler) dotStmt(s *ir.DotStmt) (op, bool, error) {
 	}
 	key, err := c.operand(s.Key)
 	return func(e *eval, fr []*ast.Term) int32 {
-		v := member(fr[src.local], e.value(key, fr))
+		v := e.member(fr[src.local], e.value(key, fr))
 		fr[dst] = v
 		if v == nil {
 			return undefined
@@ -121,7 +121,7 @@ func member(coll, key *ast.Term) *ast.Term {
 	}
 	switch v := coll.Value.(type) {
 	case *Record:
-		return v.member(key)
+		return v.member(key) // the evaluation's reads go through eval.member
 	case ast.Object:
 		return v.Get(key)
 	case *ast.Array:
@@ -273,7 +273,7 @@ func (c *compiler) collectionStmt(s ir.Stmt) (op, bool, error) {
 	case *ir.ObjectMergeStmt:
 		a, b, dst := c.read(s.A), c.read(s.B), c.local(s.Target)
 		return func(e *eval, fr []*ast.Term) int32 {
-			m, ok := merge(Plain(fr[a]), Plain(fr[b]))
+			m, ok := merge(e.plain(fr[a]), e.plain(fr[b]))
 			if !ok {
 				return e.conflict("object keys must be unique")
 			}

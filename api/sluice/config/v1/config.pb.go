@@ -2048,9 +2048,17 @@ type Policy struct {
 	// planner and evaluated from the plan, several times faster; or
 	// "interpreter": OPA's Rego interpreter. Both decide alike. A policy the
 	// planner cannot take is interpreted either way, with a warning.
-	Evaluator     string `protobuf:"bytes,8,opt,name=evaluator,proto3" json:"evaluator,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Evaluator string `protobuf:"bytes,8,opt,name=evaluator,proto3" json:"evaluator,omitempty"`
+	// decision_memo_size is how many decisions the compiled evaluator
+	// remembers, each under the values of the input it read: a request that
+	// agrees with an earlier one on everything the policy read of it (its
+	// tenant, key, model, hour...) gets that decision without evaluating.
+	// Exact: a decision that called the clock, randomness, the network or
+	// print is never remembered, and a new policy or data starts afresh.
+	// Default 4096; 0 turns it off.
+	DecisionMemoSize *int64 `protobuf:"varint,9,opt,name=decision_memo_size,json=decisionMemoSize,proto3,oneof" json:"decision_memo_size,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Policy) Reset() {
@@ -2137,6 +2145,13 @@ func (x *Policy) GetEvaluator() string {
 		return x.Evaluator
 	}
 	return ""
+}
+
+func (x *Policy) GetDecisionMemoSize() int64 {
+	if x != nil && x.DecisionMemoSize != nil {
+		return *x.DecisionMemoSize
+	}
+	return 0
 }
 
 // PolicyBundle is an OPA bundle service to download policies from.
@@ -4949,7 +4964,7 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\x06labels\x18\x03 \x03(\v2\".sluice.config.v1.Team.LabelsEntryR\x06labels\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xac\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf6\x02\n" +
 	"\x06Policy\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05query\x18\x02 \x01(\tR\x05query\x12\x12\n" +
@@ -4958,7 +4973,9 @@ const file_sluice_config_v1_config_proto_rawDesc = "" +
 	"\x04data\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x04data\x126\n" +
 	"\x06bundle\x18\x06 \x01(\v2\x1e.sluice.config.v1.PolicyBundleR\x06bundle\x12@\n" +
 	"\fdecision_log\x18\a \x01(\v2\x1d.sluice.config.v1.DecisionLogR\vdecisionLog\x12\x1c\n" +
-	"\tevaluator\x18\b \x01(\tR\tevaluator\"\x85\x01\n" +
+	"\tevaluator\x18\b \x01(\tR\tevaluator\x121\n" +
+	"\x12decision_memo_size\x18\t \x01(\x03H\x00R\x10decisionMemoSize\x88\x01\x01B\x15\n" +
+	"\x13_decision_memo_size\"\x85\x01\n" +
 	"\fPolicyBundle\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x129\n" +
 	"\apolling\x18\x02 \x01(\v2\x1f.sluice.config.v1.BundlePollingR\apolling\x12(\n" +
@@ -5401,6 +5418,7 @@ func file_sluice_config_v1_config_proto_init() {
 		(*Credential_File)(nil),
 		(*Credential_Aws)(nil),
 	}
+	file_sluice_config_v1_config_proto_msgTypes[21].OneofWrappers = []any{}
 	file_sluice_config_v1_config_proto_msgTypes[26].OneofWrappers = []any{}
 	file_sluice_config_v1_config_proto_msgTypes[28].OneofWrappers = []any{}
 	file_sluice_config_v1_config_proto_msgTypes[29].OneofWrappers = []any{}

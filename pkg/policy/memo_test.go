@@ -1,0 +1,88 @@
+package policy
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// TestRememberedDecisionsMatchEvaluated runs thousands of varied requests
+// through the reference policy twice, with decisions remembered and
+// without, and wants the same decision for each: the memo may only answer
+// a request that agrees with an earlier one on everything the policy
+// read. Each request is also sent again with a new id and last message,
+// which the policy reads only for tenants with keyword routes, and the
+// whole lot again in reverse order.
+func TestRememberedDecisionsMatchEvaluated(t *testing.T) {
+	shipped, err := os.ReadFile(filepath.Join(refPolicyDir, "data.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := append(refInputs(), refRandomInputs(3000)...)
+	var all []*Input
+	for _, in := range ins {
+		again := *in
+		again.Request.ID += "-again"
+		again.Request.LastUserMessage += " and again"
+		all = append(all, in, &again)
+	}
+	reversed := slices.Clone(all)
+	slices.Reverse(reversed)
+	all = append(all, reversed...)
+	for _, variant := range []struct{ name, data string }{
+		{"shipped data", string(shipped)},
+		{"every knob", refRichData},
+	} {
+		t.Run(variant.name, func(t *testing.T) {
+			dir := refPolicyCopy(t, refPolicyDir, variant.data)
+			memo, plain := refEngineMemo(t, dir, 4096), refEngineMemo(t, dir, 0)
+			ignore := cmpopts.IgnoreFields(Decision{}, "DecisionID", "Remembered")
+			differ := 0
+			for i, in := range all {
+				got, errG := memo.Evaluate(context.Background(), in)
+				want, errW := plain.Evaluate(context.Background(), in)
+				if (errG == nil) != (errW == nil) {
+					t.Fatalf("input %d: error %v, want %v", i, errG, errW)
+				}
+				if diff := cmp.Diff(want, got, ignore); diff != "" {
+					differ++
+					if differ <= 5 {
+						t.Errorf("input %d (remembered %v; %+v, %s %s, %s) (-evaluated +remembered):\n%s",
+							i, got.Remembered, in.Identity, in.Request.API, in.Request.Model, in.Time, diff)
+					}
+				}
+			}
+			s := memo.Stats()
+			t.Logf("%d decisions: %d remembered, %d evaluated and kept, %d evaluated only", len(all), s.MemoHits, s.MemoMisses, s.MemoSkipped)
+			if differ > 0 {
+				t.Fatalf("%d of %d decisions differ", differ, len(all))
+			}
+			// Most requests repeat one before them, if only without
+			// their id: a memo that remembered nothing would pass the
+			// rest of this test.
+			if s.MemoHits < uint64(len(all))/3 {
+				t.Fatalf("only %d of %d decisions remembered", s.MemoHits, len(all))
+			}
+		})
+	}
+}
+
+func refEngineMemo(t *testing.T, dir string, memo int) *Engine {
+	t.Helper()
+	e, err := New(context.Background(), Options{
+		Dir: dir, Catalogue: refCatalogue(), Now: func() time.Time { return refWeekday },
+		Logger: slog.New(slog.DiscardHandler), MemoSize: memo,
+	})
+	if err != nil {
+		t.Fatalf("loading %s: %v", dir, err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
