@@ -36,6 +36,8 @@ type benchConfig struct {
 	// decisionDir, when set, turns the policy's decision log on, to a
 	// file there.
 	decisionDir string
+	// decisionMemo is policy.decision_memo_size when 0 or more.
+	decisionMemo int
 	// limits turns on layered rate limits and a tenant budget, set high
 	// enough never to refuse, so the run measures what checking them
 	// costs.
@@ -97,12 +99,15 @@ budgets:
 `
 	}
 	if bc.policyDir != "" {
+		pol := fmt.Sprintf("dir: %q", bc.policyDir)
 		if bc.decisionDir != "" {
-			src += fmt.Sprintf("policy: {dir: %q, decision_log: {enabled: true, path: %q}}\n", bc.policyDir,
+			pol += fmt.Sprintf(", decision_log: {enabled: true, path: %q}",
 				filepath.Join(bc.decisionDir, fmt.Sprintf("decisions-%d.jsonl", bc.started)))
-		} else {
-			src += fmt.Sprintf("policy: {dir: %q}\n", bc.policyDir)
 		}
+		if bc.decisionMemo >= 0 {
+			pol += fmt.Sprintf(", decision_memo_size: %d", bc.decisionMemo)
+		}
+		src += "policy: {" + pol + "}\n"
 	}
 	if bc.otlp != "" {
 		src += fmt.Sprintf(`telemetry:

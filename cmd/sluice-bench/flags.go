@@ -23,6 +23,8 @@ type options struct {
 	policyDir   string
 	// decisionLog logs every decision to a file (needs policyDir).
 	decisionLog bool
+	// decisionMemo is policy.decision_memo_size, or -1 for its default.
+	decisionMemo int
 	limits      bool
 	// observability runs Sluice with tracing, metrics and the audit log on.
 	observability bool
@@ -59,6 +61,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.conns, "conns", 2, "HTTP/2 connections per server, as Envoy opens one per worker thread")
 	fs.StringVar(&o.policyDir, "policy", "", "run Sluice with this OPA policy directory (default: no policy)")
 	fs.BoolVar(&o.decisionLog, "decision-log", false, "with -policy, log every decision to a file, in OPA's decision-log format")
+	fs.IntVar(&o.decisionMemo, "decision-memo", -1, "with -policy, how many decisions Sluice remembers (policy.decision_memo_size; 0 is off, -1 its default)")
 	fs.BoolVar(&o.limits, "limits", false, "run Sluice with layered rate limits (key, team, tenant) and a tenant budget, none of which refuses")
 	fs.BoolVar(&o.observability, "observability", false,
 		"run Sluice with telemetry (10% of traces sampled, exported by OTLP gRPC to an in-process collector; Prometheus metrics) and the audit log (a file, standard level) on")
@@ -95,6 +98,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.cases, err = loadgen.SelectCases(splitList(*cases)); err != nil {
 		return nil, fmt.Errorf("-cases: %w", err)
+	}
+	if o.decisionMemo >= 0 && o.policyDir == "" {
+		return nil, errors.New("-decision-memo needs -policy")
 	}
 	if o.decisionLog && o.policyDir == "" {
 		return nil, errors.New("-decision-log needs -policy")

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/loadgen"
 )
 
@@ -53,6 +54,14 @@ func (r *Report) Markdown() string {
 		policy = "OPA policy from `" + s.Policy + "`"
 		if s.DecisionLog {
 			policy += fmt.Sprintf(", every decision logged to a file (%d lines)", r.DecisionsLogged)
+		}
+		switch m := s.DecisionMemo; {
+		case m == nil:
+			policy += fmt.Sprintf(", decisions remembered by what they read (policy.decision_memo_size %d, the default)", config.DefaultDecisionMemoSize)
+		case *m == 0:
+			policy += ", every decision evaluated (policy.decision_memo_size 0)"
+		default:
+			policy += fmt.Sprintf(", decisions remembered by what they read (policy.decision_memo_size %d)", *m)
 		}
 	}
 	if s.Limits {

@@ -53,6 +53,8 @@ type Settings struct {
 	Policy string `json:"policy,omitempty"`
 	// DecisionLog is set when every decision was logged to a file.
 	DecisionLog bool `json:"decision_log,omitempty"`
+	// DecisionMemo is policy.decision_memo_size when set by -decision-memo.
+	DecisionMemo *int `json:"decision_memo,omitempty"`
 	// Limits is set when Sluice checked layered rate limits and a budget.
 	Limits bool `json:"limits,omitempty"`
 	// Observability is set when Sluice ran with tracing, metrics and the

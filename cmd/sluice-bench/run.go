@@ -22,6 +22,7 @@ func run(ctx context.Context, o *options, log *os.File) (*Report, error) {
 		return nil, err
 	}
 	bc.limits = o.limits
+	bc.decisionMemo = o.decisionMemo
 	if o.decisionLog {
 		dir, err := os.MkdirTemp("", "sluice-bench-decisions-")
 		if err != nil {
@@ -114,6 +115,9 @@ func settingsOf(o *options) Settings {
 		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, DecisionLog: o.decisionLog, Limits: o.limits,
 		Observability: o.observability, ProtoAnswers: o.protoAnswers, NewTurns: o.newTurns,
 		BaselineWorkers: o.baselineWorkers,
+	}
+	if o.decisionMemo >= 0 {
+		s.DecisionMemo = &o.decisionMemo
 	}
 	for _, c := range o.cases {
 		s.Cases = append(s.Cases, c.Name)
