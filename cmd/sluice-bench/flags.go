@@ -25,7 +25,7 @@ type options struct {
 	decisionLog bool
 	// decisionMemo is policy.decision_memo_size, or -1 for its default.
 	decisionMemo int
-	limits      bool
+	limits       bool
 	// observability runs Sluice with tracing, metrics and the audit log on.
 	observability bool
 	// protoAnswers decodes the servers' answers with protobuf-go.

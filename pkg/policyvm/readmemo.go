@@ -307,29 +307,50 @@ func (p *readPath) same(q readPath) bool {
 	return true
 }
 
+// hash is a hash of v that agrees with identical. OPA's own hashes
+// will not do: they hash a number by its integer part, so the fractions
+// a policy reads (0.42, 0.43) would all collide.
 func (m *readMemo) hash(v *ast.Term) uint64 {
 	// A tag per kind, so a string and a number of the same text differ.
 	switch x := valueOf(v).(type) {
 	case nil:
-		return maphash.Comparable(m.seed, [2]uint64{0, 0})
+		return mix(0, 0)
 	case ast.String:
-		return maphash.String(m.seed, string(x)) ^ 1
+		return mix(1, maphash.String(m.seed, string(x)))
 	case ast.Number:
-		return maphash.String(m.seed, string(x)) ^ 2
+		return mix(2, maphash.String(m.seed, string(x)))
 	case ast.Boolean:
-		return maphash.Comparable(m.seed, [2]uint64{3, boolBit(bool(x))})
+		return mix(3, boolBit(bool(x)))
+	case ast.Null:
+		return mix(4, 0)
 	case *Record:
-		return maphash.Comparable(m.seed, x.keys)
+		return mix(5, x.keys.id)
+	case *ast.Array:
+		h := mix(6, uint64(x.Len())) //nolint:gosec // a length
+		for i := range x.Len() {
+			h = mix(h, m.hash(x.Elem(i)))
+		}
+		return h
+	case ast.Object:
+		// Members in any order: a sum of the pairs' hashes.
+		h := mix(7, uint64(x.Len())) //nolint:gosec // a length
+		if x.Len() > 0 {
+			x.Foreach(func(k, v *ast.Term) { h += mix(m.hash(k), m.hash(v)) })
+		}
+		return h
 	default:
-		return maphash.Comparable(m.seed, [2]uint64{5, uint64(x.Hash())}) //nolint:gosec // a hash: wrapping is fine
+		// Sets, which identical never matches anyway.
+		return mix(8, 0)
 	}
 }
 
-func boolBit(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
+// mix combines two 64-bit values into a well-spread hash (the
+// multiply-xorshift finaliser of SplitMix64).
+func mix(a, b uint64) uint64 {
+	z := a*0x9e3779b97f4a7c15 + b
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 func valueOf(t *ast.Term) ast.Value {
@@ -397,4 +418,11 @@ func identical(a, b *ast.Term) bool {
 	}
 	// Sets, and anything else, are not keyed on.
 	return false
+}
+
+func boolBit(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -29,9 +29,14 @@ type RecordKeys struct {
 	strs  []string
 	terms []*ast.Term
 	// marker stands for a record of this kind in a remembered result's
-	// key, where only the record's presence was read (see readmemo.go).
+	// key, where only the record's presence was read, and id tells the
+	// kinds apart in its hash (see readmemo.go).
 	marker *ast.Term
+	id     uint64
 }
+
+// recordKinds numbers the kinds of record.
+var recordKinds atomic.Uint64
 
 // NewRecordKeys returns the keys of a kind of record. They must be given
 // in sorted order and without repeats, so that a record's values are
@@ -45,6 +50,7 @@ func NewRecordKeys(keys ...string) *RecordKeys {
 		rk.terms[i] = ast.StringTerm(k)
 	}
 	rk.marker = &ast.Term{Value: &Record{keys: rk}}
+	rk.id = recordKinds.Add(1)
 	return rk
 }
 

@@ -134,7 +134,7 @@ func recordEverything(t testing.TB, tel *telemetry.Telemetry, snap *config.Snaps
 		status int
 		d      *policy.Decision
 	}{
-		{"rate_limit_exceeded", 429, &policy.Decision{Allow: true}},
+		{"rate_limit_exceeded", 429, &policy.Decision{Allow: true, Remembered: true}},
 		{"budget_exceeded", 429, &policy.Decision{Allow: true}},
 		{"policy_denied", 403, &policy.Decision{Status: 403}},
 		{"policy_error", 503, nil},

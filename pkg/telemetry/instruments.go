@@ -56,7 +56,7 @@ func newInstruments(m metric.Meter, auditDropped func() (uint64, bool)) (*instru
 		tpot: b.histogram(MetricTimePerOutput, "s",
 			"Time per output token after the first, for streamed responses.", tpotBuckets),
 		requests:        b.counter(MetricRequests, "{request}", "Requests answered, by HTTP status and error type."),
-		decisions:       b.counter(MetricPolicyDecisions, "{decision}", "Policy decisions, by result."),
+		decisions:       b.counter(MetricPolicyDecisions, "{decision}", "Policy decisions, by result, and whether remembered rather than evaluated."),
 		policyErrors:    b.counter(MetricPolicyErrors, "{error}", "Policy evaluations that failed, closed or open."),
 		pii:             b.counter(MetricPIIFindings, "{finding}", "PII and secret findings in requests, by type and action."),
 		guardrails:      b.counter(MetricGuardrails, "{action}", "Output guardrail findings, by type and action."),

@@ -23,6 +23,7 @@ const (
 	attrKind          = attribute.Key("kind")
 	attrType          = attribute.Key("type")
 	attrAction        = attribute.Key("action")
+	attrRemembered    = attribute.Key("remembered")
 )
 
 // other replaces label values that would make cardinality unbounded: an

@@ -51,7 +51,8 @@ func (p PolicySpan) End(d *policy.Decision, err error) {
 		attribute.Float64("sluice.policy.duration_ms", float64(time.Since(p.start).Microseconds())/1000),
 	}
 	if d != nil {
-		attrs = append(attrs, attribute.String("sluice.decision_id", d.DecisionID))
+		attrs = append(attrs, attribute.String("sluice.decision_id", d.DecisionID),
+			attribute.Bool("sluice.policy.remembered", d.Remembered))
 		if len(d.Reasons) > 0 {
 			attrs = append(attrs, attribute.StringSlice("sluice.policy.reasons", d.Reasons))
 		}
