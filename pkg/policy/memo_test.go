@@ -3,9 +3,11 @@ package policy
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,4 +87,43 @@ func refEngineMemo(t *testing.T, dir string, memo int) *Engine {
 	}
 	t.Cleanup(func() { _ = e.Close() })
 	return e
+}
+
+// TestRememberedDecisionsConcurrently has four goroutines share one memo,
+// each sending the requests in its own order, and wants every decision
+// to be the one evaluating gives.
+func TestRememberedDecisionsConcurrently(t *testing.T) {
+	ins := refRandomInputs(1500)
+	dir := refPolicyCopy(t, refPolicyDir, refRichData)
+	memo, plain := refEngineMemo(t, dir, 512), refEngineMemo(t, dir, 0)
+	want := make([]*Decision, len(ins))
+	for i, in := range ins {
+		var err error
+		if want[i], err = plain.Evaluate(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ignore := cmpopts.IgnoreFields(Decision{}, "DecisionID", "Remembered")
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 3 * len(ins) {
+				i := r.IntN(len(ins))
+				got, err := memo.Evaluate(context.Background(), ins[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if diff := cmp.Diff(want[i], got, ignore); diff != "" {
+					t.Errorf("input %d (-evaluated +remembered):\n%s", i, diff)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s := memo.Stats(); s.MemoHits == 0 {
+		t.Fatalf("nothing remembered: %+v", s)
+	}
 }

@@ -2,6 +2,7 @@ package policyvm
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -47,13 +48,23 @@ type readPath struct {
 	whole bool
 }
 
-// memoNode reads path and goes on by the value found, or, at a leaf,
-// holds a result (nil: undefined).
+// memoNode reads path and goes on by the value found. A leaf holds a
+// result (nil: undefined) and the reads no other result has branched
+// from yet, each with the value it must find: one leaf per result, where
+// a node per read would cost a node and a map for every read after the
+// first that differs.
 type memoNode struct {
 	path   readPath
 	edges  map[uint64][]memoEdge
 	leaf   bool
+	rest   []memoStep
 	result *ast.Term
+}
+
+// memoStep is a read a leaf still checks.
+type memoStep struct {
+	path *readPath
+	val  *ast.Term
 }
 
 type memoEdge struct {
@@ -79,6 +90,9 @@ type readMemo struct {
 	mu     sync.RWMutex
 	root   *memoNode // under mu; nil when empty
 	leaves int       // under mu
+	// paths interns the paths leaves read (under mu), so each is kept
+	// once however many leaves read it.
+	paths map[readKey]*readPath
 
 	hits, misses, skipped atomic.Int64
 
@@ -153,6 +167,11 @@ func (m *readMemo) lookup(root *Record) (*ast.Term, bool) {
 	if n == nil {
 		return nil, false
 	}
+	for _, st := range n.rest {
+		if v, ok := st.path.value(root); !ok || !identical(v, st.val) {
+			return nil, false
+		}
+	}
 	m.hits.Add(1)
 	return n.result, true
 }
@@ -169,101 +188,230 @@ func (n *memoNode) next(v *ast.Term, h uint64) *memoNode {
 // remember files result under what reads say the evaluation read of
 // root; false when a read cannot be placed.
 func (m *readMemo) remember(root *Record, reads []recordRead, result *ast.Term) bool {
-	seq, ok := readOrder(root, reads)
-	if !ok {
-		return false
-	}
-	vals := make([]*ast.Term, len(seq))
-	for i, p := range seq {
-		if vals[i], ok = p.value(root); !ok {
+	var pbuf [16]place
+	places := placesOf(root, pbuf[:0])
+	// The reads, each once, in the order first read, with their values.
+	var sbuf [64]placedRead
+	seq := sbuf[:0]
+	for _, rd := range reads {
+		if slices.ContainsFunc(seq, func(s placedRead) bool { return s.r == rd.r && s.member == rd.member }) {
+			continue
+		}
+		at := slices.IndexFunc(places, func(p place) bool { return p.r == rd.r })
+		if at < 0 {
 			return false
 		}
+		seq = append(seq, placedRead{recordRead: rd, at: at, val: readValue(rd)})
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.leaves >= m.maxLeaves {
-		m.root, m.leaves = nil, 0
+		m.root, m.leaves, m.paths = nil, 0, nil
 	}
 	at := &m.root
-	for i, p := range seq {
+	for i, rd := range seq {
 		n := *at
-		if n == nil {
-			n = &memoNode{path: p, edges: map[uint64][]memoEdge{}}
-			*at = n
-		} else if n.leaf || !n.path.same(p) {
+		switch {
+		case n == nil:
+			*at = m.leaf(seq[i:], places, result)
+			return true
+		case n.leaf:
+			return m.split(at, seq[i:], places, result)
+		case !rd.is(n.path, places):
 			// Another evaluation read something else here, having read
 			// the same before: only a non-deterministic evaluation would.
 			return false
 		}
-		h := m.hash(vals[i])
-		if n.next(vals[i], h) == nil {
-			n.edges[h] = append(n.edges[h], memoEdge{val: vals[i]})
-		}
-		es := n.edges[h]
-		for k := range es {
-			if identical(es[k].val, vals[i]) {
-				at = &es[k].next
-				break
-			}
-		}
+		at = n.edge(rd.val, m.hash(rd.val))
 	}
 	switch n := *at; {
 	case n == nil:
-		*at = &memoNode{leaf: true, result: result}
-		m.leaves++
-	case !n.leaf:
-		return false
+		*at = m.leaf(nil, places, result)
+		return true
+	case n.leaf && len(n.rest) == 0:
+		return true // remembered already
+	}
+	return false
+}
+
+// edge is where the edge for v leads, added when missing.
+func (n *memoNode) edge(v *ast.Term, h uint64) **memoNode {
+	es := n.edges[h]
+	for k := range es {
+		if identical(es[k].val, v) {
+			return &es[k].next
+		}
+	}
+	es = append(es, memoEdge{val: v})
+	n.edges[h] = es
+	return &es[len(es)-1].next
+}
+
+// leaf is a new leaf holding result after the reads of seq. The caller
+// holds mu.
+func (m *readMemo) leaf(seq []placedRead, places []place, result *ast.Term) *memoNode {
+	n := &memoNode{leaf: true, result: result}
+	if len(seq) > 0 {
+		n.rest = make([]memoStep, len(seq))
+		for i, rd := range seq {
+			n.rest[i] = memoStep{path: m.intern(rd, places), val: rd.val}
+		}
+	}
+	m.leaves++
+	return n
+}
+
+// split files result, after the reads of seq, at the leaf in *at: the
+// reads both share become nodes, and where their values part, a node
+// branches to the old leaf and a new one. The caller holds mu.
+func (m *readMemo) split(at **memoNode, seq []placedRead, places []place, result *ast.Term) bool {
+	old := *at
+	j := 0
+	for ; j < len(old.rest) && j < len(seq); j++ {
+		if !seq[j].is(*old.rest[j].path, places) {
+			return false // not deterministic; see remember
+		}
+		if !identical(seq[j].val, old.rest[j].val) {
+			break
+		}
+	}
+	switch {
+	case j == len(old.rest) && j == len(seq):
+		return true // remembered already
+	case j == len(old.rest) || j == len(seq):
+		return false // one read more than the other: not deterministic
+	}
+	for k := 0; k <= j; k++ {
+		n := &memoNode{path: *old.rest[k].path, edges: make(map[uint64][]memoEdge, 1)}
+		*at = n
+		if k == j {
+			*n.edge(old.rest[k].val, m.hash(old.rest[k].val)) = &memoNode{leaf: true, rest: old.rest[k+1:], result: old.result}
+			*n.edge(seq[k].val, m.hash(seq[k].val)) = m.leaf(seq[k+1:], places, result)
+			return true
+		}
+		at = n.edge(old.rest[k].val, m.hash(old.rest[k].val))
 	}
 	return true
 }
 
-// readOrder turns an evaluation's reads into the paths from root they
-// took, each once, in the order first read; false when a read cannot be
-// placed under root.
-func readOrder(root *Record, reads []recordRead) ([]readPath, bool) {
-	// Where each record read sits in the input: the first place found.
-	type place struct {
-		steps []int
-		kinds []*RecordKeys
+// readKey names a path of at most maxInterned steps, for intern.
+type readKey struct {
+	n     int
+	whole bool
+	steps [maxInterned]int
+	kinds [maxInterned]*RecordKeys
+}
+
+const maxInterned = 6
+
+// intern returns the path of a read, shared by every leaf that makes it.
+// The caller holds mu.
+func (m *readMemo) intern(rd placedRead, places []place) *readPath {
+	var k readKey
+	k.whole = rd.member < 0
+	if !k.whole {
+		k.steps[0], k.kinds[0] = rd.member, rd.r.keys
+		k.n = 1
 	}
-	places := map[*Record]place{root: {}}
-	var walk func(r *Record, at place)
-	walk = func(r *Record, at place) {
-		for i, v := range r.vals {
+	for at := rd.at; at > 0; at = places[at].parent {
+		if k.n == maxInterned {
+			p := rd.path(places)
+			return &p
+		}
+		k.steps[k.n], k.kinds[k.n] = places[at].member, places[places[at].parent].r.keys
+		k.n++
+	}
+	if p := m.paths[k]; p != nil {
+		return p
+	}
+	if m.paths == nil {
+		m.paths = make(map[readKey]*readPath)
+	}
+	p := rd.path(places)
+	m.paths[k] = &p
+	return &p
+}
+
+// place is where a record sits in the input: member of the record at
+// places[parent] (-1 for the input itself).
+type place struct {
+	r              *Record
+	parent, member int
+}
+
+// placesOf lists the records of the input under root, each at the first
+// place found, root first.
+func placesOf(root *Record, out []place) []place {
+	out = append(out, place{r: root, parent: -1})
+	for i := 0; i < len(out); i++ {
+		for k, v := range out[i].r.vals {
 			child, ok := valueOf(v).(*Record)
-			if !ok {
-				continue
+			if ok && !slices.ContainsFunc(out, func(p place) bool { return p.r == child }) {
+				out = append(out, place{r: child, parent: i, member: k})
 			}
-			if _, seen := places[child]; seen {
-				continue
-			}
-			p := place{steps: append(at.steps[:len(at.steps):len(at.steps)], i), kinds: append(at.kinds[:len(at.kinds):len(at.kinds)], r.keys)}
-			places[child] = p
-			walk(child, p)
 		}
 	}
-	walk(root, place{})
-	seen := make(map[recordRead]bool, len(reads))
-	seq := make([]readPath, 0, len(reads))
-	for _, rd := range reads {
-		if seen[rd] {
-			continue
-		}
-		seen[rd] = true
-		at, ok := places[rd.r]
-		if !ok {
-			return nil, false
-		}
-		if rd.member < 0 {
-			seq = append(seq, readPath{steps: at.steps, kinds: at.kinds, whole: true})
-			continue
-		}
-		seq = append(seq, readPath{
-			steps: append(at.steps[:len(at.steps):len(at.steps)], rd.member),
-			kinds: append(at.kinds[:len(at.kinds):len(at.kinds)], rd.r.keys),
-		})
+	return out
+}
+
+// placedRead is a read, the place of its record and the value it read.
+type placedRead struct {
+	recordRead
+	at  int
+	val *ast.Term
+}
+
+// readValue is what a read saw, as the memo keys it.
+func readValue(rd recordRead) *ast.Term {
+	if rd.member < 0 {
+		return rd.r.Term()
 	}
-	return seq, true
+	v := rd.r.vals[rd.member]
+	if r, ok := valueOf(v).(*Record); ok {
+		// A record only walked through: only its kind was read.
+		return r.keys.marker
+	}
+	return v
+}
+
+// path is the read as a path from the input.
+func (rd placedRead) path(places []place) readPath {
+	var p readPath
+	for at := rd.at; at > 0; at = places[at].parent {
+		p.steps = append(p.steps, places[at].member)
+		p.kinds = append(p.kinds, places[places[at].parent].r.keys)
+	}
+	slices.Reverse(p.steps)
+	slices.Reverse(p.kinds)
+	if rd.member < 0 {
+		p.whole = true
+	} else {
+		p.steps = append(p.steps, rd.member)
+		p.kinds = append(p.kinds, rd.r.keys)
+	}
+	return p
+}
+
+// is reports whether the read is the one p describes.
+func (rd placedRead) is(p readPath, places []place) bool {
+	n := len(p.steps)
+	if rd.member < 0 != p.whole {
+		return false
+	}
+	if rd.member >= 0 {
+		if n == 0 || p.steps[n-1] != rd.member || p.kinds[n-1] != rd.r.keys {
+			return false
+		}
+		n--
+	}
+	at := rd.at
+	for ; at > 0; at = places[at].parent {
+		if n == 0 || p.steps[n-1] != places[at].member || p.kinds[n-1] != places[places[at].parent].r.keys {
+			return false
+		}
+		n--
+	}
+	return n == 0
 }
 
 // value is what p reads in root; false when root's records do not have
@@ -295,18 +443,6 @@ func (p *readPath) value(root *Record) (*ast.Term, bool) {
 	}
 }
 
-func (p *readPath) same(q readPath) bool {
-	if p.whole != q.whole || len(p.steps) != len(q.steps) {
-		return false
-	}
-	for i := range p.steps {
-		if p.steps[i] != q.steps[i] || p.kinds[i] != q.kinds[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // hash is a hash of v that agrees with identical. OPA's own hashes
 // will not do: they hash a number by its integer part, so the fractions
 // a policy reads (0.42, 0.43) would all collide.
@@ -335,7 +471,11 @@ func (m *readMemo) hash(v *ast.Term) uint64 {
 		// Members in any order: a sum of the pairs' hashes.
 		h := mix(7, uint64(x.Len())) //nolint:gosec // a length
 		if x.Len() > 0 {
-			x.Foreach(func(k, v *ast.Term) { h += mix(m.hash(k), m.hash(v)) })
+			// Keys and Get rather than Foreach, whose closure would
+			// take h to the heap on every lookup.
+			for _, k := range x.Keys() {
+				h += mix(m.hash(k), m.hash(x.Get(k)))
+			}
 		}
 		return h
 	default:
@@ -401,20 +541,14 @@ func identical(a, b *ast.Term) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		same := true
-		x.Foreach(func(k, v *ast.Term) {
+		for _, k := range x.Keys() {
 			// Keys from JSON are strings, which Get matches exactly;
 			// any other key is not worth the doubt.
-			if !same {
-				return
+			if _, ok := k.Value.(ast.String); !ok || !identical(x.Get(k), y.Get(k)) {
+				return false
 			}
-			if _, ok := k.Value.(ast.String); !ok {
-				same = false
-				return
-			}
-			same = identical(v, y.Get(k))
-		})
-		return same
+		}
+		return true
 	}
 	// Sets, and anything else, are not keyed on.
 	return false
