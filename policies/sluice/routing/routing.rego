@@ -109,25 +109,31 @@ after_keyword := keyword_rule.model if {
 	keyword_rule
 } else := base
 
+# The budget's remaining fraction changes with every request a tenant
+# makes, so it is read last, and only for a model with a cheaper stand-in:
+# the decisions of every other request stay the same from one request to
+# the next, and Sluice can remember them (see "Remembered decisions" in
+# docs/policy-reference.md).
 budget_low if {
-	fraction := input.usage.budget.remaining_fraction
 	below := settings.value(["budget", "downgrade_below"], null)
 	is_number(below)
-	fraction < below
+	input.usage.budget.remaining_fraction < below
 }
 
 cheaper_model := cheaper if {
-	budget_low
 	cheaper := settings.value(["budget", "cheaper", after_keyword], "")
 	cheaper != after_keyword
 	servable(cheaper)
+	budget_low
 }
 
 # While the budget is low, a model the budget rule would downgrade is no
 # split target or fallback either: a failure must not undo the saving.
-_affordable(_) if not budget_low
-
-_affordable(model) if settings.value(["budget", "cheaper", model], "") == ""
+_affordable(model) if {
+	settings.value(["budget", "cheaper", model], "") == ""
+} else if {
+	not budget_low
+}
 
 after_budget := cheaper_model if {
 	cheaper_model
@@ -227,9 +233,11 @@ plain_model(tenant, model) if {
 	fallback_candidates(tenant, model) == []
 } else := false
 
-no_downgrade if not budget_low
-
-no_downgrade if settings.value(["budget", "cheaper", requested], "") == ""
+no_downgrade if {
+	settings.value(["budget", "cheaper", requested], "") == ""
+} else if {
+	not budget_low
+}
 
 # route holds the fields of decision.route that apply: the serving model
 # when it is not the requested one and there is no split, the split, and
