@@ -94,29 +94,30 @@ func deltaTexts(n int) []string {
 
 // anthropicStream is one Anthropic Messages stream, one SSE event per
 // element: message_start, content_block_start, the text deltas,
-// content_block_stop, message_delta with usage, message_stop.
+// content_block_stop, message_delta with usage, message_stop. Each event's
+// members come in the order Anthropic's API writes them ("type" first),
+// as a translator meets them in production; encoding/json would sort
+// them.
 func anthropicStream(model string) [][]byte {
-	ev := func(name string, data any) []byte {
-		return fmt.Appendf(nil, "event: %s\ndata: %s\n\n", name, mustJSON(data))
+	ev := func(name, data string) []byte {
+		return fmt.Appendf(nil, "event: %s\ndata: %s\n\n", name, data)
 	}
-	out := [][]byte{ev("message_start", map[string]any{"type": "message_start", "message": map[string]any{
-		"id": "msg_bench0001", "type": "message", "role": "assistant", "model": model, "content": []any{},
-		"stop_reason": nil, "stop_sequence": nil,
-		"usage": map[string]any{"input_tokens": 412, "output_tokens": 1},
-	}})}
-	out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": 0,
-		"content_block": map[string]any{"type": "text", "text": ""}}))
+	out := [][]byte{
+		ev("message_start", `{"type":"message_start","message":{"id":"msg_bench0001","type":"message","role":"assistant",`+
+			`"model":`+string(mustJSON(model))+`,"content":[],"stop_reason":null,"stop_sequence":null,`+
+			`"usage":{"input_tokens":412,"output_tokens":1}}}`),
+		ev("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`),
+	}
 	// Five framing events around the deltas make streamEvents in all.
 	for _, t := range deltaTexts(streamEvents - 5) {
-		out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
-			"delta": map[string]any{"type": "text_delta", "text": t}}))
+		out = append(out, ev("content_block_delta",
+			`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+string(mustJSON(t))+`}}`))
 	}
 	out = append(out,
-		ev("content_block_stop", map[string]any{"type": "content_block_stop", "index": 0}),
-		ev("message_delta", map[string]any{"type": "message_delta",
-			"delta": map[string]any{"stop_reason": "end_turn", "stop_sequence": nil},
-			"usage": map[string]any{"output_tokens": 160}}),
-		ev("message_stop", map[string]any{"type": "message_stop"}))
+		ev("content_block_stop", `{"type":"content_block_stop","index":0}`),
+		ev("message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},`+
+			`"usage":{"output_tokens":160}}`),
+		ev("message_stop", `{"type":"message_stop"}`))
 	return out
 }
 

@@ -52,8 +52,13 @@ func TestAnthropicStreamShape(t *testing.T) {
 	}
 	var names []string
 	for _, ch := range cs[0].ResponseChunks {
-		name, _, _ := strings.Cut(strings.TrimPrefix(string(ch), "event: "), "\n")
+		name, rest, _ := strings.Cut(strings.TrimPrefix(string(ch), "event: "), "\n")
 		names = append(names, name)
+		// Anthropic writes "type" first, and each event is valid JSON.
+		data := strings.TrimSuffix(strings.TrimPrefix(rest, "data: "), "\n\n")
+		if !strings.HasPrefix(data, `{"type":"`+name+`"`) || !json.Valid([]byte(data)) {
+			t.Errorf("event %s: data %s, want valid JSON starting with its type", name, data)
+		}
 	}
 	want := []string{"message_start", "content_block_start"}
 	for range streamEvents - 5 {
