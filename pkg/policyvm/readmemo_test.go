@@ -76,14 +76,7 @@ func TestRememberedResults(t *testing.T) {
 		{"iterate", `{"x": null}`, "m1", "r13", false},  // but the identity's labels are
 	} {
 		plain := ast.MustParseTerm(fmt.Sprintf(base, c.tenant, c.labels, c.model, c.id))
-		want, err := fresh.EvalResult(context.Background(), plain, policyvm.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, remembered, err := in.EvalRemembered(context.Background(), sh.records(plain), policyvm.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		got, want, remembered := evalBoth(t, fresh, in, sh, plain)
 		if remembered != c.remembered {
 			t.Errorf("%d: remembered %v, want %v (%v)", i, remembered, c.remembered, plain)
 		}
@@ -152,4 +145,73 @@ func TestRememberedResultsStandAside(t *testing.T) {
 	if !eval(1) {
 		t.Fatalf("not looking again after standing aside: %+v", in.MemoStats())
 	}
+}
+
+// TestRememberedRecordRules asks each rule of testdata/record.rego, which
+// between them use the input in every way a policy can, for a run of
+// inputs that differ from one another in one place at a time, with
+// results remembered and without: the remembered result must be the
+// evaluated one every time, and some must be remembered.
+func TestRememberedRecordRules(t *testing.T) {
+	inputs := []string{
+		`{"request": {"model": "m1", "id": "r1", "params": {"t": 1}}, "identity": {"tenant": "acme", "roles": ["dev", "ops"], "groups": {"ops"}}}`,
+		`{"request": {"model": "m1", "id": "r2", "params": {"t": 1}}, "identity": {"tenant": "acme", "roles": ["dev", "ops"], "groups": {"ops"}}}`,
+		`{"request": {"model": "m2", "id": "r2", "params": {"t": 1}}, "identity": {"tenant": "acme", "roles": ["dev", "ops"], "groups": {"ops"}}}`,
+		`{"request": {"model": "m1", "id": "r1", "params": {"t": 1.0}}, "identity": {"tenant": "acme", "roles": ["dev", "ops"], "groups": {"ops"}}}`,
+		`{"request": {"model": "m1", "id": "r1", "params": {"t": 1}}, "identity": {"tenant": "acme", "roles": ["ops", "dev"], "groups": {"ops"}}}`,
+		`{"request": {"model": "m1", "id": "r1", "params": {"t": 1}}, "identity": {"tenant": "other", "roles": ["dev", "ops"], "groups": {"ops"}}}`,
+		`{"request": {"model": "m1", "id": "r1", "params": {"t": 1}}, "identity": {"tenant": "acme", "roles": ["dev", "ops"], "groups": {"dev"}}}`,
+		`{"request": {"model": "m1", "id": "r1", "params": {"t": {"deep": [1, {"x": 2}]}}}, "identity": {}}`,
+		`{"request": {"model": "m1", "id": "r1", "params": {"t": {"deep": [1, {"x": 3}]}}}, "identity": {}}`,
+		`{"request": {"model": "m1"}, "identity": {"tenant": "acme", "roles": ["dev"]}}`,
+		`{"request": {}, "identity": {"roles": []}}`,
+		`{}`,
+	}
+	rules := []string{
+		"compare", "comprehension", "count_request", "deep", "dot", "get_array", "get_bad_key", "get_empty_path",
+		"get_key", "get_missing", "get_not_object", "get_path", "get_set", "get_whole", "in_array", "in_set",
+		"is_obj", "iterate", "keys", "marshal", "member_of", "missing", "nested_object", "not_array", "ordered",
+		"pairs", "passed", "passed_twice", "same_as_literal", "shared", "top", "unified", "union", "via_var",
+		"walked", "whole", "with_identity", "with_model", "with_whole",
+	}
+	var remembered int
+	for _, rule := range rules {
+		prog := policyvm.PlanFile(t, "record.rego", "vmtest/record/"+rule)
+		fresh, in := prog.Instance(nil), prog.Instance(nil)
+		in.RememberResults(64)
+		sh := shapes{}
+		for pass := range 3 {
+			for i, input := range inputs {
+				if pass == 1 {
+					input = inputs[len(inputs)-1-i]
+				}
+				got, want, hit := evalBoth(t, fresh, in, sh, ast.MustParseTerm(input))
+				if hit {
+					remembered++
+				}
+				if (got == nil) != (want == nil) || got != nil && got.String() != want.String() {
+					t.Errorf("%s, input %s (remembered %v): got %v, want %v", rule, input, hit, got, want)
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d results remembered", remembered, 3*len(rules)*len(inputs))
+	if remembered < len(rules)*len(inputs) {
+		t.Errorf("only %d of %d results remembered", remembered, 3*len(rules)*len(inputs))
+	}
+}
+
+// evalBoth evaluates plain on fresh, and as records on in, which may
+// remember it.
+func evalBoth(t *testing.T, fresh, in *policyvm.Instance, sh shapes, plain *ast.Term) (got, want *ast.Term, remembered bool) {
+	t.Helper()
+	want, err := fresh.EvalResult(context.Background(), plain, policyvm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, remembered, err = in.EvalRemembered(context.Background(), sh.records(plain), policyvm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, want, remembered
 }
