@@ -120,8 +120,13 @@ budget_low if {
 	input.usage.budget.remaining_fraction < below
 }
 
+# cheaper_of is the model the budget rule would send model to for callers
+# of tenant, or "". It depends on data alone, so Sluice computes it once
+# per tenant and model.
+cheaper_of(tenant, model) := settings.value_of(tenant, ["budget", "cheaper", model], "")
+
 cheaper_model := cheaper if {
-	cheaper := settings.value(["budget", "cheaper", after_keyword], "")
+	cheaper := cheaper_of(caller.tenant, after_keyword)
 	cheaper != after_keyword
 	servable(cheaper)
 	budget_low
@@ -129,9 +134,10 @@ cheaper_model := cheaper if {
 
 # While the budget is low, a model the budget rule would downgrade is no
 # split target or fallback either: a failure must not undo the saving.
+_affordable(model) if cheaper_of(caller.tenant, model) == ""
+
 _affordable(model) if {
-	settings.value(["budget", "cheaper", model], "") == ""
-} else if {
+	cheaper_of(caller.tenant, model) != ""
 	not budget_low
 }
 
@@ -233,9 +239,10 @@ plain_model(tenant, model) if {
 	fallback_candidates(tenant, model) == []
 } else := false
 
+no_downgrade if cheaper_of(caller.tenant, requested) == ""
+
 no_downgrade if {
-	settings.value(["budget", "cheaper", requested], "") == ""
-} else if {
+	cheaper_of(caller.tenant, requested) != ""
 	not budget_low
 }
 
