@@ -7,6 +7,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/sluice-gw/sluice/pkg/policyvm"
 )
 
 // A rule or function whose value depends on nothing but data (no input, no
@@ -43,18 +45,6 @@ type constNode struct {
 	subtreeConstant bool
 }
 
-// nonConstBuiltins depend on the evaluation (its clock, its caller, its
-// print hook) beyond their arguments, though OPA does not flag all of them
-// as non-deterministic. Certificate verification checks validity against
-// the current time.
-var nonConstBuiltins = map[string]bool{
-	"print": true, "internal.print": true, "trace": true,
-	"rego.metadata.chain": true, "rego.metadata.rule": true,
-	"opa.runtime": true, "time.now_ns": true, "io.jwt.decode_verify": true,
-	"crypto.x509.parse_and_verify_certificates":              true,
-	"crypto.x509.parse_and_verify_certificates_with_options": true,
-}
-
 // findConstRules works out, for every rule of c, whether it is constant: it
 // reads no input, calls no non-deterministic built-in, uses no with, and
 // every rule it refers to (as far as its refs can tell) is constant.
@@ -70,7 +60,7 @@ func findConstRules(c *ast.Compiler) *constRules {
 		ok := true
 		var refs []*ast.Rule
 		call := func(name string) {
-			if bi, found := ast.BuiltinMap[name]; found && (bi.Nondeterministic || nonConstBuiltins[name]) {
+			if policyvm.Impure(name) {
 				ok = false
 			}
 		}

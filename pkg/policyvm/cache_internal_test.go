@@ -162,11 +162,11 @@ func TestSharingSkipsImpureArgs(t *testing.T) {
 	prog := PlanTestdata(t, "vmtest/args_impure")
 	in := prog.Instance(nil)
 	got := evalInternal(t, in, `{"n": 1}`)
-	want := ast.MustParseTerm(`[2, 1000000000001, 10]`)
+	want := ast.MustParseTerm(`[2, 1000000000001, 10, 3]`)
 	if got == nil || !got.Equal(want) {
 		t.Fatalf("args_impure = %v, want %v", got, want)
 	}
-	for _, name := range []string{"plus_n", "stamp"} {
+	for _, name := range []string{"plus_n", "stamp", "traced"} {
 		if fn := funcNamed(t, prog, name); fn.consts >= 0 || fn.args >= 0 {
 			t.Errorf("%s is shared (consts slot %d, argument cache %d)", name, fn.consts, fn.args)
 		}

@@ -18,10 +18,21 @@ type builtin struct {
 	nondet bool
 }
 
-// unrememberable are the built-ins OPA does not flag as non-deterministic
-// whose call still makes a result unfit to remember: they act (print,
-// trace), or read the evaluation's clock or caller beyond their arguments.
-var unrememberable = map[string]bool{
+// Impure reports whether a call of the built-in name may give another
+// value, or do something else, for the same arguments: OPA's
+// non-deterministic built-ins, and those it does not flag that act
+// (print, trace) or read the evaluation's clock or caller (certificate
+// verification checks validity against the current time). A value that
+// depends on such a call is never shared between evaluations, nor
+// remembered.
+func Impure(name string) bool {
+	if b, ok := ast.BuiltinMap[name]; ok && b.Nondeterministic {
+		return true
+	}
+	return alsoImpure[name]
+}
+
+var alsoImpure = map[string]bool{
 	"print": true, "internal.print": true, "trace": true,
 	"opa.runtime": true, "rego.metadata.chain": true, "rego.metadata.rule": true,
 	"time.now_ns": true, "io.jwt.decode_verify": true,
@@ -42,7 +53,7 @@ func (c *compiler) callStmt(s *ir.CallStmt) (op, error) {
 		if s.Func == "object.get" && len(args) == 3 {
 			return func(e *eval, fr []*ast.Term) int32 { return e.objectGet(args, fr, dst) }, nil
 		}
-		if b.nondet || unrememberable[s.Func] {
+		if b.nondet {
 			return func(e *eval, fr []*ast.Term) int32 {
 				e.impure = true
 				return e.callBuiltin(b, args, fr, dst)

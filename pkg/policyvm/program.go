@@ -125,7 +125,7 @@ func (c *compiler) declareBuiltins() error {
 		if decl.Relation {
 			return fmt.Errorf("%w: relation built-in %s", ErrUnsupported, b.Name)
 		}
-		c.builtins[b.Name] = &builtin{name: b.Name, decl: decl, impl: impl, nondet: decl.Nondeterministic}
+		c.builtins[b.Name] = &builtin{name: b.Name, decl: decl, impl: impl, nondet: Impure(b.Name)}
 	}
 	return nil
 }

@@ -63,6 +63,9 @@ plus_n(x) := x + input.n
 
 stamp(x) := x + time.now_ns()
 
-args_impure := [plus_n(1), stamp(1), y] if {
+# trace acts: a call that traces must run in every evaluation.
+traced(x) := x if trace("traced")
+
+args_impure := [plus_n(1), stamp(1), y, traced(3)] if {
 	y := double(5) with input.n as 0
 }
