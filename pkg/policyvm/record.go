@@ -90,24 +90,10 @@ func (r *Record) Iter(f func(k, v *ast.Term) error) error {
 	return nil
 }
 
-// member is r[key], or nil.
-func (r *Record) member(key *ast.Term) *ast.Term {
-	if i := r.keys.index(key); i >= 0 {
-		return r.vals[i]
-	}
-	return nil
-}
-
 // index is the position of key among rk's keys, or -1.
 func (rk *RecordKeys) index(key *ast.Term) int {
-	s, ok := key.Value.(ast.String)
-	if !ok {
-		return -1
-	}
-	for i, k := range rk.strs {
-		if k == string(s) {
-			return i
-		}
+	if s, ok := key.Value.(ast.String); ok {
+		return rk.Index(string(s))
 	}
 	return -1
 }

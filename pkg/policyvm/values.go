@@ -114,14 +114,13 @@ func (c *compiler) dotStmt(s *ir.DotStmt) (op, bool, error) {
 	}, true, err
 }
 
-// member is coll[key], or nil when coll has no such member.
+// member is coll[key], or nil when coll has no such member. A Record's
+// members are read by eval.member, which notes the read.
 func member(coll, key *ast.Term) *ast.Term {
 	if coll == nil || key == nil {
 		return nil
 	}
 	switch v := coll.Value.(type) {
-	case *Record:
-		return v.member(key) // the evaluation's reads go through eval.member
 	case ast.Object:
 		return v.Get(key)
 	case *ast.Array:
