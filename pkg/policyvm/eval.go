@@ -70,7 +70,7 @@ func (in *Instance) EvalRemembered(ctx context.Context, input *ast.Term, opts Op
 			m.skipped.Add(1)
 		} else {
 			v, ok := m.lookup(root)
-			m.tally(ok)
+			m.tally()
 			if ok {
 				return v, true, nil
 			}

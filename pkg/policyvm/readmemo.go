@@ -41,25 +41,33 @@ type recordRead struct {
 
 // readPath is one value an evaluation read: the members taken from the
 // input record down (kinds holds each step's kind of record), the record
-// at the end used whole when whole is set.
+// at the end used whole when whole is set. It is a value, so two paths
+// compare with ==.
 type readPath struct {
-	steps []int
-	kinds []*RecordKeys
+	n     uint8
 	whole bool
+	steps [maxDepth]uint8
+	kinds [maxDepth]*RecordKeys
 }
 
-// memoNode reads path and goes on by the value found. A leaf holds a
-// result (nil: undefined) and the reads no other result has branched
-// from yet, each with the value it must find: one leaf per result, where
-// a node per read would cost a node and a map for every read after the
-// first that differs.
+// maxDepth bounds a path, and a step is a member's index below 256. The
+// input's records nest three deep (input.identity.key) and have a few
+// dozen keys at most; an evaluation that reads beyond is not remembered.
+const maxDepth = 6
+
+// memoNode reads path and goes on by the value found along edges. A leaf
+// (no edges) holds a result (nil: undefined) and the reads no other
+// result has branched from yet, each with the value it must find: one
+// leaf per result, where a node per read would cost a node and a map for
+// every read after the first that differs.
 type memoNode struct {
 	path   readPath
 	edges  map[uint64][]memoEdge
-	leaf   bool
 	rest   []memoStep
 	result *ast.Term
 }
+
+func (n *memoNode) leaf() bool { return n.edges == nil }
 
 // memoStep is a read a leaf still checks.
 type memoStep struct {
@@ -92,14 +100,15 @@ type readMemo struct {
 	leaves int       // under mu
 	// paths interns the paths leaves read (under mu), so each is kept
 	// once however many leaves read it.
-	paths map[readKey]*readPath
+	paths map[readPath]*readPath
 
 	hits, misses, skipped atomic.Int64
 
 	// evals counts evaluations; before until, the memo stands aside.
 	evals, until atomic.Int64
-	// winEvals and winHits count the current window's lookups.
-	winEvals, winHits atomic.Int64
+	// looked counts the current window's lookups, and hitsBefore is hits
+	// when it began.
+	looked, hitsBefore atomic.Int64
 }
 
 // MemoStats counts an Instance's lookups of remembered results.
@@ -138,18 +147,16 @@ func (m *readMemo) aside() bool {
 
 // tally counts a lookup in the window, and at the window's end decides
 // whether to stand aside.
-func (m *readMemo) tally(hit bool) {
-	if hit {
-		m.winHits.Add(1)
-	}
-	if m.winEvals.Add(1) != window {
+func (m *readMemo) tally() {
+	if m.looked.Add(1) != window {
 		return
 	}
-	if m.winHits.Load()*standRatio < window {
+	hits := m.hits.Load()
+	if (hits-m.hitsBefore.Load())*standRatio < window {
 		m.until.Store(m.evals.Load() + standAside)
 	}
-	m.winHits.Store(0)
-	m.winEvals.Store(0)
+	m.hitsBefore.Store(hits)
+	m.looked.Store(0)
 }
 
 // lookup returns the result remembered for root, if any.
@@ -157,7 +164,7 @@ func (m *readMemo) lookup(root *Record) (*ast.Term, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	n := m.root
-	for n != nil && !n.leaf {
+	for n != nil && !n.leaf() {
 		v, ok := n.path.value(root)
 		if !ok {
 			return nil, false
@@ -194,14 +201,18 @@ func (m *readMemo) remember(root *Record, reads []recordRead, result *ast.Term) 
 	var sbuf [64]placedRead
 	seq := sbuf[:0]
 	for _, rd := range reads {
-		if slices.ContainsFunc(seq, func(s placedRead) bool { return s.r == rd.r && s.member == rd.member }) {
+		if slices.ContainsFunc(seq, func(s placedRead) bool { return s.recordRead == rd }) {
 			continue
 		}
-		at := slices.IndexFunc(places, func(p place) bool { return p.r == rd.r })
-		if at < 0 {
+		p, ok := pathOf(rd, places)
+		if !ok {
 			return false
 		}
-		seq = append(seq, placedRead{recordRead: rd, at: at, val: readValue(rd)})
+		v, ok := p.value(root)
+		if !ok {
+			return false
+		}
+		seq = append(seq, placedRead{recordRead: rd, path: p, val: v})
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -213,11 +224,11 @@ func (m *readMemo) remember(root *Record, reads []recordRead, result *ast.Term) 
 		n := *at
 		switch {
 		case n == nil:
-			*at = m.leaf(seq[i:], places, result)
+			*at = m.leaf(seq[i:], result)
 			return true
-		case n.leaf:
-			return m.split(at, seq[i:], places, result)
-		case !rd.is(n.path, places):
+		case n.leaf():
+			return m.split(at, seq[i:], result)
+		case rd.path != n.path:
 			// Another evaluation read something else here, having read
 			// the same before: only a non-deterministic evaluation would.
 			return false
@@ -226,9 +237,9 @@ func (m *readMemo) remember(root *Record, reads []recordRead, result *ast.Term) 
 	}
 	switch n := *at; {
 	case n == nil:
-		*at = m.leaf(nil, places, result)
+		*at = m.leaf(nil, result)
 		return true
-	case n.leaf && len(n.rest) == 0:
+	case n.leaf() && len(n.rest) == 0:
 		return true // remembered already
 	}
 	return false
@@ -249,12 +260,12 @@ func (n *memoNode) edge(v *ast.Term, h uint64) **memoNode {
 
 // leaf is a new leaf holding result after the reads of seq. The caller
 // holds mu.
-func (m *readMemo) leaf(seq []placedRead, places []place, result *ast.Term) *memoNode {
-	n := &memoNode{leaf: true, result: result}
+func (m *readMemo) leaf(seq []placedRead, result *ast.Term) *memoNode {
+	n := &memoNode{result: result}
 	if len(seq) > 0 {
 		n.rest = make([]memoStep, len(seq))
 		for i, rd := range seq {
-			n.rest[i] = memoStep{path: m.intern(rd, places), val: rd.val}
+			n.rest[i] = memoStep{path: m.intern(rd.path), val: rd.val}
 		}
 	}
 	m.leaves++
@@ -264,11 +275,11 @@ func (m *readMemo) leaf(seq []placedRead, places []place, result *ast.Term) *mem
 // split files result, after the reads of seq, at the leaf in *at: the
 // reads both share become nodes, and where their values part, a node
 // branches to the old leaf and a new one. The caller holds mu.
-func (m *readMemo) split(at **memoNode, seq []placedRead, places []place, result *ast.Term) bool {
+func (m *readMemo) split(at **memoNode, seq []placedRead, result *ast.Term) bool {
 	old := *at
 	j := 0
 	for ; j < len(old.rest) && j < len(seq); j++ {
-		if !seq[j].is(*old.rest[j].path, places) {
+		if seq[j].path != *old.rest[j].path {
 			return false // not deterministic; see remember
 		}
 		if !identical(seq[j].val, old.rest[j].val) {
@@ -285,8 +296,8 @@ func (m *readMemo) split(at **memoNode, seq []placedRead, places []place, result
 		n := &memoNode{path: *old.rest[k].path, edges: make(map[uint64][]memoEdge, 1)}
 		*at = n
 		if k == j {
-			*n.edge(old.rest[k].val, m.hash(old.rest[k].val)) = &memoNode{leaf: true, rest: old.rest[k+1:], result: old.result}
-			*n.edge(seq[k].val, m.hash(seq[k].val)) = m.leaf(seq[k+1:], places, result)
+			*n.edge(old.rest[k].val, m.hash(old.rest[k].val)) = &memoNode{rest: old.rest[k+1:], result: old.result}
+			*n.edge(seq[k].val, m.hash(seq[k].val)) = m.leaf(seq[k+1:], result)
 			return true
 		}
 		at = n.edge(old.rest[k].val, m.hash(old.rest[k].val))
@@ -294,42 +305,18 @@ func (m *readMemo) split(at **memoNode, seq []placedRead, places []place, result
 	return true
 }
 
-// readKey names a path of at most maxInterned steps, for intern.
-type readKey struct {
-	n     int
-	whole bool
-	steps [maxInterned]int
-	kinds [maxInterned]*RecordKeys
-}
-
-const maxInterned = 6
-
-// intern returns the path of a read, shared by every leaf that makes it.
-// The caller holds mu.
-func (m *readMemo) intern(rd placedRead, places []place) *readPath {
-	var k readKey
-	k.whole = rd.member < 0
-	if !k.whole {
-		k.steps[0], k.kinds[0] = rd.member, rd.r.keys
-		k.n = 1
-	}
-	for at := rd.at; at > 0; at = places[at].parent {
-		if k.n == maxInterned {
-			p := rd.path(places)
-			return &p
-		}
-		k.steps[k.n], k.kinds[k.n] = places[at].member, places[places[at].parent].r.keys
-		k.n++
-	}
-	if p := m.paths[k]; p != nil {
-		return p
+// intern returns p, shared by every leaf that reads it. The caller holds
+// mu.
+func (m *readMemo) intern(p readPath) *readPath {
+	if q := m.paths[p]; q != nil {
+		return q
 	}
 	if m.paths == nil {
-		m.paths = make(map[readKey]*readPath)
+		m.paths = make(map[readPath]*readPath)
 	}
-	p := rd.path(places)
-	m.paths[k] = &p
-	return &p
+	q := &p
+	m.paths[p] = q
+	return q
 }
 
 // place is where a record sits in the input: member of the record at
@@ -354,64 +341,42 @@ func placesOf(root *Record, out []place) []place {
 	return out
 }
 
-// placedRead is a read, the place of its record and the value it read.
+// placedRead is a read, its path from the input, and the value it read.
 type placedRead struct {
 	recordRead
-	at  int
-	val *ast.Term
+	path readPath
+	val  *ast.Term
 }
 
-// readValue is what a read saw, as the memo keys it.
-func readValue(rd recordRead) *ast.Term {
-	if rd.member < 0 {
-		return rd.r.Term()
+// pathOf is the path from the input to what rd read; false when its
+// record is not in the input or lies deeper than maxDepth.
+func pathOf(rd recordRead, places []place) (readPath, bool) {
+	at := slices.IndexFunc(places, func(p place) bool { return p.r == rd.r })
+	if at < 0 {
+		return readPath{}, false
 	}
-	v := rd.r.vals[rd.member]
-	if r, ok := valueOf(v).(*Record); ok {
-		// A record only walked through: only its kind was read.
-		return r.keys.marker
-	}
-	return v
-}
-
-// path is the read as a path from the input.
-func (rd placedRead) path(places []place) readPath {
-	var p readPath
-	for at := rd.at; at > 0; at = places[at].parent {
-		p.steps = append(p.steps, places[at].member)
-		p.kinds = append(p.kinds, places[places[at].parent].r.keys)
-	}
-	slices.Reverse(p.steps)
-	slices.Reverse(p.kinds)
-	if rd.member < 0 {
-		p.whole = true
-	} else {
-		p.steps = append(p.steps, rd.member)
-		p.kinds = append(p.kinds, rd.r.keys)
-	}
-	return p
-}
-
-// is reports whether the read is the one p describes.
-func (rd placedRead) is(p readPath, places []place) bool {
-	n := len(p.steps)
-	if rd.member < 0 != p.whole {
-		return false
-	}
+	var steps [maxDepth + 1]int
+	var kinds [maxDepth + 1]*RecordKeys
+	n := 0
 	if rd.member >= 0 {
-		if n == 0 || p.steps[n-1] != rd.member || p.kinds[n-1] != rd.r.keys {
-			return false
-		}
-		n--
+		steps[0], kinds[0], n = rd.member, rd.r.keys, 1
 	}
-	at := rd.at
-	for ; at > 0; at = places[at].parent {
-		if n == 0 || p.steps[n-1] != places[at].member || p.kinds[n-1] != places[places[at].parent].r.keys {
-			return false
+	for i := at; i > 0; i = places[i].parent {
+		if n == maxDepth {
+			return readPath{}, false
 		}
-		n--
+		steps[n], kinds[n] = places[i].member, places[places[i].parent].r.keys
+		n++
 	}
-	return n == 0
+	p := readPath{n: uint8(n), whole: rd.member < 0} //nolint:gosec // at most maxDepth
+	for k := range n {
+		// Collected from the read up; a path runs from the input down.
+		if steps[n-1-k] > 255 {
+			return readPath{}, false
+		}
+		p.steps[k], p.kinds[k] = uint8(steps[n-1-k]), kinds[n-1-k] //nolint:gosec // checked above
+	}
+	return p, true
 }
 
 // value is what p reads in root; false when root's records do not have
@@ -419,7 +384,7 @@ func (rd placedRead) is(p readPath, places []place) bool {
 func (p *readPath) value(root *Record) (*ast.Term, bool) {
 	r := root
 	var v *ast.Term
-	for k, i := range p.steps {
+	for k, i := range p.steps[:p.n] {
 		if r == nil || r.keys != p.kinds[k] {
 			return nil, false
 		}
@@ -430,7 +395,7 @@ func (p *readPath) value(root *Record) (*ast.Term, bool) {
 		}
 	}
 	switch {
-	case len(p.steps) == 0:
+	case p.n == 0:
 		// The input itself, used whole.
 		return root.Term(), true
 	case r == nil:
