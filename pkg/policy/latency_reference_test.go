@@ -320,13 +320,25 @@ func refEngine(tb testing.TB) *Engine { return refEngineWith(tb, false) }
 // refEngineWith is refEngine evaluating with OPA's interpreter, or with
 // the compiled plan.
 func refEngineWith(tb testing.TB, interpreter bool) *Engine {
+	return refEngineOpts(tb, Options{Dir: refPolicyDir, Interpreter: interpreter})
+}
+
+// refEngineOpts is an engine of o with the reference catalogue, the
+// reference time and no log, unless o says otherwise.
+func refEngineOpts(tb testing.TB, o Options) *Engine {
 	tb.Helper()
-	e, err := New(context.Background(), Options{
-		Dir: refPolicyDir, Catalogue: refCatalogue(), Now: func() time.Time { return refWeekday },
-		Logger: slog.New(slog.DiscardHandler), Interpreter: interpreter,
-	})
+	if o.Catalogue.Tenants == nil {
+		o.Catalogue = refCatalogue()
+	}
+	if o.Now == nil {
+		o.Now = func() time.Time { return refWeekday }
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	e, err := New(context.Background(), o)
 	if err != nil {
-		tb.Fatalf("loading %s: %v", refPolicyDir, err)
+		tb.Fatalf("loading %s: %v", o.Dir, err)
 	}
 	tb.Cleanup(func() { _ = e.Close() })
 	return e
@@ -796,16 +808,7 @@ func refPolicyCopy(t *testing.T, dir, data string) string {
 }
 
 func refEngineAt(t testing.TB, dir string, data map[string]any) *Engine {
-	t.Helper()
-	e, err := New(context.Background(), Options{
-		Dir: dir, Catalogue: refCatalogue(), Data: data, Now: func() time.Time { return refWeekday },
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatalf("loading %s: %v", dir, err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	return e
+	return refEngineOpts(t, Options{Dir: dir, Data: data})
 }
 
 // refRawDecision is the policy's result for in, as text, or its error.

@@ -2,14 +2,12 @@ package policy
 
 import (
 	"context"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -77,16 +75,7 @@ func TestRememberedDecisionsMatchEvaluated(t *testing.T) {
 }
 
 func refEngineMemo(t *testing.T, dir string, memo int) *Engine {
-	t.Helper()
-	e, err := New(context.Background(), Options{
-		Dir: dir, Catalogue: refCatalogue(), Now: func() time.Time { return refWeekday },
-		Logger: slog.New(slog.DiscardHandler), MemoSize: memo,
-	})
-	if err != nil {
-		t.Fatalf("loading %s: %v", dir, err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	return e
+	return refEngineOpts(t, Options{Dir: dir, MemoSize: memo})
 }
 
 // TestRememberedDecisionsConcurrently has four goroutines share one memo,
