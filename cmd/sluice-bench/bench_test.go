@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-gw/sluice/pkg/config"
 	"github.com/sluice-gw/sluice/pkg/loadgen"
 )
 
@@ -88,6 +89,15 @@ func TestParseFlags(t *testing.T) {
 		{args: []string{"-policy", "policies/sluice", "-decision-log"}, check: func(o *options) bool {
 			return o.decisionLog && settingsOf(o).DecisionLog &&
 				strings.Contains((&Report{Settings: settingsOf(o)}).Markdown(), "every decision logged to a file")
+		}},
+		{args: []string{"-decision-memo", "0"}, wantErr: "-decision-memo needs -policy"},
+		{args: []string{"-policy", "policies/sluice", "-decision-memo", "0"}, check: func(o *options) bool {
+			return *settingsOf(o).DecisionMemo == 0 &&
+				strings.Contains((&Report{Settings: settingsOf(o)}).Markdown(), "every decision evaluated")
+		}},
+		{args: []string{"-policy", "policies/sluice"}, check: func(o *options) bool {
+			return settingsOf(o).DecisionMemo == nil &&
+				strings.Contains((&Report{Settings: settingsOf(o)}).Markdown(), "decisions remembered by what they read")
 		}},
 		{args: []string{"-baseline-workers"}, check: func(o *options) bool {
 			return o.baselineWorkers && settingsOf(o).BaselineWorkers &&
@@ -176,6 +186,28 @@ func TestEachSluiceLogsToItsOwnFiles(t *testing.T) {
 	for _, want := range []string{`/audit/audit-1.jsonl`, `/decisions/decisions-1.jsonl`} {
 		if !strings.Contains(first, want) || strings.Contains(second, want) {
 			t.Errorf("%s: want it in the first Sluice's config only:\n%s\n%s", want, first, second)
+		}
+	}
+}
+
+// TestDecisionMemoReachesSluice checks that -decision-memo becomes the
+// policy.decision_memo_size Sluice loads, and that without it Sluice
+// keeps its default.
+func TestDecisionMemoReachesSluice(t *testing.T) {
+	for _, tc := range []struct{ flag, want int }{{-1, config.DefaultDecisionMemoSize}, {0, 0}, {128, 128}} {
+		bc, err := newBenchConfig("../../policies/sluice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.flag >= 0 {
+			bc.decisionMemo = tc.flag
+		}
+		snap, err := config.Parse("bench.yaml", []byte(bc.yaml("127.0.0.1:1", "127.0.0.1:2")), config.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := snap.Policy.DecisionMemoSize; got != tc.want {
+			t.Errorf("-decision-memo %d: policy.decision_memo_size %d, want %d", tc.flag, got, tc.want)
 		}
 	}
 }

@@ -36,7 +36,8 @@ type benchConfig struct {
 	// decisionDir, when set, turns the policy's decision log on, to a
 	// file there.
 	decisionDir string
-	// decisionMemo is policy.decision_memo_size when 0 or more.
+	// decisionMemo is policy.decision_memo_size when 0 or more; -1, as
+	// newBenchConfig makes it, leaves Sluice's default.
 	decisionMemo int
 	// limits turns on layered rate limits and a tenant budget, set high
 	// enough never to refuse, so the run measures what checking them
@@ -63,7 +64,7 @@ func newBenchConfig(policyDir string) (*benchConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hashing the bench API key: %w", err)
 	}
-	bc := &benchConfig{key: key, keyID: id, keyHash: h}
+	bc := &benchConfig{key: key, keyID: id, keyHash: h, decisionMemo: -1}
 	if policyDir != "" {
 		if bc.policyDir, err = filepath.Abs(policyDir); err != nil {
 			return nil, fmt.Errorf("-policy: %w", err)
