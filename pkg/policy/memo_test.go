@@ -116,3 +116,33 @@ func TestRememberedDecisionsConcurrently(t *testing.T) {
 		t.Fatalf("nothing remembered: %+v", s)
 	}
 }
+
+// TestRememberedCountsSurviveAReload: a new policy, catalogue or data
+// starts a new memo, and the engine's counts go on from the old one's.
+func TestRememberedCountsSurviveAReload(t *testing.T) {
+	e := refEngineOpts(t, Options{Dir: refPolicyDir, MemoSize: 64})
+	in := refInputs()[0]
+	eval := func() *Decision {
+		d, err := e.Evaluate(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	eval()
+	if !eval().Remembered {
+		t.Fatal("the same request twice was evaluated twice")
+	}
+	if err := e.SetData(map[string]any{"changed": true}); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Stats(); s.MemoHits != 1 || s.MemoMisses != 1 {
+		t.Fatalf("after the reload: %+v, want the old memo's hit and miss", s)
+	}
+	if eval().Remembered {
+		t.Fatal("the new data was decided by the old memo")
+	}
+	if s := e.Stats(); s.MemoHits != 1 || s.MemoMisses != 2 {
+		t.Fatalf("after a request on the new data: %+v, want 1 hit and 2 misses", s)
+	}
+}
