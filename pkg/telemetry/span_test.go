@@ -91,7 +91,7 @@ func TestServerSpan(t *testing.T) {
 		t.Errorf("policy span %q has parent %s, want a child of the server span", pol.Name, pol.Parent.SpanID())
 	}
 	pa := attrMap(pol.Attributes)
-	if pa["sluice.policy.result"] != "allow" || pa["sluice.decision_id"] != "dec-1" {
+	if pa["sluice.policy.result"] != "allow" || pa["sluice.decision_id"] != "dec-1" || pa["sluice.policy.remembered"] != false {
 		t.Errorf("policy span attributes = %v", pa)
 	}
 }
