@@ -243,7 +243,8 @@ func checkMutationRules(t *testing.T, cfg *extprocv3.ExternalProcessor) {
 	for _, h := range []string{"x-sluice-backend", ":path", "authorization", "x-api-key", "api-key", "x-goog-api-key",
 		"anthropic-version", "content-type", "content-length", "x-amz-date", "x-amz-security-token",
 		"x-amz-content-sha256", "x-request-id", "x-sluice-decision-id",
-		"x-sluice-fallback", "x-sluice-upstream-backend", "x-sluice-translated"} {
+		"x-sluice-fallback", "x-sluice-upstream-backend", "x-sluice-translated",
+		"x-policy-team"} { // a policy's headers.upstream and headers.downstream
 		if !allow.MatchString(h) {
 			t.Errorf("Sluice may not set %q", h)
 		}

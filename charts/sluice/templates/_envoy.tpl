@@ -52,7 +52,7 @@ typed_config:
 {{- end }}
 
 {{- define "sluice.mutationRegex" -}}
-x-sluice-.*|:path|authorization|x-api-key|api-key|x-goog-api-key|proxy-authorization|anthropic-version|anthropic-beta|accept-encoding|retry-after-ms|x-should-retry|content-type|content-length|x-amz-date|x-amz-security-token|x-amz-content-sha256|x-request-id|retry-after|cache-control|x-ratelimit-.*
+x-sluice-.*|x-policy-.*|:path|authorization|x-api-key|api-key|x-goog-api-key|proxy-authorization|anthropic-version|anthropic-beta|accept-encoding|retry-after-ms|x-should-retry|content-type|content-length|x-amz-date|x-amz-security-token|x-amz-content-sha256|x-request-id|retry-after|cache-control|x-ratelimit-.*
 {{- end }}
 
 {{/* Clients must never pick a backend or a fallback plan themselves. */}}
