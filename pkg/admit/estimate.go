@@ -1,6 +1,8 @@
 package admit
 
 import (
+	"hash/maphash"
+
 	"github.com/sluice-gw/sluice/pkg/pipeline"
 	"github.com/sluice-gw/sluice/pkg/tokens"
 )
@@ -28,8 +30,39 @@ func (Approx) InputTokens(x *pipeline.Exchange, _ string) int64 {
 // body that cannot be read is charged by Approx.
 type Tokenizer struct{ est tokens.Estimator }
 
-// InputTokens implements Estimator.
+// InputTokens implements Estimator. It takes the count made for the
+// policy (ForPolicy) when the body and the model are the ones counted
+// then: a redaction, a decorator or a route to another model since means
+// counting again.
 func (t *Tokenizer) InputTokens(x *pipeline.Exchange, upstreamModel string) int64 {
+	if c := x.Tokens; c.BodyHash != 0 && c.Upstream == upstreamModel && c.BodyHash == bodyHash(x.Request.Body) {
+		return c.Tokens
+	}
+	return t.count(x, upstreamModel)
+}
+
+// ForPolicy is the policy's input.request.input_tokens_estimate: the
+// request's input tokens for the model the client asked for, before the
+// policy routes it; 0 for calls that are not model calls. The count is
+// kept on the exchange for admission.
+func (t *Tokenizer) ForPolicy(x *pipeline.Exchange) int64 {
+	if !ModelCall(x.API) {
+		return 0
+	}
+	up := ServedBy(x).Upstream
+	n := t.count(x, up)
+	x.Tokens = pipeline.TokenCount{Tokens: n, Upstream: up, BodyHash: bodyHash(x.Request.Body)}
+	return n
+}
+
+// bodySeed keys bodyHash for this process.
+var bodySeed = maphash.MakeSeed()
+
+// bodyHash identifies a body: hashing it costs a small fraction of
+// counting it, and no stage that rewrites the body has to say so.
+func bodyHash(b []byte) uint64 { return maphash.Bytes(bodySeed, b) | 1 }
+
+func (t *Tokenizer) count(x *pipeline.Exchange, upstreamModel string) int64 {
 	p := tokens.ForModel(upstreamModel)
 	scope := memoScope(x)
 	var (

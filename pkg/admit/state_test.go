@@ -123,3 +123,51 @@ func TestTokenizerMessagesImage(t *testing.T) {
 		t.Errorf("the image added %d tokens, want %d", got, want)
 	}
 }
+
+// TestTokenizerReusesThePolicyCount: admission takes the count made for
+// the policy only while the body and the model are the ones counted.
+func TestTokenizerReusesThePolicyCount(t *testing.T) {
+	snap := snapshot(t, limitsCfg)
+	tok := &admit.Tokenizer{}
+	x := exchange(snap, caller(), 0)
+	up := admit.ServedBy(x).Upstream
+	want := (&admit.Tokenizer{}).InputTokens(exchange(snap, caller(), 0), up)
+	if got := tok.ForPolicy(x); got != want || x.Tokens.Tokens != want || x.Tokens.Upstream != up {
+		t.Fatalf("ForPolicy = %d, kept %+v; want %d for %s", got, x.Tokens, want, up)
+	}
+	// A marked count shows whether admission counted again.
+	const marked = 999_999
+	x.Tokens.Tokens = marked
+	if got := tok.InputTokens(x, up); got != marked {
+		t.Errorf("same body and model: %d, want the policy's count", got)
+	}
+	for _, c := range []struct {
+		name   string
+		change func(x *pipeline.Exchange) string // returns the upstream asked for
+	}{
+		{"another model", func(*pipeline.Exchange) string { return "claude-sonnet-4-5" }},
+		{"a new body", func(x *pipeline.Exchange) string {
+			x.Request.Body = bytes.Replace(x.Request.Body, []byte("hello there"), []byte("hello there, [EMAIL]"), 1)
+			return up
+		}},
+		{"the body changed in place", func(x *pipeline.Exchange) string {
+			x.Request.Body[bytes.Index(x.Request.Body, []byte("hello"))] = 'j'
+			return up
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x := exchange(snap, caller(), 0)
+			x.Request.Body = bytes.Clone(x.Request.Body)
+			tok.ForPolicy(x)
+			x.Tokens.Tokens = marked
+			model := c.change(x)
+			if got := tok.InputTokens(x, model); got == marked || got <= 0 {
+				t.Errorf("InputTokens = %d, want a new count", got)
+			}
+		})
+	}
+	models := &pipeline.Exchange{API: pipeline.APIModels, Config: snap}
+	if got := tok.ForPolicy(models); got != 0 || models.Tokens != (pipeline.TokenCount{}) {
+		t.Errorf("GET /v1/models: ForPolicy = %d, kept %+v; want nothing counted", got, models.Tokens)
+	}
+}

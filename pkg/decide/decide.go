@@ -33,7 +33,15 @@ type Stage struct {
 	// reloaded is told of every policy reload the engine does on its own
 	// (directory changes, bundle downloads).
 	reloaded atomic.Pointer[func(error)]
+	// tokens counts a request's input tokens for
+	// input.request.input_tokens_estimate.
+	tokens func(*pipeline.Exchange) int64
 }
+
+// CountTokensWith sets how the stage counts a request's input tokens for a
+// policy that reads input.request.input_tokens_estimate; only such a
+// policy has them counted. Call it before the stage serves.
+func (s *Stage) CountTokensWith(fn func(*pipeline.Exchange) int64) { s.tokens = fn }
 
 // OnPolicyReload sets fn to be told of each policy reload and its error.
 func (s *Stage) OnPolicyReload(fn func(error)) { s.reloaded.Store(&fn) }
@@ -163,8 +171,12 @@ func (s *Stage) OnRequest(ctx context.Context, x *pipeline.Exchange) error {
 			return gwerror.UnknownModel(x.Model)
 		}
 	}
+	in := input(x)
+	if s.tokens != nil && e.ReadsTokenEstimate() {
+		in.Request.InputTokensEstimate = int(s.tokens(x))
+	}
 	ctx, span := telemetry.StartPolicy(ctx)
-	d, err := e.Evaluate(ctx, input(x))
+	d, err := e.Evaluate(ctx, in)
 	span.End(d, err)
 	x.Decision = d
 	if d == nil {

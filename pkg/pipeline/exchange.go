@@ -116,6 +116,9 @@ type Exchange struct {
 	// account stage settles it when the response ends. Nil for requests
 	// that are not model calls.
 	Admission *Admission
+	// Tokens is the input-token count made for the policy's input, kept so
+	// admission does not count the same body for the same model again.
+	Tokens TokenCount
 	// Prompt is the template and decorators behind the request.
 	Prompt Prompt
 	// Protect is what the data-protection stages found and did: PII and
@@ -286,6 +289,15 @@ type ExceededBudget struct {
 	Action string
 	// Until is when the budget's period ends.
 	Until time.Time
+}
+
+// TokenCount is an input-token estimate and what it was made from.
+type TokenCount struct {
+	Tokens int64
+	// Upstream is the provider's model name it was counted for.
+	Upstream string
+	// BodyHash identifies the body counted; zero when nothing was.
+	BodyHash uint64
 }
 
 // Admission is a model call's claim on the caller's limits.

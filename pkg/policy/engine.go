@@ -109,6 +109,12 @@ func (e *Engine) Close() error {
 // of the directory's policy and data files.
 func (e *Engine) Revision() string { return e.cur.Load().policy.revision }
 
+// ReadsTokenEstimate reports whether the policy in use may read
+// input.request.input_tokens_estimate. Counting a prompt's tokens costs
+// microseconds per kilobyte, so Sluice fills that member only when this
+// is true, and leaves it 0 otherwise.
+func (e *Engine) ReadsTokenEstimate() bool { return e.cur.Load().policy.readsTokens }
+
 // Notices are the strings data.sluice.notices held after the last load.
 func (e *Engine) Notices() []string { return e.cur.Load().notices }
 

@@ -31,6 +31,9 @@ type compiled struct {
 	// the planner compiles them again for the compiled evaluator.
 	modules map[string]*ast.Module
 	plans   planned
+	// readsTokens is whether the policy may read
+	// input.request.input_tokens_estimate (readsInput).
+	readsTokens bool
 }
 
 // planned is the policy compiled by OPA's planner for the compiled
@@ -129,7 +132,8 @@ func compile(b *bundle.Bundle, revision string) (*compiled, error) {
 	if err := checkReserved(c, obj); err != nil {
 		return nil, err
 	}
-	return &compiled{compiler: c, data: obj, revision: revision, consts: findConstRules(c), modules: modules}, nil
+	return &compiled{compiler: c, data: obj, revision: revision, consts: findConstRules(c), modules: modules,
+		readsTokens: readsInput(c, tokenEstimatePath)}, nil
 }
 
 // checkReserved refuses data files and rules that would collide with the

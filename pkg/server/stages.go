@@ -92,7 +92,9 @@ func NewStages(log *slog.Logger) (*Stages, error) {
 	s.cache = cache.New(log, cache.Options{Shared: s.limits.Shared, Record: s.recordHit,
 		Semantic: cache.SemanticIndex(s.limits.Shared, log)})
 	rt := route.New(ts)
-	adm := admit.New(s.limits, &admit.Tokenizer{}, log)
+	tok := &admit.Tokenizer{}
+	s.decide.CountTokensWith(tok.ForPolicy) // counted once, for the policy and for admission
+	adm := admit.New(s.limits, tok, log)
 	main, err := pipeline.New(pipeline.Stages{
 		Headers: []pipeline.HeaderStage{
 			// First, so its AtEnd runs last: the record sees what every
