@@ -463,7 +463,19 @@ func TestCodecSendsEncodedAnswers(t *testing.T) {
 		if got := data.Materialize(); string(got) != strings.Repeat("a", n) {
 			t.Fatalf("%d bytes: sent %q", n, got)
 		}
+		if _, plain := data[0].(mem.SliceBuffer); plain {
+			t.Errorf("%d bytes: sent from a buffer gRPC does not give back to its pool", n)
+		}
 		data.Free()
+		// The bytes and gRPC's buffer header come from pools: only the
+		// one-element slice gRPC takes is allocated (a copy of a small
+		// answer was three allocations).
+		if allocs := testing.AllocsPerRun(100, func() {
+			data, _ := c.Marshal(e)
+			data.Free()
+		}); allocs > 1 {
+			t.Errorf("%d bytes: %v allocations per answer, want 1", n, allocs)
+		}
 	}
 	m := &extprocv3.ProcessingResponse{ModeOverride: &filterv3.ProcessingMode{ResponseBodyMode: filterv3.ProcessingMode_STREAMED}}
 	data, err := c.Marshal(m)
