@@ -59,6 +59,40 @@ func TestBenchRuns(t *testing.T) {
 	}
 }
 
+// TestMinRequestsStretchesACell: a timed cell goes on in more slices
+// until each server has completed -min-requests requests, and no further
+// than maxStretch times its duration.
+func TestMinRequestsStretchesACell(t *testing.T) {
+	base, err := startBaseline(1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(base.close)
+	l := loadgen.Load{Cases: []*loadgen.Case{loadgen.Cases()[0]}, Concurrency: 1, Duration: 40 * time.Millisecond}
+	for _, c := range []struct {
+		name        string
+		minRequests int
+		slices      int
+	}{
+		{"enough requests in the duration", 1, 2},
+		{"more than fit in the longest stretch", 1 << 30, 2 * maxStretch},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := &options{rounds: 2, minRequests: c.minRequests}
+			// The do-nothing server on both sides: only the slicing is
+			// under test.
+			b, s := measureCell(context.Background(), o, l, base, base)
+			if b.res.Requests == 0 || s.res.Requests == 0 {
+				t.Fatal("nothing measured")
+			}
+			slice := l.Duration / time.Duration(o.rounds)
+			if got := int((b.res.Elapsed + slice/2) / slice); got != c.slices {
+				t.Errorf("measured %v, %d slices of %v; want %d", b.res.Elapsed, got, slice, c.slices)
+			}
+		})
+	}
+}
+
 func TestRSSMix(t *testing.T) {
 	mix := rssMix(loadgen.Cases())
 	got := map[string]int{}

@@ -13,10 +13,13 @@ import (
 )
 
 type options struct {
-	duration    time.Duration
-	warmup      time.Duration
-	requests    int
-	rounds      int
+	duration time.Duration
+	warmup   time.Duration
+	requests int
+	rounds   int
+	// minRequests extends a timed cell until each server has completed
+	// this many requests, up to maxStretch times its duration.
+	minRequests int
 	concurrency []int
 	cases       []*loadgen.Case
 	conns       int
@@ -56,6 +59,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured run before each cell")
 	fs.IntVar(&o.requests, "requests", 0, "requests per cell and server instead of -duration")
 	fs.IntVar(&o.rounds, "rounds", 5, "slices each cell's time is cut into, alternating between the two servers")
+	fs.IntVar(&o.minRequests, "min-requests", 50_000,
+		"keep measuring a timed cell, in more alternating slices, until each server has completed this many requests (at most 4 times -duration): a p99 needs them; 0 keeps to -duration")
 	conc := fs.String("concurrency", "1,16,64", "comma-separated concurrent requests (streams) per cell")
 	cases := fs.String("cases", "openai-openai,openai-anthropic-stream,openai-openai-stream", "comma-separated cases")
 	fs.IntVar(&o.conns, "conns", 2, "HTTP/2 connections per server, as Envoy opens one per worker thread")
@@ -87,7 +92,7 @@ func parseFlags(args []string) (*options, error) {
 		return nil, err
 	}
 	if *quick {
-		o.duration, o.warmup, o.rounds, o.rssRequests = 300*time.Millisecond, 100*time.Millisecond, 2, 5_000
+		o.duration, o.warmup, o.rounds, o.rssRequests, o.minRequests = 300*time.Millisecond, 100*time.Millisecond, 2, 5_000, 0
 		if !isSet(fs, "concurrency") {
 			*conc = "1,16"
 		}

@@ -23,13 +23,18 @@ func (r *Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, "Command: `%s`  \n", r.Command)
 	s := r.Settings
-	per := s.Duration + " per server per cell"
-	if s.Requests > 0 {
-		per = fmt.Sprintf("%d requests per server per cell", s.Requests)
+	switch {
+	case s.Requests > 0:
+		fmt.Fprintf(&b, "Cells: %d requests per server per cell in %d alternating slices", s.Requests, s.Rounds)
+	case s.MinRequests > 0:
+		fmt.Fprintf(&b, "Cells: %s per server per cell in %d alternating slices, and more slices of the same length "+
+			"(up to %d× the time) until each server had completed %d requests", s.Duration, s.Rounds, maxStretch, s.MinRequests)
+	default:
+		fmt.Fprintf(&b, "Cells: %s per server per cell in %d alternating slices", s.Duration, s.Rounds)
 	}
-	fmt.Fprintf(&b, "Cells: %s in %d alternating slices, after a %s warm-up; %d HTTP/2 connections per server; "+
+	fmt.Fprintf(&b, ", after a %s warm-up; %d HTTP/2 connections per server; "+
 		"driver, Sluice and the do-nothing server in one process. Run took %.0f s.  \n",
-		per, s.Rounds, s.Warmup, s.Conns, r.ElapsedSeconds)
+		s.Warmup, s.Conns, r.ElapsedSeconds)
 	if s.ProtoAnswers {
 		b.WriteString("The driver decoded every answer with protobuf-go (-proto-answers).  \n")
 	} else {

@@ -42,10 +42,13 @@ type Machine struct {
 
 // Settings are the flags that shaped the run.
 type Settings struct {
-	Duration    string   `json:"duration"`
-	Warmup      string   `json:"warmup"`
-	Requests    int      `json:"requests,omitempty"`
-	Rounds      int      `json:"rounds"`
+	Duration string `json:"duration"`
+	Warmup   string `json:"warmup"`
+	Requests int    `json:"requests,omitempty"`
+	Rounds   int    `json:"rounds"`
+	// MinRequests is -min-requests: timed cells went on until each server
+	// had completed this many.
+	MinRequests int      `json:"min_requests,omitempty"`
 	Concurrency []int    `json:"concurrency"`
 	Cases       []string `json:"cases"`
 	Conns       int      `json:"conns"`

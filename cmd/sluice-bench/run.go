@@ -111,7 +111,7 @@ func command(o *options) string {
 
 func settingsOf(o *options) Settings {
 	s := Settings{
-		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds,
+		Duration: o.duration.String(), Warmup: o.warmup.String(), Requests: o.requests, Rounds: o.rounds, MinRequests: o.minRequests,
 		Concurrency: o.concurrency, Conns: o.conns, Policy: o.policyDir, DecisionLog: o.decisionLog, Limits: o.limits,
 		Observability: o.observability, ProtoAnswers: o.protoAnswers, NewTurns: o.newTurns,
 		BaselineWorkers: o.baselineWorkers,
