@@ -85,9 +85,8 @@ func TestMinRequestsStretchesACell(t *testing.T) {
 			if b.res.Requests == 0 || s.res.Requests == 0 {
 				t.Fatal("nothing measured")
 			}
-			slice := l.Duration / time.Duration(o.rounds)
-			if got := int((b.res.Elapsed + slice/2) / slice); got != c.slices {
-				t.Errorf("measured %v, %d slices of %v; want %d", b.res.Elapsed, got, slice, c.slices)
+			if b.slices != c.slices || s.slices != c.slices {
+				t.Errorf("measured %d and %d slices, want %d each", b.slices, s.slices, c.slices)
 			}
 		})
 	}

@@ -20,6 +20,8 @@ type measured struct {
 	// cpu is the process's user+system CPU time over the runs. Unlike wall
 	// time it barely moves when other work shares the machine.
 	cpu time.Duration
+	// slices is how many slices were merged.
+	slices int
 }
 
 // measureOnce collects garbage so every run starts from the same heap
@@ -78,6 +80,7 @@ func measureCell(ctx context.Context, o *options, l loadgen.Load, base, sl *targ
 			m.acc.mallocs += r.mallocs
 			m.acc.bytes += r.bytes
 			m.acc.cpu += r.cpu
+			m.acc.slices++
 			*m.rs = append(*m.rs, r.res)
 		}
 	}
