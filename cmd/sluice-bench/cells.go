@@ -49,9 +49,9 @@ const maxStretch = 4
 // server's slices. Alternating spreads any outside noise over both. A
 // timed cell in which a server completed fewer than o.minRequests
 // requests goes on in more slices of the same length, up to maxStretch
-// times its duration: a p99 over a whole SSE stream from 12,000 streams
-// (five seconds at c=16) moved by about ±0.7 ms between runs, from
-// 100,000 by about ±0.1 ms.
+// times its duration: the p99 added to a whole SSE stream at c=16 spread
+// over 2.2 ms across runs of 12,000 streams (five seconds), and under
+// 1 ms across runs of 50,000.
 func measureCell(ctx context.Context, o *options, l loadgen.Load, base, sl *target) (b, s measured) {
 	if o.warmup > 0 {
 		w := l

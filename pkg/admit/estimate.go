@@ -59,7 +59,8 @@ func (t *Tokenizer) ForPolicy(x *pipeline.Exchange) int64 {
 var bodySeed = maphash.MakeSeed()
 
 // bodyHash identifies a body: hashing it costs a small fraction of
-// counting it, and no stage that rewrites the body has to say so.
+// counting it, and no stage that rewrites the body has to say so. It is
+// never 0, which marks an exchange nothing was counted for.
 func bodyHash(b []byte) uint64 { return maphash.Bytes(bodySeed, b) | 1 }
 
 func (t *Tokenizer) count(x *pipeline.Exchange, upstreamModel string) int64 {

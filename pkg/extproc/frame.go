@@ -349,11 +349,11 @@ func oneofField(msg []byte) fieldNumber {
 // other message to gRPC's proto codec. gRPC writes the bytes after Send
 // returns, while the stream goes on to reuse its answer, so they are
 // copied, into a buffer of gRPC's pool that it gives back once written.
-// gRPC pools only buffers above its pooling threshold (1 KB), and
-// most answers are smaller (a translated SSE chunk is about 300 bytes), so
-// a small answer takes a prefix of a threshold-sized buffer: otherwise
-// every answer would be one more allocation, about 15 KB of garbage per
-// 50-chunk stream.
+// gRPC pools only buffers above its pooling threshold (1 KB), and most
+// answers are smaller (a translated SSE chunk is about 300 bytes), so a
+// small answer takes the front of a buffer just large enough to be
+// pooled: otherwise each answer would be copied into a slice of its own,
+// about 13 KB of garbage per 50-chunk stream.
 func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 	e, ok := v.(*encoded)
 	if !ok {
