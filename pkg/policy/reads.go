@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"slices"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -43,55 +45,70 @@ type ruleReads struct {
 	// bindings are the expressions that bind them, which are not reads
 	// themselves.
 	bindings map[*ast.Expr]bool
-	// unsure is set when a chain of bindings is too deep to follow.
+	// unsure is set when the bindings did not settle (a variable unified
+	// with a ref of itself), and then the rule counts as reading
+	// everything.
 	unsure bool
 }
-
-// maxAliasDepth bounds how far a chain of variables bound to variables is
-// followed.
-const maxAliasDepth = 8
 
 func newRuleReads(r *ast.Rule) *ruleReads {
 	rr := &ruleReads{aliases: map[ast.Var][]ast.Ref{}, bindings: map[*ast.Expr]bool{}}
 	var binds []*ast.Expr
 	ast.WalkExprs(r, func(e *ast.Expr) bool {
-		if e.IsEquality() || e.IsAssignment() {
+		if ops := e.Operands(); (e.IsEquality() || e.IsAssignment()) && len(ops) == 2 {
 			binds = append(binds, e)
 		}
 		return false
 	})
 	// A binding may name a variable bound later in the body's text
-	// (__local2__ = __local1__.request before __local1__ = input), so
-	// bindings are gathered until nothing new is found.
-	for changed, round := true, 0; changed && round <= maxAliasDepth; round++ {
-		changed = false
-		for _, e := range binds {
-			if rr.bindings[e] {
-				continue
-			}
-			ops := e.Operands()
-			if len(ops) != 2 {
-				continue
-			}
-			for i := range 2 {
-				v, ok := ops[i].Value.(ast.Var)
-				if !ok {
-					continue
-				}
-				if refs, ok := rr.inputRefs(ops[1-i], 0); ok {
-					rr.aliases[v] = append(rr.aliases[v], refs...)
-					rr.bindings[e], changed = true, true
-					break
-				}
-			}
+	// (__local2__ = __local1__.request before __local1__ = input), and a
+	// variable may be bound twice, so every binding is read again until
+	// no variable gains a ref. Each round that goes on adds one at
+	// least; bindings that keep adding (x = x.labels) would never stop.
+	for round := 0; ; round++ {
+		if round > len(binds) {
+			rr.unsure = true
+			break
+		}
+		if !rr.bindRound(binds) {
+			break
 		}
 	}
 	return rr
 }
 
+// bindRound adds the input refs each binding gives its variable; false
+// when none was new.
+func (rr *ruleReads) bindRound(binds []*ast.Expr) bool {
+	added := false
+	for _, e := range binds {
+		ops := e.Operands()
+		for i := range 2 {
+			v, ok := ops[i].Value.(ast.Var)
+			if !ok {
+				continue
+			}
+			refs, ok := rr.inputRefs(ops[1-i])
+			if !ok {
+				continue
+			}
+			rr.bindings[e] = true
+			for _, ref := range refs {
+				if !slices.ContainsFunc(rr.aliases[v], func(a ast.Ref) bool { return a.Equal(ref) }) {
+					rr.aliases[v] = append(rr.aliases[v], ref)
+					added = true
+				}
+			}
+		}
+	}
+	return added
+}
+
 // inputRefs is t as the input refs it stands for: an input ref, the input
-// itself, or a ref or variable rooted at a variable bound to them.
-func (rr *ruleReads) inputRefs(t *ast.Term, depth int) ([]ast.Ref, bool) {
+// itself, or a ref or variable rooted at a variable bound to them. The
+// refs a variable is bound to are rooted at input, so one step resolves
+// it.
+func (rr *ruleReads) inputRefs(t *ast.Term) ([]ast.Ref, bool) {
 	var ref ast.Ref
 	switch v := t.Value.(type) {
 	case ast.Ref:
@@ -108,22 +125,15 @@ func (rr *ruleReads) inputRefs(t *ast.Term, depth int) ([]ast.Ref, bool) {
 		return []ast.Ref{ref}, true
 	}
 	v, ok := ref[0].Value.(ast.Var)
-	if !ok || len(rr.aliases[v]) == 0 {
+	bases := rr.aliases[v]
+	if !ok || len(bases) == 0 {
 		return nil, false
 	}
-	if depth >= maxAliasDepth {
-		rr.unsure = true
-		return nil, false
+	out := make([]ast.Ref, len(bases))
+	for i, base := range bases {
+		out[i] = append(base.Copy(), ref[1:]...)
 	}
-	var out []ast.Ref
-	for _, base := range rr.aliases[v] {
-		full := append(base.Copy(), ref[1:]...)
-		more, ok := rr.inputRefs(ast.NewTerm(full), depth+1)
-		if ok {
-			out = append(out, more...)
-		}
-	}
-	return out, len(out) > 0
+	return out, true
 }
 
 // reads reports whether anything within x may read input member path.
@@ -142,12 +152,12 @@ func (rr *ruleReads) reads(x any, path []string) bool {
 				// iterating an object above it, is; and so may be what
 				// the bound ref's keys compute.
 				for _, op := range v.Operands() {
-					refs, ok := rr.inputRefs(op, 0)
+					refs, ok := rr.inputRefs(op)
 					if !ok {
 						continue
 					}
 					for _, r := range refs {
-						reads = reads || (len(r) > len(path) || !refAbove(r, path)) && refReads(r, path)
+						reads = reads || !refAbove(r, path) && refReads(r, path)
 					}
 					if r, ok := op.Value.(ast.Ref); ok {
 						reads = reads || rr.anyRead(r[1:], path)
@@ -167,7 +177,7 @@ func (rr *ruleReads) reads(x any, path []string) bool {
 				return true
 			}
 		case *ast.Term:
-			if refs, ok := rr.inputRefs(v, 0); ok {
+			if refs, ok := rr.inputRefs(v); ok {
 				// An input ref, or a variable bound to one, used as it
 				// is; then what its keys compute
 				// (input.x[input.request.input_tokens_estimate]).
@@ -190,7 +200,7 @@ func (rr *ruleReads) reads(x any, path []string) bool {
 // other call uses its arguments whole.
 func (rr *ruleReads) callReads(op ast.Ref, args []*ast.Term, path []string) bool {
 	if op.Equal(objectGet) && len(args) >= 2 {
-		if bases, ok := rr.inputRefs(args[0], 0); ok {
+		if bases, ok := rr.inputRefs(args[0]); ok {
 			if keys, ok := constKeys(args[1]); ok {
 				for _, base := range bases {
 					if refReads(append(base.Copy(), keys...), path) {

@@ -43,6 +43,8 @@ func TestReadsTokenEstimate(t *testing.T) {
 		{"request as a rule", "req := input.request\ndeny if req.model == \"m\"", true},
 		{"every", `deny if every v in input.request { v != 1 }`, true},
 		{"comprehension", `deny if count([k | some k, _ in input.request]) > 3`, true},
+		{"bound twice, read through the second", "deny if { x := input.identity; y := x; x = input.request; y.input_tokens_estimate > 1 }", true},
+		{"unified with a ref of itself", "deny if { x := input.identity; x = x.labels }", true},
 		{"no input", `deny if data.x.y == 1`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
