@@ -20,8 +20,9 @@ type builtin struct {
 
 // Impure reports whether a call of the built-in name may give another
 // value, or do something else, for the same arguments: OPA's
-// non-deterministic built-ins, and those it does not flag that act
-// (print, trace) or read the evaluation's clock or caller (certificate
+// non-deterministic built-ins (the clock, randomness, HTTP, opa.runtime,
+// JWT verification), and those it does not flag that act (print, trace)
+// or read the evaluation's caller or clock (rule metadata; certificate
 // verification checks validity against the current time). A value that
 // depends on such a call is never shared between evaluations, nor
 // remembered.
@@ -34,8 +35,7 @@ func Impure(name string) bool {
 
 var alsoImpure = map[string]bool{
 	"print": true, "internal.print": true, "trace": true,
-	"opa.runtime": true, "rego.metadata.chain": true, "rego.metadata.rule": true,
-	"time.now_ns": true, "io.jwt.decode_verify": true,
+	"rego.metadata.chain": true, "rego.metadata.rule": true,
 	"crypto.x509.parse_and_verify_certificates":              true,
 	"crypto.x509.parse_and_verify_certificates_with_options": true,
 }

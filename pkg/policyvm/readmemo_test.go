@@ -215,3 +215,19 @@ func evalBoth(t *testing.T, fresh, in *policyvm.Instance, sh shapes, plain *ast.
 	}
 	return got, want, remembered
 }
+
+// TestImpure: the built-ins whose value the arguments do not fix, whether
+// OPA flags them or not, and a few it may call freely.
+func TestImpure(t *testing.T) {
+	for name, want := range map[string]bool{
+		"time.now_ns": true, "rand.intn": true, "http.send": true, "uuid.rfc4122": true,
+		"opa.runtime": true, "io.jwt.decode_verify": true,
+		"print": true, "trace": true, "rego.metadata.rule": true, "rego.metadata.chain": true,
+		"crypto.x509.parse_and_verify_certificates": true,
+		"count": false, "object.get": false, "sprintf": false, "time.parse_rfc3339_ns": false,
+	} {
+		if got := policyvm.Impure(name); got != want {
+			t.Errorf("Impure(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

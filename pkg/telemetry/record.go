@@ -72,10 +72,7 @@ func (t *Telemetry) record(x *pipeline.Exchange, now time.Time) {
 func (t *Telemetry) recordDecisions(ctx context.Context, x *pipeline.Exchange) {
 	in, c := t.inst, t.labels
 	if r := policyResult(x); r != "" {
-		remembered := "false"
-		if x.Decision != nil && x.Decision.Remembered {
-			remembered = "true"
-		}
+		remembered := strconv.FormatBool(x.Decision != nil && x.Decision.Remembered)
 		in.decisions.Add(ctx, 1, c.pair(attrResult, r, attrRemembered, remembered).add...)
 		if r == "error" || (x.Decision != nil && x.Decision.FailedOpen) {
 			mode := "closed"
