@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,23 +30,14 @@ func TestPolicySeesTheTokenEstimate(t *testing.T) {
 			if r.status != 200 {
 				t.Fatalf("status = %d, want 200; body: %s", r.status, r.body)
 			}
-			est, err := (&tokens.Estimator{}).EstimateChat([]byte(body), tokens.ForModel(p.upstream))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, want := r.header.Get("X-Policy-Prompt-Tokens"), strconv.Itoa(est.Tokens); got != want {
+			if got, want := r.header.Get("X-Policy-Prompt-Tokens"), strconv.Itoa(chatTokens(t, body, p.upstream)); got != want {
 				t.Errorf("the policy saw %s tokens, want %s (pkg/tokens for %s)", got, want, p.upstream)
 			}
 
 			marker = newMarker()
-			r = e.do(t, "POST", "/v1/chat/completions", chatBody(t, p.model, long+marker, false))
-			checkOpenAIError(t, r, 403)
-			if reasons := r.header.Get(decisionHeader); reasons == "" {
-				t.Errorf("a deny without %s", decisionHeader)
-			}
-			if !strings.Contains(string(r.body), "tenant e2e may send at most 200") {
-				t.Errorf("body = %s, want the policy's reason", r.body)
-			}
+			body = chatBody(t, p.model, long+marker, false)
+			r = e.do(t, "POST", "/v1/chat/completions", body)
+			checkDenial(t, r, 403, tooLarge(chatTokens(t, body, p.upstream)))
 			e.noUpstream(t, marker)
 		})
 	}
@@ -54,7 +46,11 @@ func TestPolicySeesTheTokenEstimate(t *testing.T) {
 		marker := newMarker()
 		body := mustJSON(t, map[string]any{"model": "text-embedding-3-small", "input": []string{long, marker}})
 		r := e.do(t, "POST", "/v1/embeddings", body)
-		checkOpenAIError(t, r, 403)
+		est, err := (&tokens.Estimator{}).EstimateEmbeddings([]byte(body), tokens.ForModel("text-embedding-3-small"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDenial(t, r, 403, tooLarge(est.Tokens))
 		e.noUpstream(t, marker)
 	})
 	t.Run("anthropic messages", func(t *testing.T) {
@@ -68,4 +64,19 @@ func TestPolicySeesTheTokenEstimate(t *testing.T) {
 		}
 		e.noUpstream(t, marker)
 	})
+}
+
+// chatTokens is pkg/tokens' estimate of a chat body for upstream.
+func chatTokens(t *testing.T, body, upstream string) int {
+	t.Helper()
+	est, err := (&tokens.Estimator{}).EstimateChat([]byte(body), tokens.ForModel(upstream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return est.Tokens
+}
+
+// tooLarge is the example policy's reason for tenant e2e.
+func tooLarge(tokens int) string {
+	return fmt.Sprintf("the prompt is about %d tokens; tenant e2e may send at most 200", tokens)
 }
